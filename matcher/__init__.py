@@ -1,0 +1,57 @@
+"""matcher: exact matching of community volunteers to residents' needs.
+
+The public API, all importable from ``matcher``:
+
+- the model: :class:`Volunteer`, :class:`Need`, :class:`Weights`, :class:`Policy`, :class:`Problem`;
+- solving: :func:`solve` (and :func:`methods`);
+- the result: :class:`Result`, :class:`Match`, :class:`Unmatched`, :class:`Objective`,
+  :class:`Metrics`, :class:`Status`;
+- low level: :class:`Graph`, :func:`build_graph`, :func:`solve_graph`, :class:`GraphSolution`;
+- errors: :class:`MatcherError`, :class:`InputError`, :class:`InputProblem`,
+  :class:`UnsupportedProblem`, :class:`SolverError`.
+
+Files (CSV / JSON) are read and written by :mod:`matcher.io`; synthetic
+communities come from :mod:`matcher.synthetic`.
+
+Examples
+--------
+>>> import matcher
+>>> v = matcher.Volunteer("v1", {"tutoring": 2}, (31.2300, 121.4700), slots=["sat-am"])
+>>> n = matcher.Need("n1", "tutoring", {"tutoring": 1}, (31.2310, 121.4710), slot="sat-am")
+>>> result = matcher.solve(matcher.Problem([v], [n]))
+>>> [(m.need_id, m.volunteer_id) for m in result.matches]
+[('n1', 'v1')]
+"""
+
+from ._version import __version__
+from .api import methods, solve, solve_graph
+from .errors import InputError, InputProblem, MatcherError, SolverError, UnsupportedProblem
+from .graph import Graph, build_graph
+from .model import Need, Policy, Problem, Volunteer, Weights
+from .result import GraphSolution, Match, Metrics, Objective, Result, Status, Unmatched
+
+__all__ = [
+    "Graph",
+    "GraphSolution",
+    "InputError",
+    "InputProblem",
+    "Match",
+    "MatcherError",
+    "Metrics",
+    "Need",
+    "Objective",
+    "Policy",
+    "Problem",
+    "Result",
+    "SolverError",
+    "Status",
+    "Unmatched",
+    "UnsupportedProblem",
+    "Volunteer",
+    "Weights",
+    "__version__",
+    "build_graph",
+    "methods",
+    "solve",
+    "solve_graph",
+]

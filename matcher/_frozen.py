@@ -1,0 +1,53 @@
+"""A small immutable, hashable, picklable mapping used for skills and extra fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
+
+__all__ = ["FrozenMap"]
+
+V = TypeVar("V")
+
+
+class FrozenMap(Mapping[str, V]):
+    """An immutable ``str -> value`` mapping that compares equal to a dict.
+
+    Keys are kept sorted so the ``repr`` and the iteration order do not depend
+    on the order the user wrote them in.
+
+    Examples
+    --------
+    >>> m = FrozenMap({"nursing": 3, "driving": 1})
+    >>> m
+    {'driving': 1, 'nursing': 3}
+    >>> m == {"nursing": 3, "driving": 1}
+    True
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[str, V] | None = None) -> None:
+        items = dict(data or {})
+        self._data: dict[str, V] = {k: items[k] for k in sorted(items)}
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(tuple(self._data.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._data,))

@@ -1,0 +1,670 @@
+"""The candidate graph: every feasible volunteer-need pair with its integer cost.
+
+:func:`build_graph` turns a validated :class:`~matcher.Problem` into a
+:class:`Graph` of arrays, without a Python loop over volunteer x need pairs:
+
+1. records are encoded as arrays (:mod:`matcher._rules`), indexed in sorted-id
+   order so the graph does not depend on the order of the input;
+2. a k-d tree (:class:`scipy.spatial.cKDTree`) over the needs finds, for each
+   volunteer, the needs within its travel limit (on the sphere, through the
+   chord length of 3-D unit vectors, then the exact haversine distance);
+3. the other rules are evaluated on those pairs at once;
+4. the cost terms and the integer cost ``round(cost / resolution)`` are computed.
+
+Researchers can also bring their own costs: :meth:`Graph.from_arrays` and
+:meth:`Graph.from_dense` make a graph directly, and :func:`matcher.solve_graph`
+solves any graph with any method.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
+
+from . import _rules
+from ._frozen import FrozenMap
+from ._rules import EARTH_RADIUS_KM, Encoding
+from .errors import InputError, InputProblem, short_repr
+from .model import Problem, sorted_order
+
+__all__ = ["COST_PARTS", "Graph", "build_graph"]
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+COST_PARTS = ("distance", "overskill", "preference", "outside")
+"""Names of the cost terms, as in ``Match.parts`` and ``Graph.parts``."""
+
+# Costs must stay exact through every solver: |int cost| <= 2**52 keeps them
+# exact in float64 too (scipy's linear_sum_assignment).
+MAX_INT_COST = 1 << 52
+
+
+def _frozen_array(a: ArrayLike, dtype: Any) -> NDArray[Any]:
+    out = np.array(a, dtype=dtype)  # a copy: the graph owns its arrays
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """A bipartite graph of candidate pairs, as arrays.
+
+    Edge ``e`` pairs volunteer ``volunteer[e]`` with need ``need[e]`` at integer
+    cost ``cost[e]`` (in units of ``resolution``). Volunteers and needs are
+    numbered ``0..n-1``; from a problem, in sorted-id order. Edges are sorted by
+    ``(need, volunteer)``. Arrays are read-only.
+
+    Attributes
+    ----------
+    volunteer, need : ndarray of int64, shape (m,)
+        Endpoints of each edge.
+    cost : ndarray of int64, shape (m,)
+        Integer cost of each edge.
+    capacity : ndarray of int64, shape (n_volunteers,)
+        Most needs each volunteer takes.
+    demand, priority : ndarray of int64, shape (n_needs,)
+        Units wanted and priority of each need.
+    need_slot : ndarray of int64, shape (n_needs,)
+        Index into ``slot_names`` of each need's slot; -1 = none.
+    slot_names : tuple of str
+    one_need_per_slot : bool
+        Whether a volunteer serves at most one need per slot.
+    load_step : int
+        Integer cost added for each need beyond the first given to one volunteer.
+    unserved_cost : ndarray of int64 or None
+        Integer cost of each unserved unit of each need; None = coverage first
+        (maximise served priority, then minimise cost).
+    pinned : ndarray of bool, shape (m,)
+        Edges that must be in the plan.
+    resolution : float
+        The float value of one integer cost unit.
+    volunteer_ids, need_ids : tuple of str
+        The id of each volunteer and need.
+    distance_km : ndarray of float64, shape (m,), or None
+        Distance of each pair (graphs built from a problem).
+    parts : mapping of str to ndarray, or None
+        Each cost term of each edge, weighted, in cost units (before rounding).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = Graph.from_dense([[4, 1, 3], [2, 0, 5], [3, 2, 2]])
+    >>> g.n_volunteers, g.n_needs, g.n_edges
+    (3, 3, 9)
+    >>> g = Graph.from_dense([[1.0, np.inf], [np.inf, 2.0]])
+    >>> g.volunteer.tolist(), g.need.tolist(), g.cost.tolist()
+    ([0, 1], [0, 1], [1, 2])
+    """
+
+    volunteer: IntArray
+    need: IntArray
+    cost: IntArray
+    capacity: IntArray
+    demand: IntArray
+    priority: IntArray
+    need_slot: IntArray
+    slot_names: tuple[str, ...] = ()
+    one_need_per_slot: bool = True
+    load_step: int = 0
+    unserved_cost: IntArray | None = None
+    pinned: BoolArray = field(default_factory=lambda: np.zeros(0, bool))
+    resolution: float = 1.0
+    volunteer_ids: tuple[str, ...] = ()
+    need_ids: tuple[str, ...] = ()
+    distance_km: FloatArray | None = None
+    parts: Mapping[str, FloatArray] | None = None
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_volunteers(self) -> int:
+        """Number of volunteers (nodes on the left)."""
+        return int(self.capacity.shape[0])
+
+    @property
+    def n_needs(self) -> int:
+        """Number of needs (nodes on the right)."""
+        return int(self.demand.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of candidate pairs."""
+        return int(self.volunteer.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"Graph(n_volunteers={self.n_volunteers}, n_needs={self.n_needs}, "
+            f"n_edges={self.n_edges}, resolution={self.resolution!r})"
+        )
+
+    # ----------------------------------------------------------- constructors
+    @classmethod
+    def from_arrays(
+        cls,
+        volunteer: ArrayLike,
+        need: ArrayLike,
+        cost: ArrayLike,
+        capacity: ArrayLike | None = None,
+        demand: ArrayLike | None = None,
+        priority: ArrayLike | None = None,
+        *,
+        n_volunteers: int | None = None,
+        n_needs: int | None = None,
+        need_slot: ArrayLike | None = None,
+        one_need_per_slot: bool = True,
+        load_penalty: float = 0.0,
+        unmatched_cost: float | None = None,
+        pinned: ArrayLike | None = None,
+        resolution: float | None = None,
+        volunteer_ids: Sequence[str] | None = None,
+        need_ids: Sequence[str] | None = None,
+    ) -> Graph:
+        """Make a graph from edge arrays and your own costs.
+
+        Parameters
+        ----------
+        volunteer, need : array_like of int, shape (m,)
+            Endpoints of each edge (0-based). Each pair at most once.
+        cost : array_like of float or int, shape (m,)
+            Cost of each edge (any sign). Costs are divided by *resolution* and
+            rounded half to even; with ``resolution=None`` they must be integers.
+        capacity : array_like of int, optional
+            Per volunteer, default 1.
+        demand : array_like of int, optional
+            Per need, default 1.
+        priority : array_like of int >= 1, optional
+            Per need, default 1.
+        n_volunteers, n_needs : int, optional
+            Default: one more than the largest index (or the length of capacity / demand).
+        need_slot : array_like of int, optional
+            Slot number of each need, -1 = none (used with *one_need_per_slot*).
+        one_need_per_slot : bool, default True
+        load_penalty : float, default 0.0
+            Extra cost of the k-th need of one volunteer is ``(k-1) * load_penalty``.
+        unmatched_cost : float or None, default None
+            None: coverage first. A number ``c``: each unserved unit of a need of
+            priority ``p`` costs ``c * p``.
+        pinned : array_like of bool, shape (m,), optional
+            Edges that must be in the plan.
+        resolution : float or None, default None
+            The value of one integer cost unit (None = 1 and integer costs only).
+        volunteer_ids, need_ids : sequence of str, optional
+            Names (default ``"0"``, ``"1"``, ...).
+
+        Raises
+        ------
+        InputError
+            Listing every problem: lengths that differ, indices out of range,
+            repeated pairs, NaN or infinite costs, costs that are not integers
+            when ``resolution`` is None, negative capacities, demands, priorities
+            below 1, pinned edges that over-fill a capacity, demand or slot.
+
+        Examples
+        --------
+        >>> g = Graph.from_arrays([0, 0, 1], [0, 1, 1], [5, 3, 1], capacity=[2, 1])
+        >>> g.capacity.tolist(), g.demand.tolist()
+        ([2, 1], [1, 1])
+        """
+        problems: list[InputProblem] = []
+
+        def bad(fld: str, expected: str, got: Any = "") -> None:
+            problems.append(InputProblem("graph", fld, expected, short_repr(got), kind="graph"))
+
+        def ints(name: str, a: ArrayLike) -> IntArray:
+            arr = np.asarray(a)
+            if arr.ndim != 1:
+                bad(name, "a 1-D array", f"shape {arr.shape}")
+                return np.zeros(0, np.int64)
+            if arr.size and not np.issubdtype(arr.dtype, np.integer):
+                if not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)):
+                    bad(name, "integers", arr.dtype)
+                    return np.zeros(0, np.int64)
+            return arr.astype(np.int64)
+
+        v = ints("volunteer", volunteer)
+        n = ints("need", need)
+        c_raw = np.asarray(cost, dtype=np.float64 if not _is_int_array(cost) else np.int64)
+        m = len(v)
+        if len(n) != m or c_raw.shape != (m,):
+            bad("need/cost", f"arrays of the same length as volunteer ({m})", f"{len(n)}/{c_raw.shape}")
+        nv = int(n_volunteers) if n_volunteers is not None else (
+            len(np.asarray(capacity)) if capacity is not None else (int(v.max()) + 1 if m else 0)
+        )
+        nn = int(n_needs) if n_needs is not None else (
+            len(np.asarray(demand)) if demand is not None else (int(n.max()) + 1 if len(n) else 0)
+        )
+        cap = ints("capacity", capacity) if capacity is not None else np.ones(nv, np.int64)
+        dem = ints("demand", demand) if demand is not None else np.ones(nn, np.int64)
+        pri = ints("priority", priority) if priority is not None else np.ones(nn, np.int64)
+        slot = ints("need_slot", need_slot) if need_slot is not None else np.full(nn, -1, np.int64)
+        for name, arr, size, lo in (
+            ("capacity", cap, nv, 0),
+            ("demand", dem, nn, 0),
+            ("priority", pri, nn, 1),
+            ("need_slot", slot, nn, -1),
+        ):
+            if len(arr) != size:
+                bad(name, f"length {size}", len(arr))
+            elif size and arr.min() < lo:
+                bad(name, f"values >= {lo}", int(arr.min()))
+        if problems:
+            raise InputError(problems)
+        if m and (v.min() < 0 or v.max() >= nv):
+            bad("volunteer", f"indices in 0..{nv - 1}", int(v.min() if v.min() < 0 else v.max()))
+        if m and (n.min() < 0 or n.max() >= nn):
+            bad("need", f"indices in 0..{nn - 1}", int(n.min() if n.min() < 0 else n.max()))
+        if m and not problems:
+            keys = v * nn + n
+            uniq, counts = np.unique(keys, return_counts=True)
+            if (counts > 1).any():
+                k = int(uniq[np.argmax(counts > 1)])
+                bad("volunteer/need", "each pair at most once", f"pair ({k // nn}, {k % nn}) repeated")
+        if np.issubdtype(c_raw.dtype, np.floating) and m and not np.isfinite(c_raw).all():
+            bad("cost", "finite numbers (leave a pair out to forbid it)", "NaN or inf")
+        if problems:
+            raise InputError(problems)
+
+        res = 1.0 if resolution is None else float(resolution)
+        if not (np.isfinite(res) and res > 0):
+            raise InputError([InputProblem("graph", "resolution", "a finite number > 0", repr(resolution))])
+        int_cost = _to_int_costs(c_raw, resolution, "cost")
+        load_step = int(_to_int_costs(np.array([load_penalty], float), resolution, "load_penalty")[0])
+        if load_step < 0:
+            raise InputError([InputProblem("graph", "load_penalty", "a number >= 0", repr(load_penalty))])
+        unserved = None
+        if unmatched_cost is not None:
+            if not (np.isfinite(unmatched_cost) and unmatched_cost >= 0):
+                raise InputError(
+                    [InputProblem("graph", "unmatched_cost", "a finite number >= 0 or None", repr(unmatched_cost))]
+                )
+            unserved = _to_int_costs(unmatched_cost * pri.astype(float), resolution, "unmatched_cost")
+        pin = np.zeros(m, bool) if pinned is None else np.asarray(pinned, bool)
+        if pin.shape != (m,):
+            raise InputError([InputProblem("graph", "pinned", f"a boolean array of length {m}", pin.shape)])
+
+        order = np.lexsort((v, n))  # sort edges by (need, volunteer)
+        graph = cls(
+            volunteer=_frozen_array(v[order], np.int64),
+            need=_frozen_array(n[order], np.int64),
+            cost=_frozen_array(int_cost[order], np.int64),
+            capacity=_frozen_array(cap, np.int64),
+            demand=_frozen_array(dem, np.int64),
+            priority=_frozen_array(pri, np.int64),
+            need_slot=_frozen_array(slot, np.int64),
+            slot_names=tuple(str(i) for i in range(int(slot.max()) + 1)) if nn and slot.max() >= 0 else (),
+            one_need_per_slot=bool(one_need_per_slot),
+            load_step=load_step,
+            unserved_cost=None if unserved is None else _frozen_array(unserved, np.int64),
+            pinned=_frozen_array(pin[order], bool),
+            resolution=res,
+            volunteer_ids=tuple(volunteer_ids) if volunteer_ids is not None else tuple(map(str, range(nv))),
+            need_ids=tuple(need_ids) if need_ids is not None else tuple(map(str, range(nn))),
+        )
+        _check_pinned_fit(graph)
+        return graph
+
+    @classmethod
+    def from_dense(cls, cost_matrix: ArrayLike, *, resolution: float | None = None, **kwargs: Any) -> Graph:
+        """Make a graph from a dense cost matrix (rows volunteers, columns needs).
+
+        Parameters
+        ----------
+        cost_matrix : array_like, shape (n_volunteers, n_needs)
+            ``np.inf`` marks a pair that is not allowed. Capacities and demands
+            default to 1 (an assignment problem).
+        resolution : float or None, default None
+            As in :meth:`from_arrays`.
+        **kwargs
+            Passed to :meth:`from_arrays` (capacity, demand, priority, ...).
+
+        Raises
+        ------
+        InputError
+            If the matrix is not 2-D or holds NaN or ``-inf``.
+
+        Examples
+        --------
+        >>> from matcher import solve_graph
+        >>> sol = solve_graph(Graph.from_dense([[4, 1, 3], [2, 0, 5], [3, 2, 2]]))
+        >>> sol.int_cost, sol.need.tolist(), sol.volunteer.tolist()
+        (5, [0, 1, 2], [1, 0, 2])
+        """
+        a = np.asarray(cost_matrix)
+        if a.ndim != 2:
+            raise InputError([InputProblem("graph", "cost_matrix", "a 2-D array", f"shape {a.shape}")])
+        if np.issubdtype(a.dtype, np.floating):
+            if np.isnan(a).any() or np.isneginf(a).any():
+                raise InputError(
+                    [InputProblem("graph", "cost_matrix", "numbers or +inf (no pair)", "NaN or -inf")]
+                )
+            v, n = np.nonzero(np.isfinite(a))
+        else:
+            v, n = np.nonzero(np.ones(a.shape, bool))
+        kwargs.setdefault("n_volunteers", a.shape[0])
+        kwargs.setdefault("n_needs", a.shape[1])
+        return cls.from_arrays(v, n, a[v, n], resolution=resolution, **kwargs)
+
+    # ----------------------------------------------------------------- export
+    def to_networkx(self) -> Any:
+        """Export as a :class:`networkx.Graph` (bipartite).
+
+        Nodes are ``("volunteer", id)`` with attributes ``bipartite=0``,
+        ``capacity``, and ``("need", id)`` with ``bipartite=1``, ``demand``,
+        ``priority``, ``slot``. Edges carry ``cost`` (int), ``pinned`` and, for
+        graphs built from a problem, ``distance_km`` and each cost part.
+
+        Examples
+        --------
+        >>> G = Graph.from_dense([[1, 2]]).to_networkx()
+        >>> sorted(G.edges(data="cost"))
+        [(('volunteer', '0'), ('need', '0'), 1), (('volunteer', '0'), ('need', '1'), 2)]
+        """
+        import networkx as nx
+
+        G = nx.Graph()
+        for i, vid in enumerate(self.volunteer_ids):
+            G.add_node(("volunteer", vid), bipartite=0, capacity=int(self.capacity[i]))
+        for j, nid in enumerate(self.need_ids):
+            s = int(self.need_slot[j])
+            G.add_node(
+                ("need", nid),
+                bipartite=1,
+                demand=int(self.demand[j]),
+                priority=int(self.priority[j]),
+                slot=self.slot_names[s] if s >= 0 else None,
+            )
+        for e in range(self.n_edges):
+            attrs: dict[str, Any] = {"cost": int(self.cost[e]), "pinned": bool(self.pinned[e])}
+            if self.distance_km is not None:
+                attrs["distance_km"] = float(self.distance_km[e])
+            if self.parts is not None:
+                attrs.update({k: float(a[e]) for k, a in self.parts.items()})
+            G.add_edge(
+                ("volunteer", self.volunteer_ids[self.volunteer[e]]),
+                ("need", self.need_ids[self.need[e]]),
+                **attrs,
+            )
+        return G
+
+
+def _is_int_array(a: ArrayLike) -> bool:
+    arr = np.asarray(a)
+    return bool(np.issubdtype(arr.dtype, np.integer))
+
+
+def _to_int_costs(values: NDArray[Any], resolution: float | None, name: str) -> IntArray:
+    """Integer costs: ``round(value / resolution)``, exact integers when resolution is None."""
+    if np.issubdtype(values.dtype, np.integer) and resolution is None:
+        out = values.astype(np.int64)
+    elif resolution is None:
+        if not np.all(values == np.round(values)):
+            raise InputError(
+                [
+                    InputProblem(
+                        "graph",
+                        name,
+                        "integers when resolution is None (pass resolution=0.001 to round)",
+                        "fractional values",
+                    )
+                ]
+            )
+        out = values.astype(np.int64)
+    else:
+        scaled = np.rint(values.astype(np.float64) / resolution)
+        if scaled.size and np.abs(scaled).max() > MAX_INT_COST:
+            raise InputError(
+                [InputProblem("graph", name, f"at most {MAX_INT_COST} units of resolution", "more")]
+            )
+        out = scaled.astype(np.int64)
+    if out.size and np.abs(out).max() > MAX_INT_COST:
+        raise InputError([InputProblem("graph", name, f"|integer cost| <= {MAX_INT_COST}", "more")])
+    return out
+
+
+def _check_pinned_fit(g: Graph) -> None:
+    if not g.pinned.any():
+        return
+    problems: list[InputProblem] = []
+    pv, pn = g.volunteer[g.pinned], g.need[g.pinned]
+    over_v = np.nonzero(np.bincount(pv, minlength=g.n_volunteers) > g.capacity)[0]
+    over_n = np.nonzero(np.bincount(pn, minlength=g.n_needs) > g.demand)[0]
+    for i in over_v:
+        problems.append(InputProblem(f"volunteer {g.volunteer_ids[i]!r}", "pinned", "at most capacity pinned edges", kind="graph"))
+    for j in over_n:
+        problems.append(InputProblem(f"need {g.need_ids[j]!r}", "pinned", "at most demand pinned edges", kind="graph"))
+    if g.one_need_per_slot:
+        s = g.need_slot[pn]
+        keys = pv[s >= 0] * (len(g.slot_names) + 1) + s[s >= 0]
+        uniq, counts = np.unique(keys, return_counts=True)
+        for k in uniq[counts > 1]:
+            vid = g.volunteer_ids[int(k) // (len(g.slot_names) + 1)]
+            problems.append(InputProblem(f"volunteer {vid!r}", "pinned", "at most one pinned need per slot", kind="graph"))
+    if problems:
+        raise InputError(problems)
+
+
+# --------------------------------------------------------------------------
+# Building the graph of a problem
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Diagnostics:
+    """What the filters left for each need, to explain unmatched needs.
+
+    ``after[j, k]`` counts the volunteers in range of need ``j`` that pass
+    rules 1..k+2 (the distance rule first, being the spatial query; then
+    skills, slot, community, available, in rule order). The count after the
+    skills rule alone (all volunteers, in range or not) is computed on demand
+    by :meth:`candidate_counts`, for the needs that need it.
+    """
+
+    encoding: Encoding
+    after: IntArray  # (nn, 4): skills&distance, +slot, +community, +available
+
+    def candidate_counts(self, needs: IntArray) -> IntArray:
+        """Counts left by each rule, in rule order, for the given needs.
+
+        Returns an array of shape ``(len(needs), 5)``: volunteers with the skills;
+        of those, within range; of those, free in the slot; of those, in the
+        community; of those, available (capacity > 0, pair not forbidden).
+        """
+        enc = self.encoding
+        out = np.zeros((len(needs), 5), np.int64)
+        if len(needs) == 0:
+            return out
+        out[:, 1:] = self.after[needs]
+        # Rule 1 over all volunteers, once per distinct requirement.
+        req = enc.need_level[needs]
+        uniq, inverse = np.unique(req, axis=0, return_inverse=True)
+        counts = np.array([int(np.all(enc.vol_level >= row, axis=1).sum()) for row in uniq], np.int64)
+        out[:, 0] = counts[np.asarray(inverse).reshape(-1)]
+        return out
+
+
+def build_graph(problem: Problem) -> Graph:
+    """Build the candidate graph of *problem*: every feasible pair and its cost.
+
+    Parameters
+    ----------
+    problem : Problem
+
+    Returns
+    -------
+    Graph
+        Volunteers and needs numbered in sorted-id order; edges sorted by
+        ``(need, volunteer)``; ``cost`` in units of ``policy.resolution``.
+
+    Notes
+    -----
+    Feasibility follows the five rules of the model (skills, distance, slot,
+    community, available). Distances are found with a k-d tree, so the work is
+    ``O((V + N) log N + P)`` for ``P`` pairs within range, not ``O(V N)``,
+    unless no travel limit is set (then every pair is in range).
+
+    The cost of an edge is ``w.distance*km + w.overskill*levels_above +
+    w.preference*[preference miss] + w.outside*[other community]``, rounded
+    half to even to an integer number of ``resolution`` units.
+
+    Examples
+    --------
+    >>> from matcher import Need, Policy, Problem, Volunteer
+    >>> vs = [Volunteer("a", {"nursing": 3}, (0.0, 0.0)), Volunteer("b", [], (0.0, 1.0))]
+    >>> ns = [Need("n", "elderly_care", {"nursing": 2}, (0.0, 0.5))]
+    >>> g = build_graph(Problem(vs, ns, Policy(geometry="plane")))
+    >>> g.volunteer_ids, g.cost.tolist(), g.parts["overskill"].tolist()
+    (('a', 'b'), [600], [0.1])
+    """
+    return _build(problem)[0]
+
+
+def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
+    policy = problem.policy
+    vo = sorted_order([v.id for v in problem.volunteers])
+    no = sorted_order([n.id for n in problem.needs])
+    vols = [problem.volunteers[i] for i in vo]
+    needs = [problem.needs[i] for i in no]
+    enc = _rules.encode(vols, needs, policy, problem.forbidden)
+    nv, nn = enc.n_volunteers, enc.n_needs
+
+    # -- pairs within range (rule 2), exact distances
+    v, n, dist = _pairs_in_range(enc)
+    masks = _rules.rule_masks(enc, v, n, dist)
+
+    # -- what each filter leaves, for explanations (rule 2 already applied)
+    after = np.zeros((nn, 4), np.int64)
+    keep = masks.skills.copy()
+    for k, mask in enumerate((None, masks.slot, masks.community, masks.available)):
+        if mask is not None:
+            keep &= mask
+        after[:, k] = np.bincount(n[keep], minlength=nn)
+    v, n, dist = v[keep], n[keep], dist[keep]
+
+    # -- cost terms and integer costs
+    w = policy.weights
+    over = ((enc.vol_level[v] - enc.need_level[n]) * (enc.need_level[n] > 0)).sum(axis=1, dtype=np.int64)
+    cat = enc.need_cat[n]
+    miss = enc.vol_has_pref[v] & ~enc.vol_pref[v, cat] if enc.vol_pref.shape[1] else np.zeros(len(v), bool)
+    cv, cn = enc.vol_comm[v], enc.need_comm[n]
+    outside = (cv >= 0) & (cn >= 0) & (cv != cn)
+    parts = {
+        "distance": w.distance * dist,
+        "overskill": w.overskill * over.astype(np.float64),
+        "preference": w.preference * miss.astype(np.float64),
+        "outside": w.outside * outside.astype(np.float64),
+    }
+    # Summed left to right, in the order of the formula (bit-for-bit reproducible).
+    total = parts["distance"] + parts["overskill"] + parts["preference"] + parts["outside"]
+    int_cost = _scaled(total, policy.resolution, "edge cost")
+
+    unserved = None
+    if policy.unmatched_cost is not None:
+        unserved = _scaled(policy.unmatched_cost * enc.priority.astype(np.float64), policy.resolution, "unmatched_cost")
+
+    # -- pinned edges
+    vid = [x.id for x in vols]
+    nid = [x.id for x in needs]
+    pinned = np.zeros(len(v), bool)
+    if problem.pinned:
+        vpos = {x: i for i, x in enumerate(vid)}
+        npos = {x: i for i, x in enumerate(nid)}
+        keys = np.array([vpos[b] * nn + npos[a] for a, b in problem.pinned], np.int64)
+        pinned = np.isin(v * nn + n, keys)
+
+    order = np.lexsort((v, n))
+    graph = Graph(
+        volunteer=_frozen_array(v[order], np.int64),
+        need=_frozen_array(n[order], np.int64),
+        cost=_frozen_array(int_cost[order], np.int64),
+        capacity=_frozen_array(enc.capacity, np.int64),
+        demand=_frozen_array(enc.demand, np.int64),
+        priority=_frozen_array(enc.priority, np.int64),
+        need_slot=_frozen_array(enc.need_slot, np.int64),
+        slot_names=enc.slot_names,
+        one_need_per_slot=policy.one_need_per_slot,
+        load_step=_scalar_step(policy.load_penalty, policy.resolution),
+        unserved_cost=None if unserved is None else _frozen_array(unserved, np.int64),
+        pinned=_frozen_array(pinned[order], bool),
+        resolution=policy.resolution,
+        volunteer_ids=tuple(vid),
+        need_ids=tuple(nid),
+        distance_km=_frozen_array(dist[order], np.float64),
+        parts=FrozenMap({k: _frozen_array(a[order], np.float64) for k, a in parts.items()}),
+    )
+    return graph, Diagnostics(encoding=enc, after=after)
+
+
+def _scaled(values: FloatArray, resolution: float, what: str) -> IntArray:
+    scaled = np.rint(values / resolution)
+    if scaled.size and np.abs(scaled).max() > MAX_INT_COST:
+        raise InputError(
+            [
+                InputProblem(
+                    "policy",
+                    "resolution",
+                    f"coarse enough that every {what} is at most {MAX_INT_COST} units",
+                    f"{float(np.abs(values).max()):g} / {resolution:g}",
+                    kind="policy",
+                )
+            ]
+        )
+    return scaled.astype(np.int64)
+
+
+def _scalar_step(value: float, resolution: float) -> int:
+    return int(_scaled(np.array([value]), resolution, "load penalty")[0])
+
+
+def _pairs_in_range(enc: Encoding) -> tuple[IntArray, IntArray, FloatArray]:
+    """All pairs with ``distance <= volunteer's limit``, with exact distances.
+
+    A k-d tree over the needs is queried with each volunteer's limit (a little
+    wider, to be safe from rounding); the exact distance then decides.
+    Volunteers without any limit are paired with every need.
+    """
+    nv, nn = enc.n_volunteers, enc.n_needs
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    if nv == 0 or nn == 0:
+        return empty
+    limit = enc.vol_limit
+    unlimited = np.nonzero(np.isinf(limit))[0]
+    limited = np.nonzero(np.isfinite(limit))[0]
+    vs: list[IntArray] = []
+    ns: list[IntArray] = []
+    if unlimited.size:
+        vs.append(np.repeat(unlimited, nn))
+        ns.append(np.tile(np.arange(nn, dtype=np.int64), unlimited.size))
+    if limited.size:
+        if enc.geometry == "plane":
+            pts_n, pts_v = enc.need_xy, enc.vol_xy[limited]
+            radius = limit[limited]
+        else:
+            pts_n, pts_v = _unit_xyz(enc.need_xy), _unit_xyz(enc.vol_xy[limited])
+            half_angle = np.minimum(limit[limited] / (2 * EARTH_RADIUS_KM), np.pi / 2)
+            radius = 2 * EARTH_RADIUS_KM * np.sin(half_angle)
+        radius = radius * (1 + 1e-9) + 1e-9
+        tree = cKDTree(pts_n)
+        hits = tree.query_ball_point(pts_v, radius, return_sorted=False)
+        lengths = np.fromiter(map(len, hits), np.int64, len(hits))
+        vs.append(np.repeat(limited, lengths))
+        ns.append(np.fromiter(itertools.chain.from_iterable(hits), np.int64, int(lengths.sum())))
+    v = np.concatenate(vs)
+    n = np.concatenate(ns)
+    dist = _rules.distance_km(enc, v, n)
+    ok = dist <= limit[v]
+    return v[ok], n[ok], dist[ok]
+
+
+def _unit_xyz(latlon: FloatArray) -> FloatArray:
+    """Points on the sphere of radius EARTH_RADIUS_KM, in km (chord = straight line)."""
+    lat = np.radians(latlon[:, 0])
+    lon = np.radians(latlon[:, 1])
+    c = np.cos(lat)
+    return EARTH_RADIUS_KM * np.column_stack((c * np.cos(lon), c * np.sin(lon), np.sin(lat)))

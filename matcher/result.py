@@ -1,0 +1,583 @@
+"""Results: the plan with ids put back, reasons, metrics and explanations.
+
+Solvers return edge indices; this module turns them into a :class:`Result`
+that names volunteers and needs by id, says why every unserved unit of need
+is unserved, and measures the plan (:class:`Metrics`). It is the only place
+where ids come back.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._frozen import FrozenMap
+from .errors import InputError, InputProblem, short_repr
+from .graph import COST_PARTS, Diagnostics, Graph
+from .model import Problem
+
+__all__ = [
+    "FILTERS",
+    "REASONS",
+    "SCHEMA_VERSION",
+    "GraphSolution",
+    "Match",
+    "Metrics",
+    "Objective",
+    "Result",
+    "Status",
+    "Unmatched",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the dict / JSON layout of :meth:`Result.to_dict`."""
+
+FILTERS = ("skills", "distance", "slot", "community", "available")
+"""The filters behind ``Unmatched.candidates``, in order (the feasibility rules)."""
+
+REASONS = {
+    "no_skill": "no volunteer has the required skills",
+    "out_of_range": "no volunteer with the skills lives within travel range",
+    "no_slot": "no volunteer within range with the skills is free in the slot",
+    "other_community": "the volunteers who could serve belong to another community",
+    "unavailable": "the only possible volunteers have capacity 0 or are forbidden for this need",
+    "taken": "the possible volunteers are all serving needs that count more",
+    "not_worth": "serving it would cost more than leaving it unserved (unmatched_cost)",
+}
+"""Why a unit of need is unserved: reason code -> meaning, in the order tested."""
+
+UNKNOWN = "(unknown)"
+"""Key used in per-community / per-unit metrics for records without one."""
+
+
+class Status(enum.Enum):
+    """How good the plan is.
+
+    Attributes
+    ----------
+    OPTIMAL
+        Proven optimal for the objective (exact methods).
+    FEASIBLE
+        Satisfies every constraint, optimality not proven (``greedy``).
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+
+
+@dataclass(frozen=True)
+class Match:
+    """One volunteer serving one need.
+
+    Attributes
+    ----------
+    need_id, volunteer_id : str
+    cost : float
+        The edge's cost after rounding to the policy's resolution (load penalty not included).
+    distance_km : float
+    parts : mapping of str to float
+        Each weighted cost term before rounding: distance, overskill, preference, outside.
+    """
+
+    need_id: str
+    volunteer_id: str
+    cost: float
+    distance_km: float
+    parts: Mapping[str, float] = field(default_factory=FrozenMap)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", FrozenMap(self.parts))
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """Units of a need left unserved, and why.
+
+    Attributes
+    ----------
+    need_id : str
+    missing : int
+        Units of demand not served.
+    reason : str
+        One of :data:`REASONS`: ``no_skill``, ``out_of_range``, ``no_slot``,
+        ``other_community``, ``unavailable``, ``taken``, ``not_worth``.
+    candidates : tuple of int
+        How many volunteers each filter of :data:`FILTERS` left, in order
+        (skills; of those, within range; free in the slot; in the community;
+        available). The reason names the first filter that left none.
+    """
+
+    need_id: str
+    missing: int
+    reason: str
+    candidates: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "candidates", tuple(int(c) for c in self.candidates))
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The value of the plan.
+
+    Attributes
+    ----------
+    served_priority : int
+        Sum over needs of priority x units served (maximised first by default).
+    int_cost : int
+        Total integer cost: edge costs plus load penalties, in units of ``resolution``.
+    cost : float
+        ``int_cost * resolution``.
+    int_penalty : int
+        Integer penalty of unserved units when ``unmatched_cost`` is set, else 0.
+    penalty : float
+        ``int_penalty * resolution``.
+    """
+
+    served_priority: int
+    int_cost: int
+    cost: float
+    int_penalty: int = 0
+    penalty: float = 0.0
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Measures of a plan, as plain Python numbers.
+
+    Attributes
+    ----------
+    units_demanded, units_served : int
+    coverage : float
+        Units served / units demanded (1.0 when nothing is demanded).
+    priority_coverage : float
+        Priority-weighted coverage (1.0 when nothing is demanded).
+    total_cost : float
+        Total cost including load penalties (``Objective.cost``).
+    mean_cost : float
+        Mean edge cost per match (0.0 without matches).
+    mean_distance_km : float
+        Mean distance per match (0.0 without matches).
+    volunteers : int
+        Volunteers in the problem.
+    volunteers_used : int
+        Volunteers with at least one need.
+    participation_rate : float
+        ``volunteers_used / volunteers`` (0.0 without volunteers).
+    mean_load, max_load : float, int
+        Needs per volunteer, over all volunteers.
+    load_gini : float
+        Gini coefficient of the loads over all volunteers (0 = evenly spread).
+    coverage_by_category, coverage_by_community : dict of str to float
+    participation_by_unit : dict of str to float
+        Share of each employer unit's volunteers who serve.
+    """
+
+    units_demanded: int
+    units_served: int
+    coverage: float
+    priority_coverage: float
+    total_cost: float
+    mean_cost: float
+    mean_distance_km: float
+    volunteers: int
+    volunteers_used: int
+    participation_rate: float
+    mean_load: float
+    max_load: int
+    load_gini: float
+    coverage_by_category: dict[str, float] = field(default_factory=dict)
+    coverage_by_community: dict[str, float] = field(default_factory=dict)
+    participation_by_unit: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The metrics as a plain dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A plan: who serves which need, what is left unserved and why, and measures.
+
+    Attributes
+    ----------
+    status : Status
+    method : str
+        The method that ran (for ``"auto"``, the one it chose).
+    matches : tuple of Match
+        Sorted by ``(need_id, volunteer_id)``.
+    unmatched : tuple of Unmatched
+        Sorted by ``need_id``. A need with demand 2 served once appears in
+        both lists. Every need of the problem is in at least one of them.
+    objective : Objective
+    metrics : Metrics
+    timings : dict of str to float
+        Seconds per stage: ``build_graph``, ``solve``, ``assemble``, ``total``.
+
+    Examples
+    --------
+    >>> from matcher import Need, Problem, Volunteer, solve
+    >>> vs = [Volunteer("v1", {"driving": 1}, (31.230, 121.470))]
+    >>> ns = [Need("n1", "medical", {"driving": 1}, (31.235, 121.472), priority=4),
+    ...       Need("n2", "legal", {"legal": 2}, (31.231, 121.471))]
+    >>> r = solve(Problem(vs, ns))
+    >>> [(m.need_id, m.volunteer_id) for m in r.matches]
+    [('n1', 'v1')]
+    >>> [(u.need_id, u.reason) for u in r.unmatched]
+    [('n2', 'no_skill')]
+    >>> r.objective.served_priority
+    4
+    """
+
+    status: Status
+    method: str
+    matches: tuple[Match, ...]
+    unmatched: tuple[Unmatched, ...]
+    objective: Objective
+    metrics: Metrics
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ explain
+    def explain(self, need_id: str) -> str:
+        """Explain, in plain words, what the plan does for one need.
+
+        Parameters
+        ----------
+        need_id : str
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        KeyError
+            If the need is not in this result.
+
+        Examples
+        --------
+        >>> from matcher import Need, Problem, Volunteer, solve
+        >>> r = solve(Problem([], [Need("n1", "repair", ["repair"], (0.0, 0.0))]))
+        >>> print(r.explain("n1"))
+        Need 'n1': 1 unit unserved: no volunteer has the required skills.
+          Volunteers left by each filter: skills 0, distance 0, slot 0, community 0, available 0.
+        """
+        served = [m for m in self.matches if m.need_id == need_id]
+        missing = [u for u in self.unmatched if u.need_id == need_id]
+        if not served and not missing:
+            raise KeyError(f"no need {need_id!r} in this result")
+        lines = []
+        if served:
+            who = ", ".join(repr(m.volunteer_id) for m in served)
+            lines.append(f"Need {need_id!r}: served by {who}.")
+            for m in served:
+                terms = " + ".join(f"{k} {v:.3g}" for k, v in m.parts.items() if v)
+                lines.append(
+                    f"  {m.volunteer_id!r}: {m.distance_km:.2f} km away, cost {m.cost:.3f}"
+                    + (f" ({terms})" if terms else "")
+                )
+        for u in missing:
+            unit = "unit" if u.missing == 1 else "units"
+            head = f"Need {need_id!r}: " if not served else "  Still "
+            lines.append(f"{head}{u.missing} {unit} unserved: {REASONS.get(u.reason, u.reason)}.")
+            counts = ", ".join(f"{f} {c}" for f, c in zip(FILTERS, u.candidates, strict=False))
+            lines.append(f"  Volunteers left by each filter: {counts}.")
+        return "\n".join(lines)
+
+    # -------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (JSON-ready) with every field; :meth:`from_dict` inverts it.
+
+        Examples
+        --------
+        >>> from matcher import Need, Problem, solve
+        >>> r = solve(Problem([], [Need("n1", "repair", [], (0.0, 0.0))]))
+        >>> sorted(r.to_dict())
+        ['matches', 'method', 'metrics', 'objective', 'schema_version', 'status', 'timings', 'unmatched']
+        >>> Result.from_dict(r.to_dict()) == r
+        True
+        """
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "status": self.status.value,
+            "method": self.method,
+            "objective": asdict(self.objective),
+            "matches": [
+                {
+                    "need_id": m.need_id,
+                    "volunteer_id": m.volunteer_id,
+                    "cost": m.cost,
+                    "distance_km": m.distance_km,
+                    "parts": dict(m.parts),
+                }
+                for m in self.matches
+            ],
+            "unmatched": [
+                {"need_id": u.need_id, "missing": u.missing, "reason": u.reason, "candidates": list(u.candidates)}
+                for u in self.unmatched
+            ],
+            "metrics": self.metrics.to_dict(),
+            "timings": dict(self.timings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """Rebuild a result from :meth:`to_dict` output.
+
+        Raises
+        ------
+        InputError
+            If a field is missing or malformed, or the schema version is unknown.
+        """
+        try:
+            if data.get("schema_version") != SCHEMA_VERSION:
+                raise InputError(
+                    [
+                        InputProblem(
+                            "result",
+                            "schema_version",
+                            str(SCHEMA_VERSION),
+                            short_repr(data.get("schema_version")),
+                            kind="file",
+                        )
+                    ]
+                )
+            return cls(
+                status=Status(data["status"]),
+                method=str(data["method"]),
+                matches=tuple(Match(**m) for m in data["matches"]),
+                unmatched=tuple(Unmatched(**{**u, "candidates": tuple(u["candidates"])}) for u in data["unmatched"]),
+                objective=Objective(**data["objective"]),
+                metrics=Metrics(**data["metrics"]),
+                timings=dict(data.get("timings", {})),
+            )
+        except InputError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(
+                [InputProblem("result", "data", "a dict made by Result.to_dict()", type(exc).__name__ + f": {exc}", kind="file")]
+            ) from None
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The result as JSON text (lossless; floats round-trip exactly)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Result:
+        """Rebuild a result from :meth:`to_json` text."""
+        return cls.from_dict(json.loads(text))
+
+    def __eq__(self, other: object) -> bool:
+        # Timings differ from run to run; they are not part of the plan.
+        if not isinstance(other, Result):
+            return NotImplemented
+        return all(
+            getattr(self, f.name) == getattr(other, f.name) for f in fields(self) if f.name != "timings"
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)
+class GraphSolution:
+    """The plan of a :class:`~matcher.Graph`, as index arrays.
+
+    Attributes
+    ----------
+    method : str
+    status : Status
+    edge : int64 array
+        Indices of the chosen edges in the graph, sorted (so by need, then volunteer).
+    volunteer, need : int64 arrays
+        Endpoints of the chosen edges.
+    served : int64 array, shape (n_needs,)
+        Units served per need.
+    served_priority, int_cost, int_penalty : int
+        The objective, recomputed from the plan (see :class:`Objective`).
+    cost : float
+        ``int_cost * resolution``.
+    """
+
+    method: str
+    status: Status
+    edge: NDArray[np.int64]
+    volunteer: NDArray[np.int64]
+    need: NDArray[np.int64]
+    served: NDArray[np.int64]
+    served_priority: int
+    int_cost: int
+    int_penalty: int
+    cost: float
+
+
+# ---------------------------------------------------------------------------
+# Assembly
+# ---------------------------------------------------------------------------
+
+
+def _ratio(a: float, b: float, empty: float) -> float:
+    return float(a) / float(b) if b else empty
+
+
+def _gini(x: NDArray[np.int64]) -> float:
+    """Gini coefficient of non-negative values (0 when all equal or empty)."""
+    if len(x) == 0 or x.sum() == 0:
+        return 0.0
+    s = np.sort(x).astype(np.float64)
+    n = len(s)
+    cum = np.cumsum(s)
+    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+
+
+def unmatched_reasons(
+    graph: Graph, diag: Diagnostics, chosen: NDArray[np.int64], priority_first: bool
+) -> list[tuple[int, int, str, tuple[int, ...]]]:
+    """``(need index, missing, reason, candidates)`` for each need not fully served."""
+    served = np.bincount(graph.need[chosen], minlength=graph.n_needs)
+    short = np.nonzero(served < graph.demand)[0]
+    if len(short) == 0:
+        return []
+    counts = diag.candidate_counts(short)
+    load = np.bincount(graph.volunteer[chosen], minlength=graph.n_volunteers)
+    busy: set[tuple[int, int]] = set()
+    if graph.one_need_per_slot:
+        s = graph.need_slot[graph.need[chosen]]
+        busy = {(int(a), int(b)) for a, b in zip(graph.volunteer[chosen][s >= 0], s[s >= 0], strict=True)}
+    in_plan = set(zip(graph.volunteer[chosen].tolist(), graph.need[chosen].tolist(), strict=True))
+    starts = np.searchsorted(graph.need, np.arange(graph.n_needs + 1))
+    out = []
+    for row, j in enumerate(short.tolist()):
+        c = counts[row]
+        zero = np.nonzero(c == 0)[0]
+        if len(zero):
+            reason = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")[zero[0]]
+        else:
+            reason = "taken"
+            if not priority_first:
+                s = int(graph.need_slot[j])
+                for e in range(starts[j], starts[j + 1]):
+                    a = int(graph.volunteer[e])
+                    if (a, j) in in_plan or load[a] >= graph.capacity[a]:
+                        continue
+                    if graph.one_need_per_slot and s >= 0 and (a, s) in busy:
+                        continue
+                    reason = "not_worth"
+                    break
+        out.append((j, int(graph.demand[j] - served[j]), reason, tuple(int(x) for x in c)))
+    return out
+
+
+def assemble(
+    problem: Problem,
+    graph: Graph,
+    diag: Diagnostics,
+    solution: GraphSolution,
+    priority_first: bool,
+    timings: Mapping[str, float],
+) -> Result:
+    """Build the :class:`Result` of *problem* from a graph solution."""
+    e = solution.edge
+    res = graph.resolution
+    assert graph.distance_km is not None and graph.parts is not None
+    part_values = [graph.parts[k][e].tolist() for k in COST_PARTS]
+    matches = tuple(
+        Match(
+            need_id=graph.need_ids[j],
+            volunteer_id=graph.volunteer_ids[v],
+            cost=c * res,
+            distance_km=d,
+            parts=dict(zip(COST_PARTS, ps, strict=True)),
+        )
+        for j, v, c, d, *ps in zip(
+            graph.need[e].tolist(),
+            graph.volunteer[e].tolist(),
+            graph.cost[e].tolist(),
+            graph.distance_km[e].tolist(),
+            *part_values,
+            strict=True,
+        )
+    )
+    unmatched = tuple(
+        Unmatched(graph.need_ids[j], missing, reason, cand)
+        for j, missing, reason, cand in unmatched_reasons(graph, diag, e, priority_first)
+    )
+    objective = Objective(
+        served_priority=solution.served_priority,
+        int_cost=solution.int_cost,
+        cost=solution.int_cost * res,
+        int_penalty=solution.int_penalty,
+        penalty=solution.int_penalty * res,
+    )
+    metrics = compute_metrics(problem, graph, solution, objective)
+    return Result(
+        status=solution.status,
+        method=solution.method,
+        matches=matches,
+        unmatched=unmatched,
+        objective=objective,
+        metrics=metrics,
+        timings=dict(timings),
+    )
+
+
+def compute_metrics(problem: Problem, graph: Graph, sol: GraphSolution, objective: Objective) -> Metrics:
+    """Measure the plan (plain Python numbers)."""
+    nv, nn = graph.n_volunteers, graph.n_needs
+    served = sol.served
+    demand = graph.demand
+    load = np.bincount(sol.volunteer, minlength=nv)
+    used = int((load > 0).sum())
+    n_match = len(sol.edge)
+    dist = graph.distance_km[sol.edge] if graph.distance_km is not None else np.zeros(0)
+    edge_cost = graph.cost[sol.edge].sum() * graph.resolution
+
+    vols = {v.id: v for v in problem.volunteers}
+    needs = {n.id: n for n in problem.needs}
+    by_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_comm: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for j, nid in enumerate(graph.need_ids):
+        n = needs[nid]
+        for table, key in ((by_cat, n.category), (by_comm, n.community or UNKNOWN)):
+            table[key][0] += int(served[j])
+            table[key][1] += int(demand[j])
+    by_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for i, vid in enumerate(graph.volunteer_ids):
+        key = vols[vid].unit or UNKNOWN
+        by_unit[key][0] += int(load[i] > 0)
+        by_unit[key][1] += 1
+
+    def shares(table: dict[str, list[int]]) -> dict[str, float]:
+        return {k: _ratio(a, b, 1.0) for k, (a, b) in sorted(table.items())}
+
+    units_demanded = int(demand.sum())
+    pri_demanded = int(np.dot(graph.priority, demand))
+    return Metrics(
+        units_demanded=units_demanded,
+        units_served=int(served.sum()),
+        coverage=_ratio(int(served.sum()), units_demanded, 1.0),
+        priority_coverage=_ratio(sol.served_priority, pri_demanded, 1.0),
+        total_cost=float(objective.cost),
+        mean_cost=_ratio(float(edge_cost), n_match, 0.0),
+        mean_distance_km=float(dist.mean()) if n_match else 0.0,
+        volunteers=nv,
+        volunteers_used=used,
+        participation_rate=_ratio(used, nv, 0.0),
+        mean_load=_ratio(n_match, nv, 0.0),
+        max_load=int(load.max()) if nv else 0,
+        load_gini=_gini(load),
+        coverage_by_category=shares(by_cat),
+        coverage_by_community=shares(by_comm),
+        participation_by_unit=shares(by_unit),
+    )
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else 0.0
