@@ -63,8 +63,10 @@ RULE_NAMES: dict[int, str] = {
 
 #: The reasons an unmatched need may carry (``DESIGN.md``, "The result").
 REASONS = frozenset(
-    {"no_skill", "out_of_range", "no_slot", "other_community", "taken", "not_worth"}
+    {"no_skill", "out_of_range", "no_slot", "other_community", "unavailable", "taken", "not_worth"}
 )
+"""DESIGN.md's reasons plus ``unavailable`` (every candidate left by rules 1-4 has
+capacity 0 or is forbidden for the need), which DESIGN.md's list had no word for."""
 
 Pair = tuple[str, str]
 """A ``(need_id, volunteer_id)`` pair."""

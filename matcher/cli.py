@@ -1,0 +1,223 @@
+"""The ``matcher`` command line.
+
+``matcher demo``
+    Solve the built-in synthetic community (shipped as CSV files with the
+    package) and print a summary a coordinator can read.
+``matcher solve --volunteers V.csv --needs N.csv [--policy P.json] [--method M] --out R.json``
+    Solve your own data; write the result JSON (and ``--plan-csv`` for a plan
+    with your own columns carried through).
+``matcher explain R.json NEED_ID``
+    Say what a result does for one need.
+
+Exit codes: 0 success, 2 bad input (the problems are listed on stderr),
+1 any other error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from . import io as mio
+from ._version import __version__
+from .api import methods, solve
+from .errors import InputError, MatcherError, UnsupportedProblem
+from .model import Problem
+from .result import FILTERS, Result
+
+__all__ = ["demo_paths", "format_summary", "main"]
+
+DEMO_FILES = {"volunteers": "demo_volunteers.csv", "needs": "demo_needs.csv", "policy": "demo_policy.json"}
+
+
+def demo_paths() -> dict[str, Path]:
+    """Paths of the demo community's files shipped in ``matcher/data``."""
+    base = resources.files("matcher") / "data"
+    return {k: Path(str(base / name)) for k, name in DEMO_FILES.items()}
+
+
+def write_demo_files(directory: str | Path) -> dict[str, Path]:
+    """Regenerate the demo files from :func:`matcher.synthetic.demo` into *directory*."""
+    from .synthetic import demo
+
+    community = demo()
+    d = Path(directory)
+    paths = {k: d / name for k, name in DEMO_FILES.items()}
+    mio.write_volunteers_csv(community.volunteers, paths["volunteers"])
+    mio.write_needs_csv(community.needs, paths["needs"])
+    mio.write_json(community.policy, paths["policy"])
+    return paths
+
+
+def _bar(share: float, width: int = 20) -> str:
+    full = round(share * width)
+    return "#" * full + "." * (width - full)
+
+
+def format_summary(result: Result, problem: Problem, title: str, max_unmatched: int = 12) -> str:
+    """A plain-text summary of a result: coverage, participation, reasons, timings."""
+    m = result.metrics
+    needs = {n.id: n for n in problem.needs}
+    served = Counter()
+    for match in result.matches:
+        served[match.need_id] += 1
+    lines = [
+        title,
+        f"  {len(problem.volunteers)} volunteers, {len(problem.needs)} needs ({m.units_demanded} units)",
+        f"  method {result.method} ({result.status.value}); objective: served priority "
+        f"{result.objective.served_priority}, cost {result.objective.cost:.3f}",
+        "",
+        f"Coverage        {m.coverage:6.1%} of units ({m.units_served}/{m.units_demanded}); "
+        f"priority-weighted {m.priority_coverage:.1%}",
+        f"Participation   {m.participation_rate:6.1%} of volunteers ({m.volunteers_used}/{m.volunteers}); "
+        f"load mean {m.mean_load:.2f}, max {m.max_load}, Gini {m.load_gini:.2f}",
+        f"Travel          {m.mean_distance_km:6.2f} km mean per match; mean cost {m.mean_cost:.3f}",
+    ]
+
+    def table(name: str, key: str, shares: dict[str, float]) -> None:
+        units: Counter[str] = Counter()
+        got: Counter[str] = Counter()
+        for n in problem.needs:
+            k = getattr(n, key) or "(unknown)"
+            units[k] += n.demand
+            got[k] += served[n.id]
+        lines.extend(["", name])
+        width = max((len(k) for k in shares), default=0)
+        for k, share in shares.items():
+            lines.append(f"  {k:<{width}}  {_bar(share)} {share:6.1%}  ({got[k]}/{units[k]})")
+
+    table("Coverage by category", "category", m.coverage_by_category)
+    table("Coverage by community", "community", m.coverage_by_community)
+    if m.participation_by_unit:
+        lines.extend(["", "Participation by employer unit"])
+        width = max(len(k) for k in m.participation_by_unit)
+        for k, share in m.participation_by_unit.items():
+            lines.append(f"  {k:<{width}}  {_bar(share)} {share:6.1%}")
+
+    lines.extend(["", f"Unmatched needs: {len(result.unmatched)}"])
+    if result.unmatched:
+        reasons = Counter(u.reason for u in result.unmatched)
+        lines.append("  reasons: " + ", ".join(f"{r} {c}" for r, c in reasons.most_common()))
+        head = "filters " + " > ".join(FILTERS)
+        lines.append(f"  {'need':<8} {'category':<14} {'pri':>3} {'miss':>4}  {'reason':<16} {head}")
+        worst = sorted(result.unmatched, key=lambda u: (-needs[u.need_id].priority, u.need_id))
+        for u in worst[:max_unmatched]:
+            n = needs[u.need_id]
+            counts = " > ".join(str(c) for c in u.candidates)
+            lines.append(
+                f"  {u.need_id:<8} {n.category:<14} {n.priority:>3} {u.missing:>4}  {u.reason:<16} {counts}"
+            )
+        if len(worst) > max_unmatched:
+            lines.append(f"  ... and {len(worst) - max_unmatched} more (highest priority first)")
+    t = result.timings
+    lines.extend(
+        [
+            "",
+            "Timings (s)     "
+            + ", ".join(f"{k} {t[k]:.3f}" for k in ("build_graph", "solve", "assemble", "total") if k in t),
+        ]
+    )
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    method_help = "; ".join(f"{k}: {v}" for k, v in methods().items())
+    p = argparse.ArgumentParser(
+        prog="matcher",
+        description="Match community volunteers to residents' needs, exactly.",
+        epilog="Exit codes: 0 ok, 2 bad input, 1 internal error.",
+    )
+    p.add_argument("--version", action="version", version=f"matcher {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser(
+        "demo",
+        help="solve the built-in synthetic community and print a summary",
+        description="Solve the built-in synthetic community (shipped with the package) and print a summary.",
+        epilog="Example: matcher demo --method flow",
+    )
+    d.add_argument("--method", default="auto", help=method_help)
+    d.add_argument("--out", help="also write the result JSON here")
+
+    s = sub.add_parser(
+        "solve",
+        help="solve your own volunteers and needs",
+        description="Solve volunteers and needs from CSV or JSON files; write the result as JSON.",
+        epilog="Example: matcher solve --volunteers v.csv --needs n.csv --policy p.json --out result.json",
+    )
+    s.add_argument("--volunteers", help="volunteers CSV (or JSON)")
+    s.add_argument("--needs", help="needs CSV (or JSON)")
+    s.add_argument("--policy", help="policy JSON (default: the default Policy)")
+    s.add_argument("--problem", help="one problem JSON instead of --volunteers/--needs/--policy")
+    s.add_argument("--method", default="auto", help=method_help)
+    s.add_argument("--out", required=True, help="result JSON to write")
+    s.add_argument("--plan-csv", help="also write the plan as CSV, with your own columns carried through")
+    s.add_argument("--quiet", action="store_true", help="do not print the summary")
+
+    e = sub.add_parser(
+        "explain",
+        help="explain what a result does for one need",
+        epilog="Example: matcher explain result.json n0042",
+    )
+    e.add_argument("result", help="result JSON written by 'matcher solve'")
+    e.add_argument("need_id")
+    return p
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        paths = demo_paths()
+        problem = mio.read_problem(paths["volunteers"], paths["needs"], paths["policy"])
+        result = solve(problem, method=args.method)
+        print(format_summary(result, problem, "matcher demo: the built-in synthetic community"))
+        if args.out:
+            mio.write_json(result, args.out)
+        return 0
+    if args.command == "solve":
+        if args.problem:
+            problem = mio.read_problem(problem=args.problem)
+        else:
+            problem = mio.read_problem(args.volunteers, args.needs, args.policy)
+        result = solve(problem, method=args.method)
+        mio.write_json(result, args.out)
+        if args.plan_csv:
+            mio.write_plan_csv(result, problem, args.plan_csv)
+        if not args.quiet:
+            print(format_summary(result, problem, f"matcher solve: wrote {args.out}"))
+        return 0
+    if args.command == "explain":
+        result = mio.read_result(args.result)
+        try:
+            print(result.explain(args.need_id))
+        except KeyError as exc:
+            print(f"matcher: {exc.args[0]}", file=sys.stderr)
+            return 2
+        return 0
+    raise AssertionError(args.command)  # argparse allows only the commands above
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except InputError as exc:
+        print(f"matcher: {exc}", file=sys.stderr)
+        return 2
+    except UnsupportedProblem as exc:
+        print(f"matcher: {exc}", file=sys.stderr)
+        return 2
+    except MatcherError as exc:
+        print(f"matcher: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"matcher: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

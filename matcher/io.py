@@ -1,0 +1,686 @@
+"""Reading and writing problems and results: CSV and JSON files.
+
+CSV (UTF-8, a byte-order mark is accepted, one header row; cells are
+stripped; an empty cell means the default; list fields are separated by
+``;`` and a skill level follows a ``:``, so ``nursing:3;driving`` is nursing
+level 3 and driving level 1):
+
+- volunteers: ``id, skills, lat, lon`` (``x, y`` with plane geometry), then
+  optional ``capacity, slots, max_distance_km, categories, community,
+  building, unit``;
+- needs: ``id, category, skills, lat, lon`` (or ``x, y``), then optional
+  ``slot, demand, priority, community, building``.
+
+Any other column goes to the record's ``extra`` and is carried through to the
+plan CSV (:func:`write_plan_csv`), never printed in errors.
+
+JSON: a problem file is an object with ``schema_version``, ``policy``,
+``volunteers``, ``needs`` and optional ``pinned`` and ``forbidden`` (lists
+of ``[need_id, volunteer_id]``); records use the field names of the model
+(``location`` as ``[lat, lon]``; ``lat``/``lon`` or ``x``/``y`` keys are
+accepted too). A policy file is an object with the fields of
+:class:`~matcher.Policy`. Duplicate keys, ``NaN`` and ``Infinity`` are
+refused.
+
+Every reader collects all the problems of all its files and raises one
+:class:`~matcher.InputError`, each problem naming the file row. Writers are
+atomic: they write a temporary file next to the target, then rename it, so a
+failure never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputError, InputProblem, short_repr
+from .model import Need, Policy, Problem, Volunteer, Weights
+from .result import Result
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "policy_from_dict",
+    "policy_to_dict",
+    "problem_from_dict",
+    "problem_to_dict",
+    "read_needs",
+    "read_policy",
+    "read_problem",
+    "read_result",
+    "read_volunteers",
+    "write_json",
+    "write_needs_csv",
+    "write_plan_csv",
+    "write_volunteers_csv",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the JSON layout of problems, policies and results."""
+
+PathLike = str | os.PathLike[str]
+
+VOLUNTEER_COLUMNS = (
+    "id", "skills", "capacity", "slots", "max_distance_km", "categories", "community", "building", "unit",
+)  # fmt: skip
+NEED_COLUMNS = ("id", "category", "skills", "slot", "demand", "priority", "community", "building")
+
+
+def _coord_columns(geometry: str) -> tuple[str, str]:
+    return ("x", "y") if geometry == "plane" else ("lat", "lon")
+
+
+# ---------------------------------------------------------------------------
+# Cell parsers: each returns a value or records a problem
+# ---------------------------------------------------------------------------
+
+
+class _Row:
+    """Parses the cells of one CSV row, collecting problems."""
+
+    def __init__(self, kind: str, cells: Mapping[str, str], row: int, out: list[InputProblem]):
+        self.kind, self.cells, self.row, self.out = kind, cells, row, out
+        rid = cells.get("id", "")
+        self.label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
+
+    def bad(self, fld: str, expected: str, got: str) -> None:
+        self.out.append(InputProblem(self.label, fld, expected, short_repr(got), row=self.row, kind=self.kind))
+
+    def text(self, col: str) -> str | None:
+        value = self.cells.get(col, "")
+        return value if value != "" else None
+
+    def number(self, col: str, cast: Callable[[str], Any], expected: str) -> Any:
+        value = self.text(col)
+        if value is None:
+            return None
+        try:
+            return cast(value)
+        except ValueError:
+            self.bad(col, expected, value)
+            return None
+
+    def names(self, col: str) -> list[str] | None:
+        value = self.text(col)
+        if value is None:
+            return None
+        items = [s.strip() for s in value.split(";")]
+        if any(s == "" for s in items):
+            self.bad(col, "names separated by ';' (no empty item)", value)
+        return [s for s in items if s]
+
+    def levels(self, col: str) -> dict[str, int]:
+        value = self.text(col)
+        out: dict[str, int] = {}
+        if value is None:
+            return out
+        for item in value.split(";"):
+            name, sep, level = (s.strip() for s in item.partition(":"))
+            if not name:
+                self.bad(col, "skills like 'nursing:3;driving' (no empty item)", value)
+                continue
+            if not sep:
+                out[name] = 1
+                continue
+            try:
+                out[name] = int(level)
+            except ValueError:
+                self.bad(col, f"an integer level after '{name}:' (like 'nursing:3')", value)
+        return out
+
+
+def _int(text: str) -> int:
+    return int(text)
+
+
+def _read_csv(source: PathLike | IO[str], kind: str, required: Sequence[str], known: Sequence[str],
+              out: list[InputProblem]) -> tuple[list[dict[str, str]], list[int], list[str]]:
+    """Rows as dicts of stripped cells, their line numbers, and the extra columns."""
+    name = _source_name(source)
+    try:
+        text = _read_text(source)
+    except (OSError, UnicodeDecodeError) as exc:
+        out.append(InputProblem(name, "file", "a readable UTF-8 CSV file", type(exc).__name__, kind="file"))
+        return [], [], []
+    reader = csv.reader(_io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        out.append(InputProblem(name, "header", "a header row", "an empty file", kind="file"))
+        return [], [], []
+    except csv.Error as exc:
+        out.append(InputProblem(name, "header", "a CSV header row", str(exc), kind="file"))
+        return [], [], []
+    problems_before = len(out)
+    seen: set[str] = set()
+    for h in header:
+        if h == "":
+            out.append(InputProblem(name, "header", "a name for every column", "an empty column name", kind="file"))
+        elif h in seen:
+            out.append(InputProblem(name, h, "one column of this name", "a repeated column", kind="file"))
+        seen.add(h)
+    for col in required:
+        if col not in seen:
+            out.append(InputProblem(name, col, "a column (required)", "missing", kind="file"))
+    if len(out) > problems_before:
+        return [], [], []
+    extra_cols = [h for h in header if h not in known and h not in required]
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    try:
+        for cells in reader:
+            if not cells or all(c.strip() == "" for c in cells):
+                continue
+            line = reader.line_num
+            if len(cells) != len(header):
+                rid = cells[0].strip() if cells else ""
+                label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
+                out.append(
+                    InputProblem(label, "row", f"{len(header)} cells like the header", f"{len(cells)}", row=line, kind=kind)
+                )
+                continue
+            rows.append({h: c.strip() for h, c in zip(header, cells, strict=True)})
+            lines.append(line)
+    except csv.Error as exc:
+        out.append(InputProblem(name, "file", "valid CSV", str(exc), row=reader.line_num, kind="file"))
+    return rows, lines, extra_cols
+
+
+def _source_name(source: PathLike | IO[str]) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    return getattr(source, "name", "input")
+
+
+def _read_text(source: PathLike | IO[str]) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, encoding="utf-8-sig", newline="") as fh:
+            return fh.read()
+    text = source.read()
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _volunteers_from_csv(source: PathLike | IO[str], geometry: str, out: list[InputProblem]
+                         ) -> tuple[list[Volunteer], list[int]]:
+    a, b = _coord_columns(geometry)
+    rows, lines, extra_cols = _read_csv(source, "volunteer", ("id", "skills", a, b), VOLUNTEER_COLUMNS, out)
+    records, kept = [], []
+    for cells, line in zip(rows, lines, strict=True):
+        r = _Row("volunteer", cells, line, out)
+        n_before = len(out)
+        slots = r.names("slots")
+        fields_ = {
+            "id": cells["id"],
+            "skills": r.levels("skills"),
+            "location": (r.number(a, float, "a number"), r.number(b, float, "a number")),
+            "slots": frozenset(slots) if slots is not None else None,
+            "max_distance_km": r.number("max_distance_km", float, "a number of km"),
+            "categories": frozenset(r.names("categories") or ()),
+            "community": r.text("community"),
+            "building": r.text("building"),
+            "unit": r.text("unit"),
+            "extra": {c: cells[c] for c in extra_cols},
+        }
+        capacity = r.number("capacity", _int, "an integer >= 0")
+        if capacity is not None:
+            fields_["capacity"] = capacity
+        if len(out) == n_before:
+            records.append(Volunteer(**fields_))
+            kept.append(line)
+    return records, kept
+
+
+def _needs_from_csv(source: PathLike | IO[str], geometry: str, out: list[InputProblem]
+                    ) -> tuple[list[Need], list[int]]:
+    a, b = _coord_columns(geometry)
+    rows, lines, extra_cols = _read_csv(source, "need", ("id", "category", "skills", a, b), NEED_COLUMNS, out)
+    records, kept = [], []
+    for cells, line in zip(rows, lines, strict=True):
+        r = _Row("need", cells, line, out)
+        n_before = len(out)
+        fields_: dict[str, Any] = {
+            "id": cells["id"],
+            "category": cells["category"],
+            "skills": r.levels("skills"),
+            "location": (r.number(a, float, "a number"), r.number(b, float, "a number")),
+            "slot": r.text("slot"),
+            "community": r.text("community"),
+            "building": r.text("building"),
+            "extra": {c: cells[c] for c in extra_cols},
+        }
+        for col, expected in (("demand", "an integer >= 1"), ("priority", "an integer in 1..5")):
+            value = r.number(col, _int, expected)
+            if value is not None:
+                fields_[col] = value
+        if len(out) == n_before:
+            records.append(Need(**fields_))
+            kept.append(line)
+    return records, kept
+
+
+# ---------------------------------------------------------------------------
+# JSON
+# ---------------------------------------------------------------------------
+
+
+def _strict_json(text: str, name: str) -> Any:
+    """Parse JSON refusing duplicate keys and NaN / Infinity literals."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in items:
+            if k in out:
+                raise ValueError(f"duplicate key {k!r}")
+            out[k] = v
+        return out
+
+    def constant(token: str) -> Any:
+        raise ValueError(f"{token} is not a JSON number")
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+    except (ValueError, RecursionError) as exc:
+        raise InputError([InputProblem(name, "file", "valid JSON", str(exc)[:120], kind="file")]) from None
+
+
+def _load_json(source: PathLike | IO[str]) -> Any:
+    name = _source_name(source)
+    try:
+        text = _read_text(source)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([InputProblem(name, "file", "a readable UTF-8 JSON file", type(exc).__name__, kind="file")]) from None
+    return _strict_json(text, name)
+
+
+def policy_to_dict(policy: Policy) -> dict[str, Any]:
+    """A policy as a JSON-ready dict (every field, weights as a nested dict)."""
+    out: dict[str, Any] = {f.name: getattr(policy, f.name) for f in fields(Policy)}
+    out["weights"] = {f.name: getattr(policy.weights, f.name) for f in fields(Weights)}
+    return out
+
+
+def policy_from_dict(data: Any, source: str = "policy") -> Policy:
+    """Make a :class:`~matcher.Policy` from a dict; unknown fields are errors.
+
+    Examples
+    --------
+    >>> policy_from_dict({"max_distance_km": 5, "weights": {"distance": 2}}).weights.distance
+    2.0
+    >>> policy_from_dict({"max_distance": 5})
+    Traceback (most recent call last):
+      ...
+    matcher.errors.InputError: 1 problem in the input:
+      policy: `max_distance` must be one of the Policy fields (max_distance_km, same_community, one_need_per_slot, geometry, weights, load_penalty, unmatched_cost, resolution).
+    """
+    if not isinstance(data, Mapping):
+        raise InputError([InputProblem(source, "policy", "a JSON object", type(data).__name__, kind="policy")])
+    names = [f.name for f in fields(Policy)]
+    problems = [
+        InputProblem("policy", str(k), f"one of the Policy fields ({', '.join(names)})", kind="policy")
+        for k in data
+        if k not in names and k != "schema_version"
+    ]
+    weights = data.get("weights", {})
+    if isinstance(weights, Mapping):
+        wnames = [f.name for f in fields(Weights)]
+        problems += [
+            InputProblem("policy", f"weights.{k}", f"one of the weights ({', '.join(wnames)})", kind="policy")
+            for k in weights
+            if k not in wnames
+        ]
+    if problems:
+        raise InputError(problems)
+    kwargs = {k: v for k, v in data.items() if k in names}
+    if isinstance(weights, Mapping):
+        kwargs["weights"] = Weights(**weights)
+    return Policy(**kwargs)
+
+
+def _record_from_json(kind: str, cls: type, item: Any, i: int, geometry: str, out: list[InputProblem]) -> Any:
+    label = f"{kind} #{i}"
+    if not isinstance(item, Mapping):
+        out.append(InputProblem(label, kind, "a JSON object", type(item).__name__, kind=kind, index=i))
+        return None
+    known = {f.name for f in fields(cls)}
+    a, b = _coord_columns(geometry)
+    data = dict(item)
+    if "location" not in data and (a in data or b in data):
+        data["location"] = (data.pop(a, None), data.pop(b, None))
+    extra = dict(data.pop("extra", {}) or {})
+    for k in [k for k in data if k not in known]:
+        value = data.pop(k)
+        extra[k] = value if isinstance(value, str) else json.dumps(value)
+    for key in ("slots", "categories"):
+        if isinstance(data.get(key), list):
+            data[key] = frozenset(data[key])
+    if "id" not in data:
+        out.append(InputProblem(label, "id", "present", "missing", kind=kind, index=i))
+        return None
+    missing = [k for k in (("id", "skills", "location") if kind == "volunteer" else ("id", "category")) if k not in data]
+    for k in missing:
+        out.append(InputProblem(label, k, "present", "missing", kind=kind, index=i))
+    if missing:
+        return None
+    return cls(**data, extra=extra)
+
+
+def problem_from_dict(data: Any, source: str = "problem") -> Problem:
+    """Make a :class:`~matcher.Problem` from a dict (see the module docs for the layout).
+
+    Raises
+    ------
+    InputError
+        With every problem found in the dict and in the records.
+    """
+    if not isinstance(data, Mapping):
+        raise InputError([InputProblem(source, "file", "a JSON object", type(data).__name__, kind="file")])
+    problems: list[InputProblem] = []
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        problems.append(InputProblem(source, "schema_version", str(SCHEMA_VERSION), short_repr(version), kind="file"))
+    allowed = {"schema_version", "policy", "volunteers", "needs", "pinned", "forbidden"}
+    problems += [
+        InputProblem(source, str(k), f"one of the problem fields ({', '.join(sorted(allowed))})", kind="file")
+        for k in data
+        if k not in allowed
+    ]
+    policy = Policy()
+    try:
+        policy = policy_from_dict(data.get("policy", {}), source)
+    except InputError as exc:
+        problems += exc.problems
+    geometry = policy.geometry if isinstance(policy.geometry, str) else "geo"
+    records: dict[str, list[Any]] = {}
+    for kind, cls in (("volunteer", Volunteer), ("need", Need)):
+        items = data.get(kind + "s", [])
+        if not isinstance(items, list):
+            problems.append(InputProblem(source, kind + "s", "a JSON list", type(items).__name__, kind="file"))
+            items = []
+        recs = [_record_from_json(kind, cls, item, i, geometry, problems) for i, item in enumerate(items)]
+        records[kind] = [r for r in recs if r is not None]
+    pairs = {k: [tuple(p) if isinstance(p, list) else p for p in data.get(k, [])] for k in ("pinned", "forbidden")}
+    if problems:
+        raise InputError(problems)
+    return Problem(records["volunteer"], records["need"], policy, pairs["pinned"], pairs["forbidden"])
+
+
+def problem_to_dict(problem: Problem) -> dict[str, Any]:
+    """A problem as a JSON-ready dict; :func:`problem_from_dict` inverts it."""
+
+    def rec(r: Volunteer | Need) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(r):
+            value = getattr(r, f.name)
+            if isinstance(value, frozenset):
+                value = sorted(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "policy": policy_to_dict(problem.policy),
+        "volunteers": [rec(v) for v in problem.volunteers],
+        "needs": [rec(n) for n in problem.needs],
+        "pinned": [list(p) for p in problem.pinned],
+        "forbidden": [list(p) for p in problem.forbidden],
+    }
+
+
+# ---------------------------------------------------------------------------
+# Public readers
+# ---------------------------------------------------------------------------
+
+
+def _is_json(source: PathLike | IO[str]) -> bool:
+    return str(_source_name(source)).lower().endswith(".json")
+
+
+def read_policy(source: PathLike | IO[str]) -> Policy:
+    """Read a policy JSON file."""
+    return policy_from_dict(_load_json(source), _source_name(source))
+
+
+def read_volunteers(source: PathLike | IO[str], *, geometry: str = "geo") -> tuple[Volunteer, ...]:
+    """Read volunteers from a CSV (or JSON) file; records are checked by :func:`read_problem`."""
+    out: list[InputProblem] = []
+    records, _ = _read_records("volunteer", source, geometry, out)
+    if out:
+        raise InputError(out)
+    return tuple(records)
+
+
+def read_needs(source: PathLike | IO[str], *, geometry: str = "geo") -> tuple[Need, ...]:
+    """Read needs from a CSV (or JSON) file; records are checked by :func:`read_problem`."""
+    out: list[InputProblem] = []
+    records, _ = _read_records("need", source, geometry, out)
+    if out:
+        raise InputError(out)
+    return tuple(records)
+
+
+def _read_records(kind: str, source: PathLike | IO[str], geometry: str, out: list[InputProblem]
+                  ) -> tuple[list[Any], list[int] | None]:
+    if _is_json(source):
+        try:
+            data = _load_json(source)
+        except InputError as exc:
+            out += exc.problems
+            return [], None
+        items = data.get(kind + "s") if isinstance(data, Mapping) else data
+        if not isinstance(items, list):
+            out.append(InputProblem(_source_name(source), kind + "s", f"a JSON list or an object with '{kind}s'",
+                                    type(items).__name__, kind="file"))
+            return [], None
+        cls = Volunteer if kind == "volunteer" else Need
+        recs = [_record_from_json(kind, cls, item, i, geometry, out) for i, item in enumerate(items)]
+        return [r for r in recs if r is not None], None
+    if kind == "volunteer":
+        return _volunteers_from_csv(source, geometry, out)
+    return _needs_from_csv(source, geometry, out)
+
+
+def read_problem(
+    volunteers: PathLike | IO[str] | None = None,
+    needs: PathLike | IO[str] | None = None,
+    policy: PathLike | IO[str] | Policy | None = None,
+    *,
+    problem: PathLike | IO[str] | None = None,
+) -> Problem:
+    """Read a problem from files: volunteers and needs (CSV or JSON) and a policy (JSON).
+
+    Parameters
+    ----------
+    volunteers, needs : path or text file, optional
+        CSV files (or JSON lists of records). Required unless *problem* is given.
+    policy : path, text file or Policy, optional
+        A policy JSON file; default ``Policy()``.
+    problem : path or text file, optional
+        One JSON problem file holding everything.
+
+    Returns
+    -------
+    Problem
+
+    Raises
+    ------
+    InputError
+        Every problem of every file at once, each naming the record, its file
+        row (CSV) and the field.
+
+    Examples
+    --------
+    >>> import io
+    >>> v = io.StringIO("id,skills,lat,lon,capacity\\nv1,nursing:3;driving,31.23,121.47,2\\n")
+    >>> n = io.StringIO("id,category,skills,lat,lon,priority\\nn1,elderly_care,nursing:2,31.231,121.471,4\\n")
+    >>> p = read_problem(v, n)
+    >>> p.volunteers[0].skills, p.volunteers[0].capacity, p.needs[0].priority
+    ({'driving': 1, 'nursing': 3}, 2, 4)
+    """
+    if problem is not None:
+        return problem_from_dict(_load_json(problem), _source_name(problem))
+    out: list[InputProblem] = []
+    pol = Policy()
+    if isinstance(policy, Policy):
+        pol = policy
+    elif policy is not None:
+        try:
+            pol = read_policy(policy)
+        except InputError as exc:
+            out += exc.problems
+    if volunteers is None or needs is None:
+        out.append(InputProblem("input", "volunteers/needs", "both files (or a problem file)", "missing", kind="file"))
+        raise InputError(out)
+    policy_ok = not out
+    geometry = pol.geometry if pol.geometry in ("geo", "plane") else "geo"
+    vols, vlines = _read_records("volunteer", volunteers, geometry, out)
+    nds, nlines = _read_records("need", needs, geometry, out)
+    if policy_ok:
+        # Validate the records that parsed, so every problem is reported at once.
+        try:
+            built = Problem(vols, nds, pol)
+        except InputError as exc:
+            out += _with_rows(exc.problems, {"volunteer": vlines, "need": nlines})
+    if out:
+        raise InputError(out)
+    return built
+
+
+def _with_rows(problems: Iterable[InputProblem], rows: Mapping[str, list[int] | None]) -> list[InputProblem]:
+    out = []
+    for p in problems:
+        lines = rows.get(p.kind)
+        if lines is not None and p.index is not None and p.row is None:
+            p = replace(p, row=lines[p.index])
+        out.append(p)
+    return out
+
+
+def read_result(source: PathLike | IO[str]) -> Result:
+    """Read a result JSON file written by :func:`write_json`."""
+    return Result.from_dict(_load_json(source))
+
+
+# ---------------------------------------------------------------------------
+# Writers (atomic)
+# ---------------------------------------------------------------------------
+
+
+def _atomic_write(path: PathLike, text: str) -> None:
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(obj: Result | Problem | Policy | Mapping[str, Any], path: PathLike) -> None:
+    """Write a result, problem, policy or dict as JSON, atomically."""
+    if isinstance(obj, Result):
+        data: Any = obj.to_dict()
+    elif isinstance(obj, Problem):
+        data = problem_to_dict(obj)
+    elif isinstance(obj, Policy):
+        data = {"schema_version": SCHEMA_VERSION, **policy_to_dict(obj)}
+    else:
+        data = obj
+    _atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    return str(value)
+
+
+def _csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = _io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow([_fmt(x) for x in row])
+    return buf.getvalue()
+
+
+def _levels_text(skills: Mapping[str, int]) -> str:
+    return ";".join(s if lvl == 1 else f"{s}:{lvl}" for s, lvl in skills.items())
+
+
+def _extra_columns(records: Sequence[Volunteer | Need]) -> list[str]:
+    cols: dict[str, None] = {}
+    for r in records:
+        cols.update(dict.fromkeys(r.extra))
+    return list(cols)
+
+
+def write_volunteers_csv(volunteers: Sequence[Volunteer], path: PathLike, *, geometry: str = "geo") -> None:
+    """Write volunteers in the CSV format read by :func:`read_problem`, atomically."""
+    a, b = _coord_columns(geometry)
+    extra = _extra_columns(volunteers)
+    header = ["id", "skills", a, b, "capacity", "slots", "max_distance_km", "categories",
+              "community", "building", "unit", *extra]  # fmt: skip
+    rows = (
+        [v.id, _levels_text(v.skills), v.location[0], v.location[1], v.capacity,
+         ";".join(sorted(v.slots)) if v.slots is not None else "", v.max_distance_km,
+         ";".join(sorted(v.categories)), v.community, v.building, v.unit,
+         *(v.extra.get(c, "") for c in extra)]  # fmt: skip
+        for v in volunteers
+    )
+    _atomic_write(path, _csv_text(header, rows))
+
+
+def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "geo") -> None:
+    """Write needs in the CSV format read by :func:`read_problem`, atomically."""
+    a, b = _coord_columns(geometry)
+    extra = _extra_columns(needs)
+    header = ["id", "category", "skills", a, b, "slot", "demand", "priority", "community", "building", *extra]
+    rows = (
+        [n.id, n.category, _levels_text(n.skills), n.location[0], n.location[1], n.slot, n.demand,
+         n.priority, n.community, n.building, *(n.extra.get(c, "") for c in extra)]  # fmt: skip
+        for n in needs
+    )
+    _atomic_write(path, _csv_text(header, rows))
+
+
+def write_plan_csv(result: Result, problem: Problem, path: PathLike) -> None:
+    """Write the plan as a CSV a coordinator can open, with the user's own columns.
+
+    One row per match and one per need with units unserved, sorted by need id:
+    ``need_id, volunteer_id, status, reason, missing, cost, distance_km``, then
+    the need's extra columns (prefixed ``need.``) and the volunteer's
+    (prefixed ``volunteer.``), carried through untouched.
+    """
+    needs = {n.id: n for n in problem.needs}
+    vols = {v.id: v for v in problem.volunteers}
+    n_extra = _extra_columns(problem.needs)
+    v_extra = _extra_columns(problem.volunteers)
+    header = ["need_id", "volunteer_id", "status", "reason", "missing", "cost", "distance_km",
+              *(f"need.{c}" for c in n_extra), *(f"volunteer.{c}" for c in v_extra)]  # fmt: skip
+    rows: list[tuple[str, int, list[Any]]] = []
+    for m in result.matches:
+        n, v = needs[m.need_id], vols[m.volunteer_id]
+        rows.append((m.need_id, 0, [m.need_id, m.volunteer_id, "matched", "", "", m.cost, m.distance_km,
+                                    *(n.extra.get(c, "") for c in n_extra),
+                                    *(v.extra.get(c, "") for c in v_extra)]))  # fmt: skip
+    for u in result.unmatched:
+        n = needs[u.need_id]
+        rows.append((u.need_id, 1, [u.need_id, "", "unmatched", u.reason, u.missing, "", "",
+                                    *(n.extra.get(c, "") for c in n_extra), *("" for _ in v_extra)]))  # fmt: skip
+    rows.sort(key=lambda r: (r[0], r[1]))
+    _atomic_write(path, _csv_text(header, (r[2] for r in rows)))
