@@ -23,7 +23,10 @@ accepted too). A policy file is an object with the fields of
 refused.
 
 Every reader collects all the problems of all its files and raises one
-:class:`~matcher.InputError`, each problem naming the file row. Writers are
+:class:`~matcher.InputError`, each problem naming the file row. A row whose
+cells cannot be read (bad skill syntax, a word where a number goes) is
+reported for that; the model's checks (ranges, duplicate ids, pinned pairs)
+run on the rows that could be read. Writers are
 atomic: they write a temporary file next to the target, then rename it, so a
 failure never leaves a partial file.
 """

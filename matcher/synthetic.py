@@ -1,0 +1,851 @@
+"""Reproducible synthetic communities (also the built-in demo data).
+
+A synthetic community imitates a neighbourhood volunteer programme in which
+employed people serve where they live: residential *communities* of a few
+dozen apartment *buildings*, *households* in the buildings, *members* in the
+households, each with an *occupation*, and, for employed members, an
+*employer unit*. Only a small share of members volunteer (participation is
+low and concentrated on retirees and students); they become the
+:class:`~matcher.Volunteer` records. Residents' needs cluster around elderly
+care, then rides to the clinic, homework help, paperwork (social security),
+the problems of newcomers (jobs, housing, schooling, interpreting), legal
+questions and repairs; they become the :class:`~matcher.Need` records.
+
+:func:`generate` draws a community from a seed, :func:`demo` is the fixed
+demo community. Everything is drawn from one :class:`numpy.random.Generator`
+(PCG64 is platform independent), so a seed gives the same records on every
+machine and in every process.
+
+Occupations (:data:`OCCUPATIONS`)
+---------------------------------
+Skill levels are drawn uniformly in ``lo..hi``; a skill with a probability
+below 1 is held by that share of the members of the occupation.
+
+================  ==========  =====  ==================================================
+occupation        status      share  skills (level range, probability if < 1)
+================  ==========  =====  ==================================================
+office_worker     employed    0.20   paperwork 1-2; driving 1-2 (0.35); language 1-2 (0.08)
+it_worker         employed    0.06   tutoring 1 (0.6); paperwork 1 (0.5); language 1-3 (0.1)
+service_worker    employed    0.10   cooking 2-4 (0.6); elderly_care 1 (0.3); driving 1-2 (0.2)
+civil_servant     employed    0.04   paperwork 3-4; legal 1 (0.7); driving 1-2 (0.3)
+teacher           employed    0.04   tutoring 3-4; language 1-3 (0.25)
+nurse             employed    0.03   nursing 3-4; elderly_care 2-3
+doctor            employed    0.01   nursing 5; driving 1-2 (0.5)
+lawyer            employed    0.01   legal 3-5; paperwork 2 (0.5)
+accountant        employed    0.02   paperwork 3; tutoring 1-2 (0.3)
+electrician       employed    0.02   repair 3-4
+handyman          employed    0.03   repair 2-3 (plumbers, fitters, handymen)
+driver            employed    0.04   driving 3; repair 1 (0.3)
+student           student     0.11   tutoring 1-2; language 1-3 (0.25)
+retired           retired     0.24   a former occupation's skills one level lower;
+                                     elderly_care 1-2 (0.7); cooking 1-2 (0.4);
+                                     driving 1-2 (0.25)
+homemaker         homemaker   0.05   cooking 2-3 (0.8); elderly_care 1-2 (0.6); tutoring 1 (0.3)
+================  ==========  =====  ==================================================
+
+``language`` is speaking a newcomer's language (interpreting); a retired
+member's former occupation is drawn from the employed rows by share.
+
+Time slots (:data:`SLOTS`)
+--------------------------
+19 slots in a week: ``"mon-am"``, ``"mon-pm"``, ``"mon-eve"``, ... ,
+``"fri-eve"``, then ``"sat-am"``, ``"sat-pm"``, ``"sun-am"``, ``"sun-pm"``,
+grouped in :data:`SLOT_GROUPS` as ``wkday-am``, ``wkday-pm`` (weekday
+daytime), ``evening`` and ``weekend``. Employed members are free on evenings
+and weekends only; students on evenings, weekends and some weekday afternoons;
+retirees and homemakers in the weekday daytime and some weekend slots
+(:data:`STATUS_PROFILES`, which also sets how likely each status is to
+volunteer and how many needs a volunteer takes).
+
+Needs (:data:`NEED_KINDS`)
+--------------------------
+A need is drawn from a table of kinds: category, topic, required skills,
+demand, priority range and a slot mix. The category shares are
+``elderly_care`` 0.40, ``medical`` 0.14 (rides to the clinic), ``tutoring``
+0.14, ``paperwork`` 0.10, ``newcomer`` 0.10, ``repair`` 0.07, ``legal`` 0.05.
+Elderly care and medical needs fall mostly in the weekday daytime, when only
+retirees and homemakers are free, so some go unserved; tutoring falls on
+evenings and weekends. A few needs are placed far from every community
+(``n_remote``) or require a skill level nobody has (``n_rare``,
+:data:`RARE_KINDS`), so a plan shows every kind of reason.
+
+Examples
+--------
+>>> import matcher
+>>> from matcher.synthetic import generate
+>>> com = generate(rng=7, n_communities=1, buildings_per_community=10)
+>>> len(com.volunteers) > 0 and len(com.needs) > 0
+True
+>>> com == generate(rng=7, n_communities=1, buildings_per_community=10)
+True
+>>> result = matcher.solve(com.problem())
+>>> len(result.matches) + len(result.unmatched) >= len(com.needs)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, InputProblem, short_repr
+from .model import Need, Policy, Problem, Volunteer
+
+__all__ = [
+    "NEED_KINDS",
+    "OCCUPATIONS",
+    "RARE_KINDS",
+    "SLOTS",
+    "SLOT_GROUPS",
+    "STATUS_PROFILES",
+    "Community",
+    "NeedKind",
+    "Occupation",
+    "SkillSpec",
+    "StatusProfile",
+    "demo",
+    "generate",
+]
+
+# km per degree of latitude on the sphere the model uses (radius 6371.0088 km).
+_KM_PER_DEG = math.pi * 6371.0088 / 180.0
+
+# --------------------------------------------------------------------------
+# Vocabulary: slots
+# --------------------------------------------------------------------------
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+SLOTS: tuple[str, ...] = (
+    *(f"{d}-{part}" for d in _WEEKDAYS for part in ("am", "pm", "eve")),
+    "sat-am",
+    "sat-pm",
+    "sun-am",
+    "sun-pm",
+)
+"""The 19 time slots of a week, in calendar order."""
+
+SLOT_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "wkday-am": tuple(f"{d}-am" for d in _WEEKDAYS),
+    "wkday-pm": tuple(f"{d}-pm" for d in _WEEKDAYS),
+    "evening": tuple(f"{d}-eve" for d in _WEEKDAYS),
+    "weekend": ("sat-am", "sat-pm", "sun-am", "sun-pm"),
+}
+"""Slot groups used by the availability and need tables (a partition of :data:`SLOTS`)."""
+
+# --------------------------------------------------------------------------
+# Tables: occupations, statuses, need kinds
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SkillSpec:
+    """A skill an occupation gives: level drawn uniformly in ``lo..hi`` with probability ``p``."""
+
+    skill: str
+    lo: int
+    hi: int
+    p: float = 1.0
+
+
+@dataclass(frozen=True)
+class Occupation:
+    """One row of :data:`OCCUPATIONS`.
+
+    Attributes
+    ----------
+    name : str
+    status : {"employed", "student", "retired", "homemaker"}
+        Decides availability, capacity, willingness to volunteer and whether
+        the member has an employer unit (employed only).
+    share : float
+        Share among all members (the shares of the table sum to 1).
+    skills : tuple of SkillSpec
+    former : bool
+        True for ``retired``: the member also keeps the skills of a former
+        (employed) occupation, one level lower (at least 1).
+    """
+
+    name: str
+    status: str
+    share: float
+    skills: tuple[SkillSpec, ...]
+    former: bool = False
+
+
+def _s(skill: str, lo: int, hi: int, p: float = 1.0) -> SkillSpec:
+    return SkillSpec(skill, lo, hi, p)
+
+
+OCCUPATIONS: tuple[Occupation, ...] = (
+    Occupation("office_worker", "employed", 0.20,
+               (_s("paperwork", 1, 2), _s("driving", 1, 2, 0.35), _s("language", 1, 2, 0.08))),
+    Occupation("it_worker", "employed", 0.06,
+               (_s("tutoring", 1, 1, 0.6), _s("paperwork", 1, 1, 0.5), _s("language", 1, 3, 0.1))),
+    Occupation("service_worker", "employed", 0.10,
+               (_s("cooking", 2, 4, 0.6), _s("elderly_care", 1, 1, 0.3), _s("driving", 1, 2, 0.2))),
+    Occupation("civil_servant", "employed", 0.04,
+               (_s("paperwork", 3, 4), _s("legal", 1, 1, 0.7), _s("driving", 1, 2, 0.3))),
+    Occupation("teacher", "employed", 0.04, (_s("tutoring", 3, 4), _s("language", 1, 3, 0.25))),
+    Occupation("nurse", "employed", 0.03, (_s("nursing", 3, 4), _s("elderly_care", 2, 3))),
+    Occupation("doctor", "employed", 0.01, (_s("nursing", 5, 5), _s("driving", 1, 2, 0.5))),
+    Occupation("lawyer", "employed", 0.01, (_s("legal", 3, 5), _s("paperwork", 2, 2, 0.5))),
+    Occupation("accountant", "employed", 0.02, (_s("paperwork", 3, 3), _s("tutoring", 1, 2, 0.3))),
+    Occupation("electrician", "employed", 0.02, (_s("repair", 3, 4),)),
+    Occupation("handyman", "employed", 0.03, (_s("repair", 2, 3),)),
+    Occupation("driver", "employed", 0.04, (_s("driving", 3, 3), _s("repair", 1, 1, 0.3))),
+    Occupation("student", "student", 0.11, (_s("tutoring", 1, 2), _s("language", 1, 3, 0.25))),
+    Occupation("retired", "retired", 0.24,
+               (_s("elderly_care", 1, 2, 0.7), _s("cooking", 1, 2, 0.4), _s("driving", 1, 2, 0.25)),
+               former=True),
+    Occupation("homemaker", "homemaker", 0.05,
+               (_s("cooking", 2, 3, 0.8), _s("elderly_care", 1, 2, 0.6),
+                _s("tutoring", 1, 1, 0.3))),
+)  # fmt: skip
+"""Occupation -> skills, employment status and share among members (see the module docstring)."""
+
+
+@dataclass(frozen=True)
+class StatusProfile:
+    """How members of one employment status volunteer.
+
+    Attributes
+    ----------
+    status : str
+    propensity : float
+        Relative willingness to volunteer; the probabilities are scaled so that
+        the expected share of volunteers among all members is ``volunteer_share``.
+    capacity : tuple of float
+        Probabilities of capacity 1, 2 and 3.
+    availability : tuple of (group, min, max, probability)
+        For each slot group of :data:`SLOT_GROUPS`: with the given probability,
+        the volunteer is free in ``min..max`` of its slots (drawn without
+        replacement). A volunteer left with no slot gets one slot of the
+        first group.
+    """
+
+    status: str
+    propensity: float
+    capacity: tuple[float, float, float]
+    availability: tuple[tuple[str, int, int, float], ...]
+
+
+STATUS_PROFILES: Mapping[str, StatusProfile] = {
+    "employed": StatusProfile(
+        "employed", 0.5, (0.6, 0.3, 0.1), (("evening", 1, 3, 0.8), ("weekend", 1, 3, 0.85))
+    ),
+    "student": StatusProfile(
+        "student", 3.0, (0.55, 0.4, 0.05),
+        (("evening", 1, 3, 0.8), ("weekend", 1, 3, 0.85), ("wkday-pm", 1, 2, 0.4)),
+    ),
+    "retired": StatusProfile(
+        "retired", 3.5, (0.2, 0.4, 0.4),
+        (("wkday-am", 1, 4, 0.9), ("wkday-pm", 1, 4, 0.8), ("weekend", 1, 2, 0.35)),
+    ),
+    "homemaker": StatusProfile(
+        "homemaker", 1.5, (0.4, 0.4, 0.2),
+        (("wkday-am", 1, 3, 0.7), ("wkday-pm", 1, 3, 0.8), ("weekend", 1, 1, 0.3)),
+    ),
+}  # fmt: skip
+"""Employment status -> volunteering propensity, capacity and free slots."""
+
+
+@dataclass(frozen=True)
+class NeedKind:
+    """One row of :data:`NEED_KINDS` (or :data:`RARE_KINDS`).
+
+    Attributes
+    ----------
+    category : str
+    topic : str
+        What the resident asks for; carried in ``Need.extra["topic"]``.
+    share : float
+        Share among all needs (the shares of :data:`NEED_KINDS` sum to 1).
+    skills : tuple of (str, int)
+        Required skill and minimum level.
+    demand : int
+        Volunteers needed.
+    priority : tuple of int
+        Priority range ``(lo, hi)``, drawn uniformly.
+    slots : tuple of (group, weight)
+        Where the slot is drawn: a group of :data:`SLOT_GROUPS` (then a slot
+        uniformly in it) or ``"any"`` (no slot: any time).
+    """
+
+    category: str
+    topic: str
+    share: float
+    skills: tuple[tuple[str, int], ...]
+    demand: int
+    priority: tuple[int, int]
+    slots: tuple[tuple[str, float], ...]
+
+
+_DAY = (("wkday-am", 0.35), ("wkday-pm", 0.35), ("evening", 0.1), ("weekend", 0.2))
+_CARE = (("wkday-am", 0.5), ("wkday-pm", 0.3), ("evening", 0.1), ("weekend", 0.1))
+_CLINIC = (("wkday-am", 0.6), ("wkday-pm", 0.25), ("weekend", 0.15))
+_OFFICE = (("wkday-am", 0.5), ("wkday-pm", 0.3), ("weekend", 0.2))
+_AFTER_WORK = (("evening", 0.5), ("weekend", 0.5))
+_FORMS = (("wkday-am", 0.2), ("wkday-pm", 0.2), ("evening", 0.3), ("weekend", 0.2), ("any", 0.1))
+_HOME = (("evening", 0.3), ("weekend", 0.6), ("any", 0.1))
+
+NEED_KINDS: tuple[NeedKind, ...] = (
+    NeedKind("elderly_care", "home visit and company", 0.14, (("elderly_care", 1),), 1, (2, 4),
+             _DAY),
+    NeedKind("elderly_care", "meals", 0.05, (("cooking", 1),), 1, (3, 4),
+             (("wkday-am", 0.3), ("wkday-pm", 0.2), ("evening", 0.3), ("weekend", 0.2))),
+    NeedKind("elderly_care", "personal care", 0.10, (("elderly_care", 2),), 1, (3, 5), _CARE),
+    NeedKind("elderly_care", "home nursing", 0.06, (("nursing", 3),), 1, (4, 5), _CARE),
+    NeedKind("elderly_care", "bathing (two helpers)", 0.05, (("elderly_care", 2),), 2, (3, 5),
+             (("wkday-am", 0.4), ("wkday-pm", 0.3), ("weekend", 0.3))),
+    NeedKind("medical", "ride to the clinic", 0.10, (("driving", 2),), 1, (3, 5), _CLINIC),
+    NeedKind("medical", "wheelchair transport", 0.02, (("driving", 3),), 1, (4, 5),
+             (("wkday-am", 0.7), ("wkday-pm", 0.3))),
+    NeedKind("medical", "hospital escort", 0.02, (("elderly_care", 1),), 1, (3, 4),
+             (("wkday-am", 0.6), ("wkday-pm", 0.4))),
+    NeedKind("tutoring", "homework help", 0.07, (("tutoring", 1),), 1, (1, 3),
+             (("wkday-pm", 0.1), ("evening", 0.6), ("weekend", 0.3))),
+    NeedKind("tutoring", "exam preparation", 0.05, (("tutoring", 3),), 1, (2, 3), _AFTER_WORK),
+    NeedKind("tutoring", "language support for a newcomer child", 0.02,
+             (("tutoring", 2), ("language", 1)), 1, (2, 4), _AFTER_WORK),
+    NeedKind("paperwork", "social security form", 0.06, (("paperwork", 2),), 1, (2, 4), _FORMS),
+    NeedKind("paperwork", "pension or tax return", 0.04, (("paperwork", 3),), 1, (2, 4), _FORMS),
+    NeedKind("newcomer", "job search", 0.03, (("paperwork", 1),), 1, (2, 4),
+             (("evening", 0.4), ("weekend", 0.4), ("any", 0.2))),
+    NeedKind("newcomer", "housing contract", 0.02, (("paperwork", 2),), 1, (2, 4), _HOME),
+    NeedKind("newcomer", "school enrolment", 0.02, (("paperwork", 1),), 1, (2, 4), _OFFICE),
+    NeedKind("newcomer", "interpreting at the clinic", 0.02, (("language", 2),), 1, (3, 4),
+             (("wkday-am", 0.7), ("wkday-pm", 0.3))),
+    NeedKind("newcomer", "social security registration", 0.01,
+             (("paperwork", 1), ("language", 1)), 1, (2, 4), _OFFICE),
+    NeedKind("legal", "legal advice", 0.04, (("legal", 3),), 1, (2, 4), _AFTER_WORK),
+    NeedKind("legal", "tenancy dispute", 0.01, (("legal", 4),), 1, (3, 4), _AFTER_WORK),
+    NeedKind("repair", "small repair", 0.04, (("repair", 2),), 1, (1, 3), _HOME),
+    NeedKind("repair", "electrical repair", 0.02, (("repair", 3),), 1, (2, 4), _HOME),
+    NeedKind("repair", "moving help", 0.01, (), 2, (1, 2), (("weekend", 1.0),)),
+)  # fmt: skip
+"""The kinds of need and their shares (see the module docstring)."""
+
+RARE_KINDS: tuple[NeedKind, ...] = (
+    NeedKind("elderly_care", "palliative care", 0.0, (("elderly_care", 3), ("nursing", 5)), 1,
+             (5, 5), _CARE),
+    NeedKind("paperwork", "form help in sign language", 0.0,
+             (("paperwork", 1), ("sign_language", 2)), 1, (3, 3), _FORMS),
+    NeedKind("legal", "court representation with interpreting", 0.0,
+             (("language", 3), ("legal", 5)), 1, (4, 4), _AFTER_WORK),
+    NeedKind("repair", "certified gas boiler repair", 0.0, (("repair", 5),), 1, (3, 3), _HOME),
+)  # fmt: skip
+"""Needs asking for a skill level no occupation gives (used for ``n_rare``, in turn)."""
+
+# --------------------------------------------------------------------------
+# The community
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Community:
+    """A synthetic community: volunteers, needs, the policy and how they were drawn.
+
+    Attributes
+    ----------
+    volunteers : tuple of Volunteer
+        Sorted by id (``"v0001"``, ...).
+    needs : tuple of Need
+        Sorted by id (``"n0001"``, ...).
+    policy : Policy
+    params : dict
+        The parameters of :func:`generate` (JSON-friendly: ``seed`` is the int
+        seed, or None when a Generator or None was given), plus the derived
+        counts ``members`` and ``households``.
+
+    Notes
+    -----
+    Two communities are equal when all four fields are equal; the hash
+    ignores ``params``.
+    """
+
+    volunteers: tuple[Volunteer, ...]
+    needs: tuple[Need, ...]
+    policy: Policy = Policy()
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def problem(self) -> Problem:
+        """Return ``Problem(volunteers, needs, policy)``.
+
+        Examples
+        --------
+        >>> p = generate(rng=1, n_communities=1, buildings_per_community=5).problem()
+        >>> p.policy.max_distance_km
+        2.5
+        """
+        return Problem(self.volunteers, self.needs, self.policy)
+
+
+DEFAULT_POLICY = Policy(max_distance_km=2.5, load_penalty=0.2)
+
+
+def generate(
+    *,
+    rng: int | np.random.Generator | None = 0,
+    n_communities: int = 3,
+    buildings_per_community: int = 40,
+    households_per_building: int = 60,
+    members_per_household: float = 2.6,
+    volunteer_share: float = 0.02,
+    n_needs: int | None = None,
+    center: tuple[float, float] = (31.2304, 121.4737),
+    community_spacing_km: float = 1.5,
+    community_radius_km: float = 0.3,
+    n_units: int = 12,
+    n_remote: int = 4,
+    n_rare: int = 4,
+    policy: Policy | None = None,
+) -> Community:
+    """Draw a synthetic community.
+
+    Parameters
+    ----------
+    rng : int, numpy.random.Generator or None, default 0
+        Seed or generator (SPEC 7: passed to :func:`numpy.random.default_rng`;
+        a Generator is used, and advanced, as is; None draws fresh entropy).
+    n_communities : int, default 3
+        Residential communities, placed on a hexagonal lattice around
+        ``center``, ``community_spacing_km`` apart.
+    buildings_per_community : int, default 40
+        Buildings scattered around each community centre (normal offsets of
+        ``community_radius_km`` per axis, cut at three times that).
+    households_per_building : int, default 60
+        Households per building (four per floor; room ``"1203"`` is floor 12, door 3).
+    members_per_household : float, default 2.6
+        Mean members per household: ``1 + Poisson(mean - 1)``, at most 6.
+    volunteer_share : float, default 0.02
+        Expected share of members who volunteer. Retirees and students are far
+        more likely to volunteer than employed members (:data:`STATUS_PROFILES`).
+    n_needs : int or None, default None
+        Needs in all communities; None means one per 29 households (about 248
+        with the other defaults), before the ``n_remote`` and ``n_rare`` ones.
+    center : tuple of float, default (31.2304, 121.4737)
+        ``(lat, lon)`` in degrees of the middle of the area.
+    community_spacing_km, community_radius_km : float, default 1.5, 0.3
+    n_units : int, default 12
+        Employer units (``"unit-01"``, ...); a few large units employ most members.
+    n_remote : int, default 4
+        Extra needs placed 5-8 km from ``center`` (a resident staying outside
+        the area), beyond the travel limit of the default policy.
+    n_rare : int, default 4
+        Extra needs asking for a skill level no occupation gives
+        (:data:`RARE_KINDS`, in turn).
+    policy : Policy or None, default None
+        The policy of the community; None means
+        ``Policy(max_distance_km=2.5, load_penalty=0.2)``.
+
+    Returns
+    -------
+    Community
+
+    Raises
+    ------
+    InputError
+        A parameter is out of range (every such parameter is listed).
+
+    Notes
+    -----
+    Every draw comes from one Generator in a fixed order, coordinates are
+    rounded to 6 decimals, and nothing iterates over a set, so the same int
+    seed gives identical records on every machine and in every process.
+    Member numbers (``extra["name"]``) count all members, volunteers or not.
+    Ids are zero-padded (at least four digits) so that they sort in
+    generation order. The draws are not promised to stay the same between
+    versions of matcher; :func:`demo` is.
+
+    Examples
+    --------
+    >>> com = generate(rng=3, n_communities=2, buildings_per_community=20)
+    >>> v = com.volunteers[0]
+    >>> v.id, sorted(v.extra)
+    ('v0001', ['name', 'occupation', 'room'])
+    >>> com.params["n_communities"], com.needs[0].id
+    (2, 'n0001')
+    >>> sorted({n.community for n in com.needs} - {None})
+    ['c01', 'c02']
+    """
+    _check_params(
+        n_communities=n_communities,
+        buildings_per_community=buildings_per_community,
+        households_per_building=households_per_building,
+        members_per_household=members_per_household,
+        volunteer_share=volunteer_share,
+        n_needs=n_needs,
+        center=center,
+        community_spacing_km=community_spacing_km,
+        community_radius_km=community_radius_km,
+        n_units=n_units,
+        n_remote=n_remote,
+        n_rare=n_rare,
+        policy=policy,
+    )
+    seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+    gen = np.random.default_rng(rng)
+    lat0, lon0 = float(center[0]), float(center[1])
+    policy = DEFAULT_POLICY if policy is None else policy
+
+    # --- places: communities on a lattice, buildings around them (km east/north of center)
+    cxy = _lattice(n_communities, community_spacing_km) + gen.normal(0.0, 0.05, (n_communities, 2))
+    n_buildings = n_communities * buildings_per_community
+    offset = np.clip(
+        gen.normal(0.0, community_radius_km, (n_buildings, 2)),
+        -3 * community_radius_km,
+        3 * community_radius_km,
+    )
+    b_comm = np.repeat(np.arange(n_communities), buildings_per_community)
+    bxy = cxy[b_comm] + offset
+
+    # --- members: households in buildings, an occupation each, a few volunteer
+    n_households = n_buildings * households_per_building
+    size = np.minimum(1 + gen.poisson(members_per_household - 1.0, n_households), 6)
+    m_household = np.repeat(np.arange(n_households), size)
+    n_members = int(m_household.size)
+    shares = np.array([o.share for o in OCCUPATIONS])
+    m_occ = gen.choice(len(OCCUPATIONS), size=n_members, p=shares / shares.sum())
+    weight = np.array([STATUS_PROFILES[o.status].propensity for o in OCCUPATIONS])[m_occ]
+    p_vol = np.minimum(1.0, volunteer_share * weight / weight.mean())
+    is_vol = gen.random(n_members) < p_vol
+    unit_w = 1.0 / np.arange(1, n_units + 1)  # Zipf: a few large employers
+    unit_w /= unit_w.sum()
+
+    volunteers = []
+    members = np.flatnonzero(is_vol)
+    width_v = max(4, len(str(members.size)))
+    width_m = max(4, len(str(n_members)))
+    for k, m in enumerate(members.tolist(), start=1):
+        hh = int(m_household[m])
+        b = hh // households_per_building
+        volunteers.append(
+            _volunteer(
+                gen,
+                f"v{k:0{width_v}d}",
+                m,
+                OCCUPATIONS[int(m_occ[m])],
+                width_m,
+                household=hh % households_per_building,
+                building=b % buildings_per_community,
+                community=int(b_comm[b]),
+                bxy=bxy[b],
+                unit_w=unit_w,
+                origin=(lat0, lon0),
+            )
+        )
+
+    # --- needs: ordinary kinds by share, then the remote and the rare ones
+    if n_needs is None:
+        n_needs = round(n_households / 29)
+    total = n_needs + n_remote + n_rare
+    kshare = np.array([k.share for k in NEED_KINDS])
+    kshare /= kshare.sum()
+    kinds: list[NeedKind | None] = [
+        NEED_KINDS[i] for i in gen.choice(len(NEED_KINDS), size=n_needs, p=kshare)
+    ]
+    kinds += [None] * n_remote
+    kinds += [RARE_KINDS[i % len(RARE_KINDS)] for i in range(n_rare)]
+    width_n = max(4, len(str(total)))
+    needs = []
+    for k, kind in enumerate(kinds, start=1):
+        b = int(gen.integers(n_buildings))
+        hh = int(gen.integers(households_per_building))
+        if kind is None:  # remote: a resident of building b staying 5-8 km away
+            kind = NEED_KINDS[int(gen.choice(len(NEED_KINDS), p=kshare))]
+            angle, dist = gen.uniform(0.0, 2 * math.pi), gen.uniform(5.0, 8.0)
+            xy = np.array([dist * math.cos(angle), dist * math.sin(angle)])
+            building: str | None = None
+        else:
+            xy = bxy[b]
+            building = _building_id(int(b_comm[b]), b % buildings_per_community)
+        nid = f"n{k:0{width_n}d}"
+        needs.append(
+            _need(
+                gen,
+                nid,
+                kind,
+                xy=xy,
+                community=int(b_comm[b]),
+                building=building,
+                household=hh,
+                width=width_n,
+                number=k,
+                origin=(lat0, lon0),
+            )
+        )
+
+    params: dict[str, Any] = {
+        "seed": seed,
+        "n_communities": n_communities,
+        "buildings_per_community": buildings_per_community,
+        "households_per_building": households_per_building,
+        "members_per_household": float(members_per_household),
+        "volunteer_share": float(volunteer_share),
+        "n_needs": n_needs,
+        "center": [lat0, lon0],
+        "community_spacing_km": float(community_spacing_km),
+        "community_radius_km": float(community_radius_km),
+        "n_units": n_units,
+        "n_remote": n_remote,
+        "n_rare": n_rare,
+        "policy": asdict(policy),
+        "members": n_members,
+        "households": n_households,
+    }
+    return Community(tuple(volunteers), tuple(needs), policy, params)
+
+
+def demo() -> Community:
+    """Return the built-in demo community (fixed parameters and seed).
+
+    Three communities about 1.5 km apart in one district, about 18,700
+    members of whom about 390 (2%) volunteer, and about 220 needs; the policy
+    allows 2.5 km of travel and spreads work with ``load_penalty=0.2``.
+    Its records are promised to stay the same between versions.
+
+    Returns
+    -------
+    Community
+
+    Examples
+    --------
+    >>> import matcher
+    >>> com = demo()
+    >>> com.needs[0].id, com.volunteers[0].id
+    ('n0001', 'v0001')
+    >>> result = matcher.solve(com.problem())
+    >>> 0.6 <= result.metrics.coverage <= 0.9
+    True
+    """
+    return generate(
+        rng=20240601,
+        n_communities=3,
+        buildings_per_community=40,
+        households_per_building=60,
+        members_per_household=2.6,
+        volunteer_share=0.02,
+        n_needs=250,
+        center=(31.2304, 121.4737),
+        community_spacing_km=1.5,
+        community_radius_km=0.3,
+        n_units=12,
+        n_remote=4,
+        n_rare=4,
+        policy=Policy(max_distance_km=2.5, load_penalty=0.2),
+    )
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+
+def _check_params(**kw: Any) -> None:
+    problems: list[InputProblem] = []
+
+    def bad(name: str, expected: str) -> None:
+        got = short_repr(kw[name])
+        problems.append(InputProblem("generate", name, expected, got, kind="option"))
+
+    def is_int(x: Any) -> bool:
+        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+    def is_real(x: Any) -> bool:
+        number = isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+        return number and math.isfinite(x)
+
+    for name, lo in (("n_communities", 1), ("buildings_per_community", 1),
+                     ("households_per_building", 1), ("n_units", 1),
+                     ("n_remote", 0), ("n_rare", 0)):  # fmt: skip
+        if not (is_int(kw[name]) and kw[name] >= lo):
+            bad(name, f"an integer >= {lo}")
+    if kw["n_needs"] is not None and not (is_int(kw["n_needs"]) and kw["n_needs"] >= 0):
+        bad("n_needs", "an integer >= 0 or None")
+    if not (is_real(kw["members_per_household"]) and 1.0 <= kw["members_per_household"] <= 6.0):
+        bad("members_per_household", "a number in 1..6")
+    if not (is_real(kw["volunteer_share"]) and 0.0 <= kw["volunteer_share"] <= 1.0):
+        bad("volunteer_share", "a number in 0..1")
+    for name in ("community_spacing_km", "community_radius_km"):
+        if not (is_real(kw[name]) and kw[name] >= 0):
+            bad(name, "a finite number >= 0")
+    c = kw["center"]
+    if not (isinstance(c, Sequence) and len(c) == 2 and all(is_real(x) for x in c)
+            and -80.0 <= c[0] <= 80.0 and -180.0 <= c[1] <= 180.0):  # fmt: skip
+        bad("center", "a (lat, lon) pair with lat in -80..80 and lon in -180..180")
+    if kw["policy"] is not None and not isinstance(kw["policy"], Policy):
+        bad("policy", "a Policy or None")
+    if problems:
+        raise InputError(problems)
+
+
+def _lattice(n: int, spacing: float) -> np.ndarray:
+    """Return the *n* points of a hexagonal lattice nearest the origin, in a fixed order (km)."""
+    k = 1
+    while 3 * k * (k + 1) + 1 < n:
+        k += 1
+    pts = []
+    for i in range(-k, k + 1):
+        for j in range(-k, k + 1):
+            x, y = spacing * (i + j / 2.0), spacing * j * math.sqrt(3.0) / 2.0
+            # rounded keys: ties (equal radii) break by angle, never by float noise
+            radius, angle = round(math.hypot(x, y), 9), round(math.atan2(y, x) % (2 * math.pi), 9)
+            pts.append((radius, angle, x, y))
+    pts.sort()
+    return np.array([(x, y) for _, _, x, y in pts[:n]], dtype=float)
+
+
+def _latlon(xy: np.ndarray, origin: tuple[float, float]) -> tuple[float, float]:
+    """Km east/north of *origin* -> (lat, lon) rounded to 6 decimals."""
+    lat0, lon0 = origin
+    lat = lat0 + float(xy[1]) / _KM_PER_DEG
+    lon = lon0 + float(xy[0]) / (_KM_PER_DEG * math.cos(math.radians(lat0)))
+    return (round(lat, 6), round(lon, 6))
+
+
+def _community_id(c: int) -> str:
+    return f"c{c + 1:02d}"
+
+
+def _building_id(c: int, b: int) -> str:
+    return f"{_community_id(c)}-b{b + 1:02d}"
+
+
+def _room(household: int) -> str:
+    return f"{household // 4 + 1}{household % 4 + 1:02d}"
+
+
+def _category_skills() -> dict[str, tuple[str, ...]]:
+    """Category -> the skill names its kinds of need use, in table order."""
+    out: dict[str, tuple[str, ...]] = {}
+    for kind in NEED_KINDS:
+        have = out.setdefault(kind.category, ())
+        out[kind.category] = have + tuple(s for s, _ in kind.skills if s not in have)
+    return out
+
+
+# A volunteer may prefer the categories their skills serve.
+_CATEGORY_SKILLS = _category_skills()
+# A retired member's former occupation is drawn from these, by share.
+_EMPLOYED = tuple(o for o in OCCUPATIONS if o.status == "employed")
+_EMPLOYED_P = np.array([o.share for o in _EMPLOYED]) / sum(o.share for o in _EMPLOYED)
+
+
+def _draw_skills(
+    gen: np.random.Generator, specs: tuple[SkillSpec, ...], down: int = 0
+) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for s in specs:
+        if gen.random() < s.p:
+            out[s.skill] = max(1, int(gen.integers(s.lo, s.hi + 1)) - down)
+    return out
+
+
+def _volunteer(
+    gen: np.random.Generator,
+    vid: str,
+    member: int,
+    occ: Occupation,
+    width_m: int,
+    *,
+    household: int,
+    building: int,
+    community: int,
+    bxy: np.ndarray,
+    unit_w: np.ndarray,
+    origin: tuple[float, float],
+) -> Volunteer:
+    profile = STATUS_PROFILES[occ.status]
+    extra = {
+        "name": f"Member {member + 1:0{width_m}d}",
+        "room": _room(household),
+        "occupation": occ.name,
+    }
+    skills: dict[str, int] = {}
+    if occ.former:
+        former = _EMPLOYED[int(gen.choice(len(_EMPLOYED), p=_EMPLOYED_P))]
+        skills = _draw_skills(gen, former.skills, down=1)
+        extra["former_occupation"] = former.name
+    for s, level in _draw_skills(gen, occ.skills).items():
+        skills[s] = max(level, skills.get(s, 0))
+    # free slots, group by group, in calendar order
+    free: list[str] = []
+    for group, lo, hi, p in profile.availability:
+        if gen.random() < p:
+            slots = SLOT_GROUPS[group]
+            pick = gen.choice(len(slots), size=int(gen.integers(lo, hi + 1)), replace=False)
+            free += [slots[i] for i in sorted(pick.tolist())]
+    if not free:
+        slots = SLOT_GROUPS[profile.availability[0][0]]
+        free.append(slots[int(gen.integers(len(slots)))])
+    capacity = 1 + int(gen.choice(3, p=np.array(profile.capacity)))
+    unit = None
+    if occ.status == "employed":
+        unit = f"unit-{1 + int(gen.choice(len(unit_w), p=unit_w)):02d}"
+    max_km = None
+    if gen.random() < 0.2:
+        max_km = (0.5, 1.0, 1.5)[int(gen.integers(3))]
+    categories: tuple[str, ...] = ()
+    served = [c for c, sk in _CATEGORY_SKILLS.items() if any(s in skills for s in sk)]
+    if served and gen.random() < 0.3:
+        k = min(len(served), 1 + int(gen.integers(2)))
+        pick = sorted(gen.choice(len(served), k, replace=False).tolist())
+        categories = tuple(served[i] for i in pick)
+    jitter = gen.normal(0.0, 0.01, 2)  # ~10 m: the entrance, not the roof
+    return Volunteer(
+        vid,
+        skills,
+        _latlon(bxy + jitter, origin),
+        capacity=capacity,
+        slots=frozenset(free),
+        max_distance_km=max_km,
+        categories=frozenset(categories),
+        community=_community_id(community),
+        building=_building_id(community, building),
+        unit=unit,
+        extra=extra,
+    )
+
+
+def _need(
+    gen: np.random.Generator,
+    nid: str,
+    kind: NeedKind,
+    *,
+    xy: np.ndarray,
+    community: int,
+    building: str | None,
+    household: int,
+    width: int,
+    number: int,
+    origin: tuple[float, float],
+) -> Need:
+    groups = [g for g, _ in kind.slots]
+    w = np.array([x for _, x in kind.slots])
+    group = groups[int(gen.choice(len(groups), p=w / w.sum()))]
+    slot = None
+    if group != "any":
+        slot = SLOT_GROUPS[group][int(gen.integers(len(SLOT_GROUPS[group])))]
+    priority = int(gen.integers(kind.priority[0], kind.priority[1] + 1))
+    jitter = gen.normal(0.0, 0.01, 2)
+    return Need(
+        nid,
+        kind.category,
+        dict(kind.skills),
+        _latlon(xy + jitter, origin),
+        slot=slot,
+        demand=kind.demand,
+        priority=priority,
+        community=_community_id(community),
+        building=building,
+        extra={
+            "name": f"Resident {number:0{width}d}",
+            "room": _room(household),
+            "topic": kind.topic,
+        },
+    )
