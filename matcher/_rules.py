@@ -91,7 +91,9 @@ class Encoding:
 
 def _codes(values: Sequence[str | None], names: tuple[str, ...]) -> IntArray:
     index = {name: i for i, name in enumerate(names)}
-    return np.fromiter((index.get(x, -1) if x is not None else -1 for x in values), np.int64, len(values))
+    return np.fromiter(
+        (index.get(x, -1) if x is not None else -1 for x in values), np.int64, len(values)
+    )
 
 
 def encode(

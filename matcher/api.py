@@ -29,12 +29,21 @@ def methods() -> dict[str, str]:
     >>> list(methods())
     ['auto', 'flow', 'hungarian', 'network_simplex', 'greedy']
     """
-    return {"auto": "the fastest exact method for the problem", **{k: m.summary for k, m in METHODS.items()}}
+    return {
+        "auto": "the fastest exact method for the problem",
+        **{k: m.summary for k, m in METHODS.items()},
+    }
 
 
 def _instance(graph: Graph) -> Instance:
-    unserved = graph.unserved_cost if graph.unserved_cost is not None else np.zeros(graph.n_needs, np.int64)
-    uses_slots = graph.one_need_per_slot and graph.n_needs > 0 and bool((graph.need_slot >= 0).any())
+    unserved = (
+        graph.unserved_cost
+        if graph.unserved_cost is not None
+        else np.zeros(graph.n_needs, np.int64)
+    )
+    uses_slots = (
+        graph.one_need_per_slot and graph.n_needs > 0 and bool((graph.need_slot >= 0).any())
+    )
     return Instance(
         n_volunteers=graph.n_volunteers,
         n_needs=graph.n_needs,
@@ -94,10 +103,20 @@ def solve_graph(graph: Graph, method: str = "auto", **options: Any) -> GraphSolu
     ([1, 0], [0, 1], 5)
     """
     if not isinstance(graph, Graph):
-        raise InputError([InputProblem("solve_graph", "graph", "a matcher.Graph", short_repr(graph), kind="option")])
+        raise InputError(
+            [
+                InputProblem(
+                    "solve_graph", "graph", "a matcher.Graph", short_repr(graph), kind="option"
+                )
+            ]
+        )
     priority_first = graph.unserved_cost is None
     chosen, obj, name, optimal = solve_instance(
-        _instance(graph), np.asarray(graph.pinned), priority_first=priority_first, method=method, **options
+        _instance(graph),
+        np.asarray(graph.pinned),
+        priority_first=priority_first,
+        method=method,
+        **options,
     )
     served = np.bincount(graph.need[chosen], minlength=graph.n_needs)
     return GraphSolution(
@@ -165,7 +184,13 @@ def solve(problem: Problem, method: str = "auto", **options: Any) -> Result:
     ('optimal', 'flow', 1.0)
     """
     if not isinstance(problem, Problem):
-        raise InputError([InputProblem("solve", "problem", "a matcher.Problem", short_repr(problem), kind="option")])
+        raise InputError(
+            [
+                InputProblem(
+                    "solve", "problem", "a matcher.Problem", short_repr(problem), kind="option"
+                )
+            ]
+        )
     t0 = time.perf_counter()
     graph, diag = _build(problem)
     t1 = time.perf_counter()

@@ -31,7 +31,11 @@ from .result import FILTERS, Result
 
 __all__ = ["demo_paths", "format_summary", "main"]
 
-DEMO_FILES = {"volunteers": "demo_volunteers.csv", "needs": "demo_needs.csv", "policy": "demo_policy.json"}
+DEMO_FILES = {
+    "volunteers": "demo_volunteers.csv",
+    "needs": "demo_needs.csv",
+    "policy": "demo_policy.json",
+}
 
 
 def demo_paths() -> dict[str, Path]:
@@ -62,7 +66,7 @@ def format_summary(result: Result, problem: Problem, title: str, max_unmatched: 
     """A plain-text summary of a result: coverage, participation, reasons, timings."""
     m = result.metrics
     needs = {n.id: n for n in problem.needs}
-    served = Counter()
+    served: Counter[str] = Counter()
     for match in result.matches:
         served[match.need_id] += 1
     lines = [
@@ -103,7 +107,9 @@ def format_summary(result: Result, problem: Problem, title: str, max_unmatched: 
         reasons = Counter(u.reason for u in result.unmatched)
         lines.append("  reasons: " + ", ".join(f"{r} {c}" for r, c in reasons.most_common()))
         head = "filters " + " > ".join(FILTERS)
-        lines.append(f"  {'need':<8} {'category':<14} {'pri':>3} {'miss':>4}  {'reason':<16} {head}")
+        lines.append(
+            f"  {'need':<8} {'category':<14} {'pri':>3} {'miss':>4}  {'reason':<16} {head}"
+        )
         worst = sorted(result.unmatched, key=lambda u: (-needs[u.need_id].priority, u.need_id))
         for u in worst[:max_unmatched]:
             n = needs[u.need_id]
@@ -118,7 +124,9 @@ def format_summary(result: Result, problem: Problem, title: str, max_unmatched: 
         [
             "",
             "Timings (s)     "
-            + ", ".join(f"{k} {t[k]:.3f}" for k in ("build_graph", "solve", "assemble", "total") if k in t),
+            + ", ".join(
+                f"{k} {t[k]:.3f}" for k in ("build_graph", "solve", "assemble", "total") if k in t
+            ),
         ]
     )
     return "\n".join(lines)
@@ -155,7 +163,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--problem", help="one problem JSON instead of --volunteers/--needs/--policy")
     s.add_argument("--method", default="auto", help=method_help)
     s.add_argument("--out", required=True, help="result JSON to write")
-    s.add_argument("--plan-csv", help="also write the plan as CSV, with your own columns carried through")
+    s.add_argument(
+        "--plan-csv", help="also write the plan as CSV, with your own columns carried through"
+    )
     s.add_argument("--quiet", action="store_true", help="do not print the summary")
 
     e = sub.add_parser(

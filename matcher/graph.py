@@ -233,12 +233,28 @@ class Graph:
         c_raw = np.asarray(cost, dtype=np.float64 if not _is_int_array(cost) else np.int64)
         m = len(v)
         if len(n) != m or c_raw.shape != (m,):
-            bad("need/cost", f"arrays of the same length as volunteer ({m})", f"{len(n)}/{c_raw.shape}")
-        nv = int(n_volunteers) if n_volunteers is not None else (
-            len(np.asarray(capacity)) if capacity is not None else (int(v.max()) + 1 if m else 0)
+            bad(
+                "need/cost",
+                f"arrays of the same length as volunteer ({m})",
+                f"{len(n)}/{c_raw.shape}",
+            )
+        nv = (
+            int(n_volunteers)
+            if n_volunteers is not None
+            else (
+                len(np.asarray(capacity))
+                if capacity is not None
+                else (int(v.max()) + 1 if m else 0)
+            )
         )
-        nn = int(n_needs) if n_needs is not None else (
-            len(np.asarray(demand)) if demand is not None else (int(n.max()) + 1 if len(n) else 0)
+        nn = (
+            int(n_needs)
+            if n_needs is not None
+            else (
+                len(np.asarray(demand))
+                if demand is not None
+                else (int(n.max()) + 1 if len(n) else 0)
+            )
         )
         cap = ints("capacity", capacity) if capacity is not None else np.ones(nv, np.int64)
         dem = ints("demand", demand) if demand is not None else np.ones(nn, np.int64)
@@ -265,7 +281,11 @@ class Graph:
             uniq, counts = np.unique(keys, return_counts=True)
             if (counts > 1).any():
                 k = int(uniq[np.argmax(counts > 1)])
-                bad("volunteer/need", "each pair at most once", f"pair ({k // nn}, {k % nn}) repeated")
+                bad(
+                    "volunteer/need",
+                    "each pair at most once",
+                    f"pair ({k // nn}, {k % nn}) repeated",
+                )
         if np.issubdtype(c_raw.dtype, np.floating) and m and not np.isfinite(c_raw).all():
             bad("cost", "finite numbers (leave a pair out to forbid it)", "NaN or inf")
         if problems:
@@ -273,21 +293,38 @@ class Graph:
 
         res = 1.0 if resolution is None else float(resolution)
         if not (np.isfinite(res) and res > 0):
-            raise InputError([InputProblem("graph", "resolution", "a finite number > 0", repr(resolution))])
+            raise InputError(
+                [InputProblem("graph", "resolution", "a finite number > 0", repr(resolution))]
+            )
         int_cost = _to_int_costs(c_raw, resolution, "cost")
-        load_step = int(_to_int_costs(np.array([load_penalty], float), resolution, "load_penalty")[0])
+        load_step = int(
+            _to_int_costs(np.array([load_penalty], float), resolution, "load_penalty")[0]
+        )
         if load_step < 0:
-            raise InputError([InputProblem("graph", "load_penalty", "a number >= 0", repr(load_penalty))])
+            raise InputError(
+                [InputProblem("graph", "load_penalty", "a number >= 0", repr(load_penalty))]
+            )
         unserved = None
         if unmatched_cost is not None:
             if not (np.isfinite(unmatched_cost) and unmatched_cost >= 0):
                 raise InputError(
-                    [InputProblem("graph", "unmatched_cost", "a finite number >= 0 or None", repr(unmatched_cost))]
+                    [
+                        InputProblem(
+                            "graph",
+                            "unmatched_cost",
+                            "a finite number >= 0 or None",
+                            repr(unmatched_cost),
+                        )
+                    ]
                 )
-            unserved = _to_int_costs(unmatched_cost * pri.astype(float), resolution, "unmatched_cost")
+            unserved = _to_int_costs(
+                unmatched_cost * pri.astype(float), resolution, "unmatched_cost"
+            )
         pin = np.zeros(m, bool) if pinned is None else np.asarray(pinned, bool)
         if pin.shape != (m,):
-            raise InputError([InputProblem("graph", "pinned", f"a boolean array of length {m}", pin.shape)])
+            raise InputError(
+                [InputProblem("graph", "pinned", f"a boolean array of length {m}", str(pin.shape))]
+            )
 
         order = np.lexsort((v, n))  # sort edges by (need, volunteer)
         graph = cls(
@@ -298,20 +335,26 @@ class Graph:
             demand=_frozen_array(dem, np.int64),
             priority=_frozen_array(pri, np.int64),
             need_slot=_frozen_array(slot, np.int64),
-            slot_names=tuple(str(i) for i in range(int(slot.max()) + 1)) if nn and slot.max() >= 0 else (),
+            slot_names=tuple(str(i) for i in range(int(slot.max()) + 1))
+            if nn and slot.max() >= 0
+            else (),
             one_need_per_slot=bool(one_need_per_slot),
             load_step=load_step,
             unserved_cost=None if unserved is None else _frozen_array(unserved, np.int64),
             pinned=_frozen_array(pin[order], bool),
             resolution=res,
-            volunteer_ids=tuple(volunteer_ids) if volunteer_ids is not None else tuple(map(str, range(nv))),
+            volunteer_ids=tuple(volunteer_ids)
+            if volunteer_ids is not None
+            else tuple(map(str, range(nv))),
             need_ids=tuple(need_ids) if need_ids is not None else tuple(map(str, range(nn))),
         )
         _check_pinned_fit(graph)
         return graph
 
     @classmethod
-    def from_dense(cls, cost_matrix: ArrayLike, *, resolution: float | None = None, **kwargs: Any) -> Graph:
+    def from_dense(
+        cls, cost_matrix: ArrayLike, *, resolution: float | None = None, **kwargs: Any
+    ) -> Graph:
         """Make a graph from a dense cost matrix (rows volunteers, columns needs).
 
         Parameters
@@ -338,11 +381,17 @@ class Graph:
         """
         a = np.asarray(cost_matrix)
         if a.ndim != 2:
-            raise InputError([InputProblem("graph", "cost_matrix", "a 2-D array", f"shape {a.shape}")])
+            raise InputError(
+                [InputProblem("graph", "cost_matrix", "a 2-D array", f"shape {a.shape}")]
+            )
         if np.issubdtype(a.dtype, np.floating):
             if np.isnan(a).any() or np.isneginf(a).any():
                 raise InputError(
-                    [InputProblem("graph", "cost_matrix", "numbers or +inf (no pair)", "NaN or -inf")]
+                    [
+                        InputProblem(
+                            "graph", "cost_matrix", "numbers or +inf (no pair)", "NaN or -inf"
+                        )
+                    ]
                 )
             v, n = np.nonzero(np.isfinite(a))
         else:
@@ -436,16 +485,31 @@ def _check_pinned_fit(g: Graph) -> None:
     over_v = np.nonzero(np.bincount(pv, minlength=g.n_volunteers) > g.capacity)[0]
     over_n = np.nonzero(np.bincount(pn, minlength=g.n_needs) > g.demand)[0]
     for i in over_v:
-        problems.append(InputProblem(f"volunteer {g.volunteer_ids[i]!r}", "pinned", "at most capacity pinned edges", kind="graph"))
+        problems.append(
+            InputProblem(
+                f"volunteer {g.volunteer_ids[i]!r}",
+                "pinned",
+                "at most capacity pinned edges",
+                kind="graph",
+            )
+        )
     for j in over_n:
-        problems.append(InputProblem(f"need {g.need_ids[j]!r}", "pinned", "at most demand pinned edges", kind="graph"))
+        problems.append(
+            InputProblem(
+                f"need {g.need_ids[j]!r}", "pinned", "at most demand pinned edges", kind="graph"
+            )
+        )
     if g.one_need_per_slot:
         s = g.need_slot[pn]
         keys = pv[s >= 0] * (len(g.slot_names) + 1) + s[s >= 0]
         uniq, counts = np.unique(keys, return_counts=True)
         for k in uniq[counts > 1]:
             vid = g.volunteer_ids[int(k) // (len(g.slot_names) + 1)]
-            problems.append(InputProblem(f"volunteer {vid!r}", "pinned", "at most one pinned need per slot", kind="graph"))
+            problems.append(
+                InputProblem(
+                    f"volunteer {vid!r}", "pinned", "at most one pinned need per slot", kind="graph"
+                )
+            )
     if problems:
         raise InputError(problems)
 
@@ -484,7 +548,9 @@ class Diagnostics:
         # Rule 1 over all volunteers, once per distinct requirement.
         req = enc.need_level[needs]
         uniq, inverse = np.unique(req, axis=0, return_inverse=True)
-        counts = np.array([int(np.all(enc.vol_level >= row, axis=1).sum()) for row in uniq], np.int64)
+        counts = np.array(
+            [int(np.all(enc.vol_level >= row, axis=1).sum()) for row in uniq], np.int64
+        )
         out[:, 0] = counts[np.asarray(inverse).reshape(-1)]
         return out
 
@@ -532,7 +598,7 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
     vols = [problem.volunteers[i] for i in vo]
     needs = [problem.needs[i] for i in no]
     enc = _rules.encode(vols, needs, policy, problem.forbidden)
-    nv, nn = enc.n_volunteers, enc.n_needs
+    nn = enc.n_needs
 
     # -- pairs within range (rule 2), exact distances
     v, n, dist = _pairs_in_range(enc)
@@ -549,9 +615,15 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
 
     # -- cost terms and integer costs
     w = policy.weights
-    over = ((enc.vol_level[v] - enc.need_level[n]) * (enc.need_level[n] > 0)).sum(axis=1, dtype=np.int64)
+    over = ((enc.vol_level[v] - enc.need_level[n]) * (enc.need_level[n] > 0)).sum(
+        axis=1, dtype=np.int64
+    )
     cat = enc.need_cat[n]
-    miss = enc.vol_has_pref[v] & ~enc.vol_pref[v, cat] if enc.vol_pref.shape[1] else np.zeros(len(v), bool)
+    miss = (
+        enc.vol_has_pref[v] & ~enc.vol_pref[v, cat]
+        if enc.vol_pref.shape[1]
+        else np.zeros(len(v), bool)
+    )
     cv, cn = enc.vol_comm[v], enc.need_comm[n]
     outside = (cv >= 0) & (cn >= 0) & (cv != cn)
     parts = {
@@ -566,7 +638,11 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
 
     unserved = None
     if policy.unmatched_cost is not None:
-        unserved = _scaled(policy.unmatched_cost * enc.priority.astype(np.float64), policy.resolution, "unmatched_cost")
+        unserved = _scaled(
+            policy.unmatched_cost * enc.priority.astype(np.float64),
+            policy.resolution,
+            "unmatched_cost",
+        )
 
     # -- pinned edges
     vid = [x.id for x in vols]

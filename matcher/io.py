@@ -94,7 +94,9 @@ class _Row:
         self.label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
 
     def bad(self, fld: str, expected: str, got: str) -> None:
-        self.out.append(InputProblem(self.label, fld, expected, short_repr(got), row=self.row, kind=self.kind))
+        self.out.append(
+            InputProblem(self.label, fld, expected, short_repr(got), row=self.row, kind=self.kind)
+        )
 
     def text(self, col: str) -> str | None:
         value = self.cells.get(col, "")
@@ -143,14 +145,21 @@ def _int(text: str) -> int:
     return int(text)
 
 
-def _read_csv(source: PathLike | IO[str], kind: str, required: Sequence[str], known: Sequence[str],
-              out: list[InputProblem]) -> tuple[list[dict[str, str]], list[int], list[str]]:
+def _read_csv(
+    source: PathLike | IO[str],
+    kind: str,
+    required: Sequence[str],
+    known: Sequence[str],
+    out: list[InputProblem],
+) -> tuple[list[dict[str, str]], list[int], list[str]]:
     """Rows as dicts of stripped cells, their line numbers, and the extra columns."""
     name = _source_name(source)
     try:
         text = _read_text(source)
     except (OSError, UnicodeDecodeError) as exc:
-        out.append(InputProblem(name, "file", "a readable UTF-8 CSV file", type(exc).__name__, kind="file"))
+        out.append(
+            InputProblem(name, "file", "a readable UTF-8 CSV file", type(exc).__name__, kind="file")
+        )
         return [], [], []
     reader = csv.reader(_io.StringIO(text, newline=""))
     try:
@@ -165,9 +174,15 @@ def _read_csv(source: PathLike | IO[str], kind: str, required: Sequence[str], kn
     seen: set[str] = set()
     for h in header:
         if h == "":
-            out.append(InputProblem(name, "header", "a name for every column", "an empty column name", kind="file"))
+            out.append(
+                InputProblem(
+                    name, "header", "a name for every column", "an empty column name", kind="file"
+                )
+            )
         elif h in seen:
-            out.append(InputProblem(name, h, "one column of this name", "a repeated column", kind="file"))
+            out.append(
+                InputProblem(name, h, "one column of this name", "a repeated column", kind="file")
+            )
         seen.add(h)
     for col in required:
         if col not in seen:
@@ -186,13 +201,22 @@ def _read_csv(source: PathLike | IO[str], kind: str, required: Sequence[str], kn
                 rid = cells[0].strip() if cells else ""
                 label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
                 out.append(
-                    InputProblem(label, "row", f"{len(header)} cells like the header", f"{len(cells)}", row=line, kind=kind)
+                    InputProblem(
+                        label,
+                        "row",
+                        f"{len(header)} cells like the header",
+                        f"{len(cells)}",
+                        row=line,
+                        kind=kind,
+                    )
                 )
                 continue
             rows.append({h: c.strip() for h, c in zip(header, cells, strict=True)})
             lines.append(line)
     except csv.Error as exc:
-        out.append(InputProblem(name, "file", "valid CSV", str(exc), row=reader.line_num, kind="file"))
+        out.append(
+            InputProblem(name, "file", "valid CSV", str(exc), row=reader.line_num, kind="file")
+        )
     return rows, lines, extra_cols
 
 
@@ -210,10 +234,13 @@ def _read_text(source: PathLike | IO[str]) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _volunteers_from_csv(source: PathLike | IO[str], geometry: str, out: list[InputProblem]
-                         ) -> tuple[list[Volunteer], list[int]]:
+def _volunteers_from_csv(
+    source: PathLike | IO[str], geometry: str, out: list[InputProblem]
+) -> tuple[list[Volunteer], list[int]]:
     a, b = _coord_columns(geometry)
-    rows, lines, extra_cols = _read_csv(source, "volunteer", ("id", "skills", a, b), VOLUNTEER_COLUMNS, out)
+    rows, lines, extra_cols = _read_csv(
+        source, "volunteer", ("id", "skills", a, b), VOLUNTEER_COLUMNS, out
+    )
     records, kept = [], []
     for cells, line in zip(rows, lines, strict=True):
         r = _Row("volunteer", cells, line, out)
@@ -240,10 +267,13 @@ def _volunteers_from_csv(source: PathLike | IO[str], geometry: str, out: list[In
     return records, kept
 
 
-def _needs_from_csv(source: PathLike | IO[str], geometry: str, out: list[InputProblem]
-                    ) -> tuple[list[Need], list[int]]:
+def _needs_from_csv(
+    source: PathLike | IO[str], geometry: str, out: list[InputProblem]
+) -> tuple[list[Need], list[int]]:
     a, b = _coord_columns(geometry)
-    rows, lines, extra_cols = _read_csv(source, "need", ("id", "category", "skills", a, b), NEED_COLUMNS, out)
+    rows, lines, extra_cols = _read_csv(
+        source, "need", ("id", "category", "skills", a, b), NEED_COLUMNS, out
+    )
     records, kept = [], []
     for cells, line in zip(rows, lines, strict=True):
         r = _Row("need", cells, line, out)
@@ -290,7 +320,9 @@ def _strict_json(text: str, name: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
     except (ValueError, RecursionError) as exc:
-        raise InputError([InputProblem(name, "file", "valid JSON", str(exc)[:120], kind="file")]) from None
+        raise InputError(
+            [InputProblem(name, "file", "valid JSON", str(exc)[:120], kind="file")]
+        ) from None
 
 
 def _load_json(source: PathLike | IO[str]) -> Any:
@@ -298,7 +330,13 @@ def _load_json(source: PathLike | IO[str]) -> Any:
     try:
         text = _read_text(source)
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([InputProblem(name, "file", "a readable UTF-8 JSON file", type(exc).__name__, kind="file")]) from None
+        raise InputError(
+            [
+                InputProblem(
+                    name, "file", "a readable UTF-8 JSON file", type(exc).__name__, kind="file"
+                )
+            ]
+        ) from None
     return _strict_json(text, name)
 
 
@@ -323,10 +361,14 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
       policy: `max_distance` must be one of the Policy fields (max_distance_km, same_community, one_need_per_slot, geometry, weights, load_penalty, unmatched_cost, resolution).
     """
     if not isinstance(data, Mapping):
-        raise InputError([InputProblem(source, "policy", "a JSON object", type(data).__name__, kind="policy")])
+        raise InputError(
+            [InputProblem(source, "policy", "a JSON object", type(data).__name__, kind="policy")]
+        )
     names = [f.name for f in fields(Policy)]
     problems = [
-        InputProblem("policy", str(k), f"one of the Policy fields ({', '.join(names)})", kind="policy")
+        InputProblem(
+            "policy", str(k), f"one of the Policy fields ({', '.join(names)})", kind="policy"
+        )
         for k in data
         if k not in names and k != "schema_version"
     ]
@@ -334,7 +376,9 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
     if isinstance(weights, Mapping):
         wnames = [f.name for f in fields(Weights)]
         problems += [
-            InputProblem("policy", f"weights.{k}", f"one of the weights ({', '.join(wnames)})", kind="policy")
+            InputProblem(
+                "policy", f"weights.{k}", f"one of the weights ({', '.join(wnames)})", kind="policy"
+            )
             for k in weights
             if k not in wnames
         ]
@@ -346,10 +390,14 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
     return Policy(**kwargs)
 
 
-def _record_from_json(kind: str, cls: type, item: Any, i: int, geometry: str, out: list[InputProblem]) -> Any:
+def _record_from_json(
+    kind: str, cls: type, item: Any, i: int, geometry: str, out: list[InputProblem]
+) -> Any:
     label = f"{kind} #{i}"
     if not isinstance(item, Mapping):
-        out.append(InputProblem(label, kind, "a JSON object", type(item).__name__, kind=kind, index=i))
+        out.append(
+            InputProblem(label, kind, "a JSON object", type(item).__name__, kind=kind, index=i)
+        )
         return None
     known = {f.name for f in fields(cls)}
     a, b = _coord_columns(geometry)
@@ -366,7 +414,11 @@ def _record_from_json(kind: str, cls: type, item: Any, i: int, geometry: str, ou
     if "id" not in data:
         out.append(InputProblem(label, "id", "present", "missing", kind=kind, index=i))
         return None
-    missing = [k for k in (("id", "skills", "location") if kind == "volunteer" else ("id", "category")) if k not in data]
+    missing = [
+        k
+        for k in (("id", "skills", "location") if kind == "volunteer" else ("id", "category"))
+        if k not in data
+    ]
     for k in missing:
         out.append(InputProblem(label, k, "present", "missing", kind=kind, index=i))
     if missing:
@@ -383,14 +435,22 @@ def problem_from_dict(data: Any, source: str = "problem") -> Problem:
         With every problem found in the dict and in the records.
     """
     if not isinstance(data, Mapping):
-        raise InputError([InputProblem(source, "file", "a JSON object", type(data).__name__, kind="file")])
+        raise InputError(
+            [InputProblem(source, "file", "a JSON object", type(data).__name__, kind="file")]
+        )
     problems: list[InputProblem] = []
     version = data.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
-        problems.append(InputProblem(source, "schema_version", str(SCHEMA_VERSION), short_repr(version), kind="file"))
+        problems.append(
+            InputProblem(
+                source, "schema_version", str(SCHEMA_VERSION), short_repr(version), kind="file"
+            )
+        )
     allowed = {"schema_version", "policy", "volunteers", "needs", "pinned", "forbidden"}
     problems += [
-        InputProblem(source, str(k), f"one of the problem fields ({', '.join(sorted(allowed))})", kind="file")
+        InputProblem(
+            source, str(k), f"one of the problem fields ({', '.join(sorted(allowed))})", kind="file"
+        )
         for k in data
         if k not in allowed
     ]
@@ -404,14 +464,24 @@ def problem_from_dict(data: Any, source: str = "problem") -> Problem:
     for kind, cls in (("volunteer", Volunteer), ("need", Need)):
         items = data.get(kind + "s", [])
         if not isinstance(items, list):
-            problems.append(InputProblem(source, kind + "s", "a JSON list", type(items).__name__, kind="file"))
+            problems.append(
+                InputProblem(source, kind + "s", "a JSON list", type(items).__name__, kind="file")
+            )
             items = []
-        recs = [_record_from_json(kind, cls, item, i, geometry, problems) for i, item in enumerate(items)]
+        recs = [
+            _record_from_json(kind, cls, item, i, geometry, problems)
+            for i, item in enumerate(items)
+        ]
         records[kind] = [r for r in recs if r is not None]
-    pairs = {k: [tuple(p) if isinstance(p, list) else p for p in data.get(k, [])] for k in ("pinned", "forbidden")}
+    pairs = {
+        k: [tuple(p) if isinstance(p, list) else p for p in data.get(k, [])]
+        for k in ("pinned", "forbidden")
+    }
     if problems:
         raise InputError(problems)
-    return Problem(records["volunteer"], records["need"], policy, pairs["pinned"], pairs["forbidden"])
+    return Problem(
+        records["volunteer"], records["need"], policy, pairs["pinned"], pairs["forbidden"]
+    )
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -472,8 +542,9 @@ def read_needs(source: PathLike | IO[str], *, geometry: str = "geo") -> tuple[Ne
     return tuple(records)
 
 
-def _read_records(kind: str, source: PathLike | IO[str], geometry: str, out: list[InputProblem]
-                  ) -> tuple[list[Any], list[int] | None]:
+def _read_records(
+    kind: str, source: PathLike | IO[str], geometry: str, out: list[InputProblem]
+) -> tuple[list[Any], list[int] | None]:
     if _is_json(source):
         try:
             data = _load_json(source)
@@ -482,11 +553,20 @@ def _read_records(kind: str, source: PathLike | IO[str], geometry: str, out: lis
             return [], None
         items = data.get(kind + "s") if isinstance(data, Mapping) else data
         if not isinstance(items, list):
-            out.append(InputProblem(_source_name(source), kind + "s", f"a JSON list or an object with '{kind}s'",
-                                    type(items).__name__, kind="file"))
+            out.append(
+                InputProblem(
+                    _source_name(source),
+                    kind + "s",
+                    f"a JSON list or an object with '{kind}s'",
+                    type(items).__name__,
+                    kind="file",
+                )
+            )
             return [], None
         cls = Volunteer if kind == "volunteer" else Need
-        recs = [_record_from_json(kind, cls, item, i, geometry, out) for i, item in enumerate(items)]
+        recs = [
+            _record_from_json(kind, cls, item, i, geometry, out) for i, item in enumerate(items)
+        ]
         return [r for r in recs if r is not None], None
     if kind == "volunteer":
         return _volunteers_from_csv(source, geometry, out)
@@ -500,7 +580,7 @@ def read_problem(
     *,
     problem: PathLike | IO[str] | None = None,
 ) -> Problem:
-    """Read a problem from files: volunteers and needs (CSV or JSON) and a policy (JSON).
+    r"""Read a problem from files: volunteers and needs (CSV or JSON) and a policy (JSON).
 
     Parameters
     ----------
@@ -524,8 +604,8 @@ def read_problem(
     Examples
     --------
     >>> import io
-    >>> v = io.StringIO("id,skills,lat,lon,capacity\\nv1,nursing:3;driving,31.23,121.47,2\\n")
-    >>> n = io.StringIO("id,category,skills,lat,lon,priority\\nn1,elderly_care,nursing:2,31.231,121.471,4\\n")
+    >>> v = io.StringIO("id,skills,lat,lon,capacity\nv1,nursing:3;driving,31.23,121.47,2\n")
+    >>> n = io.StringIO("id,category,skills,lat,lon,priority\nn1,elderly_care,nursing:2,31.231,121.471,4\n")
     >>> p = read_problem(v, n)
     >>> p.volunteers[0].skills, p.volunteers[0].capacity, p.needs[0].priority
     ({'driving': 1, 'nursing': 3}, 2, 4)
@@ -542,7 +622,15 @@ def read_problem(
         except InputError as exc:
             out += exc.problems
     if volunteers is None or needs is None:
-        out.append(InputProblem("input", "volunteers/needs", "both files (or a problem file)", "missing", kind="file"))
+        out.append(
+            InputProblem(
+                "input",
+                "volunteers/needs",
+                "both files (or a problem file)",
+                "missing",
+                kind="file",
+            )
+        )
         raise InputError(out)
     policy_ok = not out
     geometry = pol.geometry if pol.geometry in ("geo", "plane") else "geo"
@@ -559,7 +647,9 @@ def read_problem(
     return built
 
 
-def _with_rows(problems: Iterable[InputProblem], rows: Mapping[str, list[int] | None]) -> list[InputProblem]:
+def _with_rows(
+    problems: Iterable[InputProblem], rows: Mapping[str, list[int] | None]
+) -> list[InputProblem]:
     out = []
     for p in problems:
         lines = rows.get(p.kind)
@@ -581,7 +671,9 @@ def read_result(source: PathLike | IO[str]) -> Result:
 
 def _atomic_write(path: PathLike, text: str) -> None:
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -632,17 +724,29 @@ def _extra_columns(records: Sequence[Volunteer | Need]) -> list[str]:
     return list(cols)
 
 
-def write_volunteers_csv(volunteers: Sequence[Volunteer], path: PathLike, *, geometry: str = "geo") -> None:
+def write_volunteers_csv(
+    volunteers: Sequence[Volunteer], path: PathLike, *, geometry: str = "geo"
+) -> None:
     """Write volunteers in the CSV format read by :func:`read_problem`, atomically."""
     a, b = _coord_columns(geometry)
     extra = _extra_columns(volunteers)
     header = ["id", "skills", a, b, "capacity", "slots", "max_distance_km", "categories",
               "community", "building", "unit", *extra]  # fmt: skip
     rows = (
-        [v.id, _levels_text(v.skills), v.location[0], v.location[1], v.capacity,
-         ";".join(sorted(v.slots)) if v.slots is not None else "", v.max_distance_km,
-         ";".join(sorted(v.categories)), v.community, v.building, v.unit,
-         *(v.extra.get(c, "") for c in extra)]  # fmt: skip
+        [
+            v.id,
+            _levels_text(v.skills),
+            v.location[0],
+            v.location[1],
+            v.capacity,
+            ";".join(sorted(v.slots)) if v.slots is not None else "",
+            v.max_distance_km,
+            ";".join(sorted(v.categories)),
+            v.community,
+            v.building,
+            v.unit,
+            *(v.extra.get(c, "") for c in extra),
+        ]  # fmt: skip
         for v in volunteers
     )
     _atomic_write(path, _csv_text(header, rows))
@@ -652,10 +756,33 @@ def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "g
     """Write needs in the CSV format read by :func:`read_problem`, atomically."""
     a, b = _coord_columns(geometry)
     extra = _extra_columns(needs)
-    header = ["id", "category", "skills", a, b, "slot", "demand", "priority", "community", "building", *extra]
+    header = [
+        "id",
+        "category",
+        "skills",
+        a,
+        b,
+        "slot",
+        "demand",
+        "priority",
+        "community",
+        "building",
+        *extra,
+    ]
     rows = (
-        [n.id, n.category, _levels_text(n.skills), n.location[0], n.location[1], n.slot, n.demand,
-         n.priority, n.community, n.building, *(n.extra.get(c, "") for c in extra)]  # fmt: skip
+        [
+            n.id,
+            n.category,
+            _levels_text(n.skills),
+            n.location[0],
+            n.location[1],
+            n.slot,
+            n.demand,
+            n.priority,
+            n.community,
+            n.building,
+            *(n.extra.get(c, "") for c in extra),
+        ]  # fmt: skip
         for n in needs
     )
     _atomic_write(path, _csv_text(header, rows))

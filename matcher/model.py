@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
@@ -310,13 +310,19 @@ class _Checker:
 
     def said(self, fld: str, expected: str, got: str) -> None:
         """Record a problem whose *got* text is already written."""
-        self.out.append(InputProblem(self.label, fld, expected, got, kind=self.kind, index=self.index))
+        self.out.append(
+            InputProblem(self.label, fld, expected, got, kind=self.kind, index=self.index)
+        )
 
     def name(self, fld: str, value: Any, optional: bool = False) -> None:
         if optional and value is None:
             return
         if not _is_name(value):
-            self.bad(fld, "a non-empty string without surrounding spaces" + (" or None" if optional else ""), value)
+            self.bad(
+                fld,
+                "a non-empty string without surrounding spaces" + (" or None" if optional else ""),
+                value,
+            )
 
     def integer(self, fld: str, value: Any, lo: int, hi: int | None = None) -> None:
         ok = _is_int(value) and value >= lo and (hi is None or value <= hi)
@@ -329,7 +335,11 @@ class _Checker:
             return
         ok = _is_real(value) and math.isfinite(value) and (value > 0 if positive else value >= 0)
         if not ok:
-            what = "a finite number " + ("> 0" if positive else ">= 0") + (" or None" if optional else "")
+            what = (
+                "a finite number "
+                + ("> 0" if positive else ">= 0")
+                + (" or None" if optional else "")
+            )
             self.bad(fld, what, value)
 
     def levels(self, fld: str, value: Any) -> None:
@@ -477,11 +487,11 @@ class Problem:
       pinned pair ('n1', 'v9'): `volunteer_id` must be the id of a volunteer; got 'v9'.
     """
 
-    volunteers: tuple[Volunteer, ...]
-    needs: tuple[Need, ...]
+    volunteers: Sequence[Volunteer]
+    needs: Sequence[Need]
     policy: Policy = Policy()
-    pinned: tuple[tuple[str, str], ...] = ()
-    forbidden: tuple[tuple[str, str], ...] = ()
+    pinned: Sequence[tuple[str, str]] = ()
+    forbidden: Sequence[tuple[str, str]] = ()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -524,33 +534,10 @@ def _validate(p: Problem) -> list[InputProblem]:
         _check_policy(p.policy, out)
         geometry = p.policy.geometry
     records_ok = not out
-    for kind, seq, cls, check in (
-        ("volunteer", p.volunteers, Volunteer, _check_volunteer),
-        ("need", p.needs, Need, _check_need),
-    ):
-        if not isinstance(seq, tuple):
-            _Checker(kind, kind + "s", None, out).bad(kind + "s", f"a sequence of {cls.__name__}", seq)
-            records_ok = False
-            continue
-        bad_before = len(out)
-        for i, rec in enumerate(seq):
-            if not isinstance(rec, cls):
-                _Checker(kind, f"{kind} #{i}", i, out).bad(kind, f"a {cls.__name__}", type(rec).__name__)
-            else:
-                check(rec, i, geometry, out)  # type: ignore[operator]
-        records_ok = records_ok and len(out) == bad_before
-        first_use: dict[str, int] = {}
-        for i, rec in enumerate(seq):
-            rid = getattr(rec, "id", None)
-            if not _is_name(rid):
-                continue
-            if rid in first_use:
-                _Checker(kind, f"{kind} {rid!r}", i, out).bad(
-                    "id", f"unique among {kind}s (first used by {kind} #{first_use[rid]})", rid
-                )
-                records_ok = False
-            else:
-                first_use[rid] = i
+    records_ok &= _check_records(
+        "volunteer", p.volunteers, Volunteer, _check_volunteer, geometry, out
+    )
+    records_ok &= _check_records("need", p.needs, Need, _check_need, geometry, out)
     if not isinstance(p.pinned, tuple) or not isinstance(p.forbidden, tuple):
         _Checker("pinned", "problem", None, out).bad(
             "pinned/forbidden", "sequences of (need_id, volunteer_id) pairs", None, show=False
@@ -570,13 +557,49 @@ def _validate(p: Problem) -> list[InputProblem]:
     return out
 
 
+def _check_records(
+    kind: str,
+    seq: Any,
+    cls: type,
+    check: Callable[[Any, int, Any, list[InputProblem]], None],
+    geometry: Any,
+    out: list[InputProblem],
+) -> bool:
+    """Check every record of one kind and that ids are unique; True if all is well."""
+    if not isinstance(seq, tuple):
+        _Checker(kind, kind + "s", None, out).bad(kind + "s", f"a sequence of {cls.__name__}", seq)
+        return False
+    before = len(out)
+    first_use: dict[str, int] = {}
+    for i, rec in enumerate(seq):
+        if not isinstance(rec, cls):
+            _Checker(kind, f"{kind} #{i}", i, out).bad(
+                kind, f"a {cls.__name__}", type(rec).__name__
+            )
+            continue
+        check(rec, i, geometry, out)
+    for i, rec in enumerate(seq):
+        rid = getattr(rec, "id", None)
+        if not isinstance(rid, str) or not _is_name(rid):
+            continue
+        if rid in first_use:
+            _Checker(kind, f"{kind} {rid!r}", i, out).bad(
+                "id", f"unique among {kind}s (first used by {kind} #{first_use[rid]})", rid
+            )
+        else:
+            first_use[rid] = i
+    return len(out) == before
+
+
 def _check_pairs(
     kind: str, pairs: tuple[Any, ...], nids: set[str], vids: set[str], out: list[InputProblem]
 ) -> bool:
     ok = True
     seen: set[tuple[str, str]] = set()
     for i, pair in enumerate(pairs):
-        if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+        if not (
+            isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        ):
             _Checker(kind, f"{kind} pair #{i}", i, out).bad(
                 "pair", "a (need_id, volunteer_id) pair of strings", pair
             )

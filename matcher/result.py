@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -321,7 +320,12 @@ class Result:
                 for m in self.matches
             ],
             "unmatched": [
-                {"need_id": u.need_id, "missing": u.missing, "reason": u.reason, "candidates": list(u.candidates)}
+                {
+                    "need_id": u.need_id,
+                    "missing": u.missing,
+                    "reason": u.reason,
+                    "candidates": list(u.candidates),
+                }
                 for u in self.unmatched
             ],
             "metrics": self.metrics.to_dict(),
@@ -354,7 +358,10 @@ class Result:
                 status=Status(data["status"]),
                 method=str(data["method"]),
                 matches=tuple(Match(**m) for m in data["matches"]),
-                unmatched=tuple(Unmatched(**{**u, "candidates": tuple(u["candidates"])}) for u in data["unmatched"]),
+                unmatched=tuple(
+                    Unmatched(**{**u, "candidates": tuple(u["candidates"])})
+                    for u in data["unmatched"]
+                ),
                 objective=Objective(**data["objective"]),
                 metrics=Metrics(**data["metrics"]),
                 timings=dict(data.get("timings", {})),
@@ -363,7 +370,15 @@ class Result:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(
-                [InputProblem("result", "data", "a dict made by Result.to_dict()", type(exc).__name__ + f": {exc}", kind="file")]
+                [
+                    InputProblem(
+                        "result",
+                        "data",
+                        "a dict made by Result.to_dict()",
+                        type(exc).__name__ + f": {exc}",
+                        kind="file",
+                    )
+                ]
             ) from None
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -380,7 +395,9 @@ class Result:
         if not isinstance(other, Result):
             return NotImplemented
         return all(
-            getattr(self, f.name) == getattr(other, f.name) for f in fields(self) if f.name != "timings"
+            getattr(self, f.name) == getattr(other, f.name)
+            for f in fields(self)
+            if f.name != "timings"
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -450,24 +467,29 @@ def unmatched_reasons(
     busy: set[tuple[int, int]] = set()
     if graph.one_need_per_slot:
         s = graph.need_slot[graph.need[chosen]]
-        busy = {(int(a), int(b)) for a, b in zip(graph.volunteer[chosen][s >= 0], s[s >= 0], strict=True)}
+        busy = {
+            (int(a), int(b))
+            for a, b in zip(graph.volunteer[chosen][s >= 0], s[s >= 0], strict=True)
+        }
     in_plan = set(zip(graph.volunteer[chosen].tolist(), graph.need[chosen].tolist(), strict=True))
-    starts = np.searchsorted(graph.need, np.arange(graph.n_needs + 1))
+    starts = np.searchsorted(graph.need, np.arange(graph.n_needs + 1)).tolist()
     out = []
     for row, j in enumerate(short.tolist()):
         c = counts[row]
         zero = np.nonzero(c == 0)[0]
         if len(zero):
-            reason = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")[zero[0]]
+            reason = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")[
+                zero[0]
+            ]
         else:
             reason = "taken"
             if not priority_first:
-                s = int(graph.need_slot[j])
+                slot = int(graph.need_slot[j])
                 for e in range(starts[j], starts[j + 1]):
                     a = int(graph.volunteer[e])
                     if (a, j) in in_plan or load[a] >= graph.capacity[a]:
                         continue
-                    if graph.one_need_per_slot and s >= 0 and (a, s) in busy:
+                    if graph.one_need_per_slot and slot >= 0 and (a, slot) in busy:
                         continue
                     reason = "not_worth"
                     break
@@ -528,9 +550,11 @@ def assemble(
     )
 
 
-def compute_metrics(problem: Problem, graph: Graph, sol: GraphSolution, objective: Objective) -> Metrics:
+def compute_metrics(
+    problem: Problem, graph: Graph, sol: GraphSolution, objective: Objective
+) -> Metrics:
     """Measure the plan (plain Python numbers)."""
-    nv, nn = graph.n_volunteers, graph.n_needs
+    nv = graph.n_volunteers
     served = sol.served
     demand = graph.demand
     load = np.bincount(sol.volunteer, minlength=nv)
@@ -577,7 +601,3 @@ def compute_metrics(problem: Problem, graph: Graph, sol: GraphSolution, objectiv
         coverage_by_community=shares(by_comm),
         participation_by_unit=shares(by_unit),
     )
-
-
-def _finite(x: float) -> float:
-    return x if math.isfinite(x) else 0.0

@@ -122,7 +122,11 @@ def test_each_filter_reason(method):
 @pytest.mark.parametrize("method", ["flow", "network_simplex", "auto", "greedy"])
 def test_one_need_per_slot_binds(method):
     vols = [V("v", xy=(0, 0), capacity=2, slots=["sat-am", "sat-pm"])]
-    needs = [N("a", xy=(0, 0), slot="sat-am"), N("b", xy=(0.1, 0), slot="sat-am"), N("c", xy=(0.2, 0), slot="sat-pm")]
+    needs = [
+        N("a", xy=(0, 0), slot="sat-am"),
+        N("b", xy=(0.1, 0), slot="sat-am"),
+        N("c", xy=(0.2, 0), slot="sat-pm"),
+    ]
     r = run(Problem(vols, needs, PLANE), method)
     assert len(r.matches) == 2
     assert {m.need_id for m in r.matches} >= {"c"}
@@ -219,8 +223,15 @@ def test_explain_names_volunteer_reason_and_counts():
 
 
 def test_metrics_are_plain_python_numbers_and_consistent():
-    vols = [V("a", xy=(0, 0), unit="u1", capacity=2), V("b", xy=(0, 0), unit="u2"), V("c", xy=(9, 9), unit="u2")]
-    needs = [N("n1", xy=(0, 0), category="x", community="A"), N("n2", xy=(0, 0), category="y", priority=3)]
+    vols = [
+        V("a", xy=(0, 0), unit="u1", capacity=2),
+        V("b", xy=(0, 0), unit="u2"),
+        V("c", xy=(9, 9), unit="u2"),
+    ]
+    needs = [
+        N("n1", xy=(0, 0), category="x", community="A"),
+        N("n2", xy=(0, 0), category="y", priority=3),
+    ]
     r = solve(Problem(vols, needs, Policy(geometry="plane", load_penalty=1.0)))
     m = r.metrics
     for value in m.to_dict().values():
@@ -251,13 +262,20 @@ def test_methods_lists_every_method():
 @pytest.mark.parametrize("method", ALL)
 def test_solve_graph_on_a_built_graph_matches_solve(method):
     vols = [V(f"v{i}", {"nursing": 1 + i % 3}, (i * 0.3, 0)) for i in range(6)]
-    needs = [N(f"n{j}", {"nursing": 1 + j % 2}, (j * 0.4, 0.2), priority=1 + j % 5) for j in range(5)]
+    needs = [
+        N(f"n{j}", {"nursing": 1 + j % 2}, (j * 0.4, 0.2), priority=1 + j % 5) for j in range(5)
+    ]
     p = Problem(vols, needs, PLANE)
     g = build_graph(p)
     sol = solve_graph(g, method=method)
     r = solve(p, method=method)
-    assert (sol.served_priority, sol.int_cost) == (r.objective.served_priority, r.objective.int_cost)
-    assert [(g.need_ids[j], g.volunteer_ids[v]) for j, v in zip(sol.need, sol.volunteer, strict=True)] == pairs(r)
+    assert (sol.served_priority, sol.int_cost) == (
+        r.objective.served_priority,
+        r.objective.int_cost,
+    )
+    assert [
+        (g.need_ids[j], g.volunteer_ids[v]) for j, v in zip(sol.need, sol.volunteer, strict=True)
+    ] == pairs(r)
 
 
 def test_graph_from_arrays_rejects_bad_input_all_at_once():
@@ -279,7 +297,11 @@ def test_graph_from_dense_refuses_nan_and_fractional_costs_without_resolution():
 
 
 def test_to_networkx_carries_costs_and_parts():
-    p = Problem([V("v", {"nursing": 3}, (0, 0))], [N("n", {"nursing": 1}, (3, 4))], Policy(geometry="plane", max_distance_km=10))
+    p = Problem(
+        [V("v", {"nursing": 3}, (0, 0))],
+        [N("n", {"nursing": 1}, (3, 4))],
+        Policy(geometry="plane", max_distance_km=10),
+    )
     G = build_graph(p).to_networkx()
     data = G.edges[("volunteer", "v"), ("need", "n")]
     assert data["distance_km"] == 5.0 and data["overskill"] == pytest.approx(0.2)

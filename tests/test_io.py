@@ -81,7 +81,7 @@ def test_missing_and_repeated_columns():
     with pytest.raises(InputError) as info:
         read("id,skills,lat,lat\n", "category,skills,lat,lon\n")
     got = [(p.record, p.field) for p in info.value.problems]
-    assert ("<_io.StringIO>" not in str(info.value))
+    assert "<_io.StringIO>" not in str(info.value)
     assert [f for _, f in got] == ["lat", "lon", "id"]
 
 
@@ -120,7 +120,16 @@ def test_policy_json_strict(tmp_path):
 
 def test_problem_json_round_trip(tmp_path):
     p = Problem(
-        [Volunteer("v1", {"nursing": 3}, (31.23, 121.47), capacity=2, slots=["sat-am"], extra={"name": "王芳"})],
+        [
+            Volunteer(
+                "v1",
+                {"nursing": 3},
+                (31.23, 121.47),
+                capacity=2,
+                slots=["sat-am"],
+                extra={"name": "王芳"},
+            )
+        ],
         [Need("n1", "elderly_care", {"nursing": 2}, (31.231, 121.471), slot="sat-am", priority=4)],
         Policy(load_penalty=0.25, unmatched_cost=2.0),
         pinned=[("n1", "v1")],
@@ -148,7 +157,15 @@ def test_result_json_and_plan_csv_carry_extras(tmp_path):
     mio.write_plan_csv(r, p, tmp_path / "plan.csv")
     text = (tmp_path / "plan.csv").read_text(encoding="utf-8")
     header = text.splitlines()[0].split(",")
-    assert header[:7] == ["need_id", "volunteer_id", "status", "reason", "missing", "cost", "distance_km"]
+    assert header[:7] == [
+        "need_id",
+        "volunteer_id",
+        "status",
+        "reason",
+        "missing",
+        "cost",
+        "distance_km",
+    ]
     assert "need.room" in header and "volunteer.phone" in header
     assert "张伟" in text or "李娜" in text
 

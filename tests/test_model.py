@@ -20,7 +20,9 @@ def fields_of(problems):
 
 
 def test_records_are_canonical_and_immutable():
-    v = Volunteer("v1", ["driving", "nursing"], [31, 121], slots=["sat-am", "sat-am"], categories={"medical"})
+    v = Volunteer(
+        "v1", ["driving", "nursing"], [31, 121], slots=["sat-am", "sat-am"], categories={"medical"}
+    )
     assert v.skills == {"driving": 1, "nursing": 1}
     assert v.location == (31.0, 121.0) and type(v.location[0]) is float
     assert v.slots == frozenset({"sat-am"}) and v.categories == frozenset({"medical"})
@@ -71,8 +73,16 @@ def test_messages_say_what_was_expected_and_what_came():
 
 
 def test_policy_problems_are_reported_with_the_records():
-    pol = Policy(max_distance_km=-1, geometry="flat", resolution=0, weights=Weights(distance=-1), load_penalty=math.inf)  # type: ignore[arg-type]
-    got = fields_of(problems_of(volunteers=[Volunteer("v", [], (0.0, 0.0), capacity=-1)], needs=[], policy=pol))
+    pol = Policy(
+        max_distance_km=-1,
+        geometry="flat",
+        resolution=0,
+        weights=Weights(distance=-1),
+        load_penalty=math.inf,
+    )  # type: ignore[arg-type]
+    got = fields_of(
+        problems_of(volunteers=[Volunteer("v", [], (0.0, 0.0), capacity=-1)], needs=[], policy=pol)
+    )
     assert got == [
         ("policy", "max_distance_km"),
         ("policy", "geometry"),
@@ -140,8 +150,18 @@ def test_pairs_naming_unknown_ids_or_repeated_or_both():
         (dict(location=(0.0, 0.0)), dict(location=(0.0, 0.1)), Policy(), "rule 2 (distance)"),
         (dict(max_distance_km=0.5), dict(location=(0.0, 0.01)), Policy(), "rule 2 (distance)"),
         (dict(slots=["sat-am"]), dict(slot="sun-am"), Policy(), "rule 3 (slot)"),
-        (dict(community="A"), dict(community="B"), Policy(same_community=True), "rule 4 (community)"),
-        (dict(community=None), dict(community="B"), Policy(same_community=True), "rule 4 (community)"),
+        (
+            dict(community="A"),
+            dict(community="B"),
+            Policy(same_community=True),
+            "rule 4 (community)",
+        ),
+        (
+            dict(community=None),
+            dict(community="B"),
+            Policy(same_community=True),
+            "rule 4 (community)",
+        ),
         (dict(capacity=0), dict(), Policy(), "rule 5 (available)"),
     ],
 )
@@ -158,7 +178,9 @@ def test_pinned_pair_must_be_feasible(vol, need, policy, rule):
 def test_pinned_pairs_must_fit_capacity_demand_and_slots():
     vols = [Volunteer("v", [], (0.0, 0.0), capacity=1), Volunteer("w", [], (0.0, 0.0), capacity=3)]
     needs = [Need("a", "x", [], (0.0, 0.0), slot="s"), Need("b", "x", [], (0.0, 0.0), slot="s")]
-    got = problems_of(volunteers=vols, needs=needs, pinned=[("a", "v"), ("b", "v"), ("a", "w"), ("b", "w")])
+    got = problems_of(
+        volunteers=vols, needs=needs, pinned=[("a", "v"), ("b", "v"), ("a", "w"), ("b", "w")]
+    )
     text = [str(p) for p in got]
     assert any("capacity=1" in t for t in text)
     assert any("demand=1" in t and "need 'a'" in t for t in text)

@@ -32,7 +32,15 @@ from numpy.typing import NDArray
 
 from ..errors import InputError, InputProblem
 from . import flow, greedy, hungarian, network_simplex
-from ._base import Instance, Objective, SolverOutput, check_plan, evaluate, fix_pinned, fold_objective
+from ._base import (
+    Instance,
+    Objective,
+    SolverOutput,
+    check_plan,
+    evaluate,
+    fix_pinned,
+    fold_objective,
+)
 
 __all__ = ["METHODS", "Method", "Instance", "Objective", "choose_method", "solve_instance"]
 
@@ -59,7 +67,9 @@ METHODS: dict[str, Method] = {
             "exact dense assignment (scipy linear_sum_assignment)",
             ("max_cells",),
         ),
-        Method("network_simplex", network_simplex.solve, True, "exact network simplex (networkx), slow"),
+        Method(
+            "network_simplex", network_simplex.solve, True, "exact network simplex (networkx), slow"
+        ),
         Method("greedy", greedy.solve, False, "cheapest feasible edge first (baseline)"),
     )
 }
@@ -78,7 +88,9 @@ def _check_method(method: str, options: dict[str, Any]) -> None:
     problems = []
     if method != "auto" and method not in METHODS:
         known = ", ".join(["auto", *METHODS])
-        problems.append(InputProblem("solve", "method", f"one of {known}", repr(method), kind="option"))
+        problems.append(
+            InputProblem("solve", "method", f"one of {known}", repr(method), kind="option")
+        )
     elif options:
         allowed = set(METHODS[method].options) if method in METHODS else set()
         for name in sorted(set(options) - allowed):

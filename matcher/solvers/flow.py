@@ -53,4 +53,6 @@ def solve(inst: Instance, **options: Any) -> SolverOutput:
         chosen = np.nonzero(flows > 0)[0].astype(np.int64)
     else:
         chosen = np.zeros(0, np.int64)
-    return SolverOutput(chosen=chosen, optimal=True, info={"nodes": net.n_nodes, "arcs": net.n_arcs})
+    return SolverOutput(
+        chosen=chosen, optimal=True, info={"nodes": net.n_nodes, "arcs": net.n_arcs}
+    )

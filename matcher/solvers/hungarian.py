@@ -39,7 +39,9 @@ FLOAT_EXACT = 1 << 53
 
 def _expanded(inst: Instance) -> tuple[Any, Any]:
     deg_v, deg_n = inst.degree()
-    return np.minimum(np.maximum(inst.capacity, 0), deg_v), np.minimum(np.maximum(inst.demand, 0), deg_n)
+    return np.minimum(np.maximum(inst.capacity, 0), deg_v), np.minimum(
+        np.maximum(inst.demand, 0), deg_n
+    )
 
 
 def refusal(inst: Instance, max_cells: int = MAX_CELLS) -> str | None:
@@ -69,7 +71,9 @@ def refusal(inst: Instance, max_cells: int = MAX_CELLS) -> str | None:
             f"the dense matrix would have {rows} x {cols} cells, more than max_cells={max_cells}. "
             "Use method='flow' (sparse)"
         )
-    biggest = max(int(np.abs(inst.cost).max(initial=0)), int(np.abs(inst.unserved_cost).max(initial=0)))
+    biggest = max(
+        int(np.abs(inst.cost).max(initial=0)), int(np.abs(inst.unserved_cost).max(initial=0))
+    )
     biggest += inst.load_step * int(inst.load_start.max(initial=0) + cap.max(initial=0))
     if biggest * max(rows, 1) >= FLOAT_EXACT:
         return "costs are too large to stay exact in float64; use method='flow' (int64)"

@@ -34,9 +34,5 @@ def solve(inst: Instance, **options: Any) -> SolverOutput:
             weight=int(net.cost[a]),
         )
     _, flow = nx.network_simplex(G)
-    chosen = [
-        a
-        for a in range(net.n_pair_arcs)
-        if flow[int(net.tail[a])][int(net.head[a])][a] > 0
-    ]
+    chosen = [a for a in range(net.n_pair_arcs) if flow[int(net.tail[a])][int(net.head[a])][a] > 0]
     return SolverOutput(chosen=np.array(chosen, np.int64), optimal=True)
