@@ -669,6 +669,12 @@ def read_result(source: PathLike | IO[str]) -> Result:
 # ---------------------------------------------------------------------------
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: PathLike, text: str) -> None:
     target = Path(path)
     fd, tmp = tempfile.mkstemp(
@@ -677,6 +683,8 @@ def _atomic_write(path: PathLike, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        # mkstemp makes the file private (0600); give it the usual mode of a new file.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
