@@ -18,7 +18,6 @@ solves any graph with any method.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,9 @@ __all__ = ["COST_PARTS", "Graph", "build_graph"]
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+
+_EMPTY_I = np.zeros(0, np.int64)
+_EMPTY_F = np.zeros(0, np.float64)
 
 COST_PARTS = ("distance", "overskill", "preference", "outside")
 """Names of the cost terms, as in ``Match.parts`` and ``Graph.parts``."""
@@ -523,36 +525,17 @@ def _check_pinned_fit(g: Graph) -> None:
 class Diagnostics:
     """What the filters left for each need, to explain unmatched needs.
 
-    ``after[j, k]`` counts the volunteers in range of need ``j`` that pass
-    rules 1..k+2 (the distance rule first, being the spatial query; then
-    skills, slot, community, available, in rule order). The count after the
-    skills rule alone (all volunteers, in range or not) is computed on demand
-    by :meth:`candidate_counts`, for the needs that need it.
+    ``counts[j]`` holds, in rule order: the volunteers with the skills of need
+    ``j``; of those, within range; of those, free in its slot; of those, in
+    its community (when ``same_community``); of those, available (capacity > 0
+    and the pair not forbidden) -- the last being its candidates in the graph.
     """
 
-    encoding: Encoding
-    after: IntArray  # (nn, 4): skills&distance, +slot, +community, +available
+    counts: IntArray  # (n_needs, 5)
 
     def candidate_counts(self, needs: IntArray) -> IntArray:
-        """Counts left by each rule, in rule order, for the given needs.
-
-        Returns an array of shape ``(len(needs), 5)``: volunteers with the skills;
-        of those, within range; of those, free in the slot; of those, in the
-        community; of those, available (capacity > 0, pair not forbidden).
-        """
-        enc = self.encoding
-        out = np.zeros((len(needs), 5), np.int64)
-        if len(needs) == 0:
-            return out
-        out[:, 1:] = self.after[needs]
-        # Rule 1 over all volunteers, once per distinct requirement.
-        req = enc.need_level[needs]
-        uniq, inverse = np.unique(req, axis=0, return_inverse=True)
-        counts = np.array(
-            [int(np.all(enc.vol_level >= row, axis=1).sum()) for row in uniq], np.int64
-        )
-        out[:, 0] = counts[np.asarray(inverse).reshape(-1)]
-        return out
+        """Counts left by each rule, in rule order, for the given needs (shape ``(k, 5)``)."""
+        return self.counts[needs]
 
 
 def build_graph(problem: Problem) -> Graph:
@@ -600,17 +583,18 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
     enc = _rules.encode(vols, needs, policy, problem.forbidden)
     nn = enc.n_needs
 
-    # -- pairs within range (rule 2), exact distances
-    v, n, dist = _pairs_in_range(enc)
-    masks = _rules.rule_masks(enc, v, n, dist)
+    # -- pairs passing rules 1 and 2, then the others
+    v, n, dist, skilled = _skilled_pairs_in_range(enc)
+    masks = _rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
 
-    # -- what each filter leaves, for explanations (rule 2 already applied)
-    after = np.zeros((nn, 4), np.int64)
-    keep = masks.skills.copy()
-    for k, mask in enumerate((None, masks.slot, masks.community, masks.available)):
+    # -- what each rule leaves, in rule order, for explanations
+    counts = np.zeros((nn, 5), np.int64)
+    counts[:, 0] = skilled
+    keep = np.ones(len(v), bool)
+    for k, mask in enumerate((None, masks.slot, masks.community, masks.available), start=1):
         if mask is not None:
             keep &= mask
-        after[:, k] = np.bincount(n[keep], minlength=nn)
+        counts[:, k] = np.bincount(n[keep], minlength=nn)
     v, n, dist = v[keep], n[keep], dist[keep]
 
     # -- cost terms and integer costs
@@ -674,7 +658,7 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         distance_km=_frozen_array(dist[order], np.float64),
         parts=FrozenMap({k: _frozen_array(a[order], np.float64) for k, a in parts.items()}),
     )
-    return graph, Diagnostics(encoding=enc, after=after)
+    return graph, Diagnostics(counts=counts)
 
 
 def _scaled(values: FloatArray, resolution: float, what: str) -> IntArray:
@@ -698,44 +682,78 @@ def _scalar_step(value: float, resolution: float) -> int:
     return int(_scaled(np.array([value]), resolution, "load penalty")[0])
 
 
-def _pairs_in_range(enc: Encoding) -> tuple[IntArray, IntArray, FloatArray]:
-    """All pairs with ``distance <= volunteer's limit``, with exact distances.
+def _skilled_pairs_in_range(enc: Encoding) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+    """Pairs passing rules 1 (skills) and 2 (distance), with exact distances.
 
-    A k-d tree over the needs is queried with each volunteer's limit (a little
-    wider, to be safe from rounding); the exact distance then decides.
-    Volunteers without any limit are paired with every need.
+    Needs are grouped by their skill requirement; for each group the volunteers
+    who have every required skill are found once, and a k-d tree over them
+    finds those within the largest travel limit of the group (the chord of
+    3-D points on the sphere, a little wider to be safe from rounding). The
+    exact distance then decides, against each volunteer's own limit. The work
+    is proportional to the pairs that pass rule 1 and 2, not to all pairs
+    within range. Volunteers without any limit are paired with every need of
+    the group.
+
+    Returns
+    -------
+    v, n, dist : arrays over the pairs, sorted by need then volunteer
+    skilled : int64 array, shape (n_needs,)
+        Volunteers passing rule 1 for each need (whatever the distance).
     """
     nv, nn = enc.n_volunteers, enc.n_needs
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    skilled = np.zeros(nn, np.int64)
     if nv == 0 or nn == 0:
-        return empty
-    limit = enc.vol_limit
-    unlimited = np.nonzero(np.isinf(limit))[0]
-    limited = np.nonzero(np.isfinite(limit))[0]
+        return _EMPTY_I, _EMPTY_I, _EMPTY_F, skilled
+    pts_v, pts_n = _points(enc, enc.vol_xy), _points(enc, enc.need_xy)
+    requirements, group = np.unique(enc.need_level, axis=0, return_inverse=True)
+    group = np.asarray(group).reshape(-1)
+    members = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[members], np.arange(len(requirements) + 1))
     vs: list[IntArray] = []
     ns: list[IntArray] = []
-    if unlimited.size:
-        vs.append(np.repeat(unlimited, nn))
-        ns.append(np.tile(np.arange(nn, dtype=np.int64), unlimited.size))
-    if limited.size:
-        if enc.geometry == "plane":
-            pts_n, pts_v = enc.need_xy, enc.vol_xy[limited]
-            radius = limit[limited]
-        else:
-            pts_n, pts_v = _unit_xyz(enc.need_xy), _unit_xyz(enc.vol_xy[limited])
-            half_angle = np.minimum(limit[limited] / (2 * EARTH_RADIUS_KM), np.pi / 2)
-            radius = 2 * EARTH_RADIUS_KM * np.sin(half_angle)
-        radius = radius * (1 + 1e-9) + 1e-9
-        tree = cKDTree(pts_n)
-        hits = tree.query_ball_point(pts_v, radius, return_sorted=False)
-        lengths = np.fromiter(map(len, hits), np.int64, len(hits))
-        vs.append(np.repeat(limited, lengths))
-        ns.append(np.fromiter(itertools.chain.from_iterable(hits), np.int64, int(lengths.sum())))
-    v = np.concatenate(vs)
-    n = np.concatenate(ns)
+    for g, req in enumerate(requirements):
+        needs_g = members[bounds[g] : bounds[g + 1]]
+        vols_g = np.nonzero(np.all(enc.vol_level >= req, axis=1))[0]
+        skilled[needs_g] = len(vols_g)
+        if len(vols_g) == 0:
+            continue
+        limit = enc.vol_limit[vols_g]
+        free = vols_g[np.isinf(limit)]
+        if len(free):
+            vs.append(np.repeat(free, len(needs_g)))
+            ns.append(np.tile(needs_g, len(free)))
+        held = vols_g[np.isfinite(limit)]
+        if len(held):
+            radius = _search_radius(enc, float(enc.vol_limit[held].max()))
+            hits = cKDTree(pts_v[held]).sparse_distance_matrix(
+                cKDTree(pts_n[needs_g]), radius, output_type="ndarray"
+            )
+            vs.append(held[hits["i"]])
+            ns.append(needs_g[hits["j"]])
+    if not vs:
+        return _EMPTY_I, _EMPTY_I, _EMPTY_F, skilled
+    v = np.concatenate(vs).astype(np.int64)
+    n = np.concatenate(ns).astype(np.int64)
     dist = _rules.distance_km(enc, v, n)
-    ok = dist <= limit[v]
-    return v[ok], n[ok], dist[ok]
+    ok = dist <= enc.vol_limit[v]
+    v, n, dist = v[ok], n[ok], dist[ok]
+    order = np.lexsort((v, n))
+    return v[order], n[order], dist[order], skilled
+
+
+def _search_radius(enc: Encoding, limit_km: float) -> float:
+    """The k-d tree radius that contains every point within *limit_km*, with a margin."""
+    if enc.geometry == "plane":
+        radius = limit_km
+    else:
+        half_angle = min(limit_km / (2 * EARTH_RADIUS_KM), np.pi / 2)
+        radius = 2 * EARTH_RADIUS_KM * np.sin(half_angle)
+    return float(radius * (1 + 1e-9) + 1e-9)
+
+
+def _points(enc: Encoding, xy: FloatArray) -> FloatArray:
+    """Coordinates in which straight-line distance orders pairs like the true distance."""
+    return xy if enc.geometry == "plane" else _unit_xyz(xy)
 
 
 def _unit_xyz(latlon: FloatArray) -> FloatArray:
