@@ -31,7 +31,7 @@ _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_ba
 
 settings.register_profile(
     "ci",
-    max_examples=100,
+    max_examples=700,
     deadline=None,
     derandomize=True,
     database=None,
@@ -47,7 +47,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "thorough",
-    max_examples=2000,
+    max_examples=5000,
     deadline=None,
     print_blob=True,
     suppress_health_check=_QUIET,
