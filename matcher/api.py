@@ -60,7 +60,9 @@ def _instance(graph: Graph) -> Instance:
     )
 
 
-def solve_graph(graph: Graph, method: str = "auto", **options: Any) -> GraphSolution:
+def solve_graph(
+    graph: Graph, method: str = "auto", *, executor: Any = None, **options: Any
+) -> GraphSolution:
     """Solve a candidate graph; return the chosen pairs as index arrays.
 
     Parameters
@@ -68,6 +70,8 @@ def solve_graph(graph: Graph, method: str = "auto", **options: Any) -> GraphSolu
     graph : Graph
         From :func:`build_graph`, :meth:`Graph.from_arrays` or :meth:`Graph.from_dense`.
     method : {"auto", "flow", "hungarian", "network_simplex", "greedy"}, default "auto"
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        As in :func:`solve`.
     **options
         Method options (``hungarian``: ``max_cells``).
 
@@ -116,6 +120,7 @@ def solve_graph(graph: Graph, method: str = "auto", **options: Any) -> GraphSolu
         np.asarray(graph.pinned),
         priority_first=priority_first,
         method=method,
+        executor=executor,
         **options,
     )
     served = np.bincount(graph.need[chosen], minlength=graph.n_needs)
@@ -133,7 +138,9 @@ def solve_graph(graph: Graph, method: str = "auto", **options: Any) -> GraphSolu
     )
 
 
-def solve(problem: Problem, method: str = "auto", **options: Any) -> Result:
+def solve(
+    problem: Problem, method: str = "auto", *, executor: Any = None, **options: Any
+) -> Result:
     """Match volunteers to needs: the plan, the reasons, the measures.
 
     Parameters
@@ -141,6 +148,12 @@ def solve(problem: Problem, method: str = "auto", **options: Any) -> Result:
     problem : Problem
     method : {"auto", "flow", "hungarian", "network_simplex", "greedy"}, default "auto"
         ``"auto"`` picks the fastest exact method and records it in ``Result.method``.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Solve the independent parts of the problem (connected components of
+        the candidate graph) there: a ``ProcessPoolExecutor``, or a dask
+        ``Client`` (its ``get_executor()`` is used) to run on a cluster. Only
+        arrays travel -- no ids, no personal fields. The plan is identical to
+        the serial one. The executor is never shut down here.
     **options
         Method options (``hungarian``: ``max_cells``).
 
@@ -194,7 +207,7 @@ def solve(problem: Problem, method: str = "auto", **options: Any) -> Result:
     t0 = time.perf_counter()
     graph, diag = _build(problem)
     t1 = time.perf_counter()
-    solution = solve_graph(graph, method, **options)
+    solution = solve_graph(graph, method, executor=executor, **options)
     t2 = time.perf_counter()
     priority_first = problem.policy.unmatched_cost is None
     timings = {"build_graph": t1 - t0, "solve": t2 - t1}

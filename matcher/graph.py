@@ -39,7 +39,6 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 _EMPTY_I = np.zeros(0, np.int64)
-_EMPTY_F = np.zeros(0, np.float64)
 
 COST_PARTS = ("distance", "overskill", "preference", "outside")
 """Names of the cost terms, as in ``Match.parts`` and ``Graph.parts``."""
@@ -523,19 +522,47 @@ def _check_pinned_fit(g: Graph) -> None:
 
 @dataclass(frozen=True, eq=False)
 class Diagnostics:
-    """What the filters left for each need, to explain unmatched needs.
+    """What the rules leave for each need, to explain unmatched needs.
 
-    ``counts[j]`` holds, in rule order: the volunteers with the skills of need
-    ``j``; of those, within range; of those, free in its slot; of those, in
-    its community (when ``same_community``); of those, available (capacity > 0
-    and the pair not forbidden) -- the last being its candidates in the graph.
+    Computed on demand for the needs that need it (usually few), with the
+    same rules as the graph: :meth:`candidate_counts`.
     """
 
-    counts: IntArray  # (n_needs, 5)
+    encoding: Encoding
 
     def candidate_counts(self, needs: IntArray) -> IntArray:
-        """Counts left by each rule, in rule order, for the given needs (shape ``(k, 5)``)."""
-        return self.counts[needs]
+        """Counts left by each rule, in rule order, for the given needs.
+
+        Returns an array of shape ``(len(needs), 5)``: the volunteers with the
+        skills of the need; of those, within range; of those, free in its slot;
+        of those, in its community (when ``same_community``); of those,
+        available (capacity > 0, the pair not forbidden) -- its candidates.
+        """
+        enc = self.encoding
+        needs = np.asarray(needs, np.int64)
+        out = np.zeros((len(needs), 5), np.int64)
+        if len(needs) == 0:
+            return out
+        everyone = np.arange(enc.n_volunteers, dtype=np.int64)
+        v, n, skilled = _skilled_in_reach(enc, needs, everyone, by_community=False)
+        out[:, 0] = skilled
+        dist = _rules.distance_km(enc, v, n)
+        masks = _rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
+        row = np.searchsorted(needs, n) if _is_sorted(needs) else _positions(needs, n)
+        keep = np.ones(len(v), bool)
+        for k, mask in enumerate((masks.distance, masks.slot, masks.community, masks.available)):
+            keep &= mask
+            out[:, k + 1] = np.bincount(row[keep], minlength=len(needs))
+        return out
+
+
+def _is_sorted(a: IntArray) -> bool:
+    return bool(np.all(a[1:] > a[:-1]))
+
+
+def _positions(needs: IntArray, n: IntArray) -> IntArray:
+    order = np.argsort(needs)
+    return order[np.searchsorted(needs[order], n)]
 
 
 def build_graph(problem: Problem) -> Graph:
@@ -583,19 +610,8 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
     enc = _rules.encode(vols, needs, policy, problem.forbidden)
     nn = enc.n_needs
 
-    # -- pairs passing rules 1 and 2, then the others
-    v, n, dist, skilled = _skilled_pairs_in_range(enc)
-    masks = _rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
-
-    # -- what each rule leaves, in rule order, for explanations
-    counts = np.zeros((nn, 5), np.int64)
-    counts[:, 0] = skilled
-    keep = np.ones(len(v), bool)
-    for k, mask in enumerate((None, masks.slot, masks.community, masks.available), start=1):
-        if mask is not None:
-            keep &= mask
-        counts[:, k] = np.bincount(n[keep], minlength=nn)
-    v, n, dist = v[keep], n[keep], dist[keep]
+    # -- candidate pairs: every rule, the exact distance last (the costly one)
+    v, n, dist = _feasible_pairs(enc)
 
     # -- cost terms and integer costs
     w = policy.weights
@@ -658,7 +674,7 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         distance_km=_frozen_array(dist[order], np.float64),
         parts=FrozenMap({k: _frozen_array(a[order], np.float64) for k, a in parts.items()}),
     )
-    return graph, Diagnostics(counts=counts)
+    return graph, Diagnostics(encoding=enc)
 
 
 def _scaled(values: FloatArray, resolution: float, what: str) -> IntArray:
@@ -682,63 +698,114 @@ def _scalar_step(value: float, resolution: float) -> int:
     return int(_scaled(np.array([value]), resolution, "load penalty")[0])
 
 
-def _skilled_pairs_in_range(enc: Encoding) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
-    """Pairs passing rules 1 (skills) and 2 (distance), with exact distances.
+# Below this many volunteer x need pairs, a group is paired exhaustively
+# (cheaper than building two k-d trees).
+_SMALL_GROUP = 4096
 
-    Needs are grouped by their skill requirement; for each group the volunteers
-    who have every required skill are found once, and a k-d tree over them
-    finds those within the largest travel limit of the group (the chord of
-    3-D points on the sphere, a little wider to be safe from rounding). The
-    exact distance then decides, against each volunteer's own limit. The work
-    is proportional to the pairs that pass rule 1 and 2, not to all pairs
-    within range. Volunteers without any limit are paired with every need of
-    the group.
+
+def _feasible_pairs(enc: Encoding) -> tuple[IntArray, IntArray, FloatArray]:
+    """Every pair passing the five rules, with its exact distance.
+
+    Volunteers with capacity 0 are left out at once; with ``same_community``
+    only pairs inside a community are looked at. The spatial search gives
+    pairs within reach (a superset of the exact range); the cheap rules (slot,
+    community, forbidden) filter them, and the exact distance is computed
+    only for the pairs left.
+    """
+    active = np.nonzero(enc.capacity > 0)[0].astype(np.int64)
+    every_need = np.arange(enc.n_needs, dtype=np.int64)
+    v, n, _ = _skilled_in_reach(enc, every_need, active, by_community=enc.same_community)
+    masks = _rules.rule_masks(enc, v, n, np.zeros(len(v)), skills=np.ones(len(v), bool))
+    keep = masks.slot & masks.community & masks.available
+    v, n = v[keep], n[keep]
+    dist = _rules.distance_km(enc, v, n)
+    ok = dist <= enc.vol_limit[v]
+    return v[ok], n[ok], dist[ok]
+
+
+def _groups(keys: NDArray[Any]) -> list[IntArray]:
+    """Positions of equal rows (or values) of *keys*, one array per distinct key."""
+    if len(keys) == 0:
+        return []
+    _, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(int(inverse.max()) + 2))
+    return [order[bounds[g] : bounds[g + 1]] for g in range(len(bounds) - 1)]
+
+
+def _skilled_in_reach(
+    enc: Encoding, needs: IntArray, vols: IntArray, *, by_community: bool
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Pairs (v in *vols*, n in *needs*) passing rule 1 and within reach of rule 2.
+
+    Needs are grouped by skill requirement (and by community when
+    *by_community*: then only volunteers of the same community are looked
+    at); for each group, the volunteers with every required skill are found
+    once, and a k-d tree over them finds those within the largest travel
+    limit of the group (on the sphere: the chord between 3-D points, a little
+    wider to be safe from rounding). Pairs *may* lie beyond a volunteer's own
+    limit -- the caller applies the exact distance rule. Volunteers without
+    any limit are paired with every need of the group, and so are small
+    groups. The work is proportional to the pairs passing rule 1 within
+    reach, not to all pairs.
 
     Returns
     -------
-    v, n, dist : arrays over the pairs, sorted by need then volunteer
-    skilled : int64 array, shape (n_needs,)
-        Volunteers passing rule 1 for each need (whatever the distance).
+    v, n : int64 arrays
+        The pairs.
+    skilled : int64 array, shape (len(needs),)
+        How many of *vols* pass rule 1 for each need (whatever the distance);
+        meaningful only when not *by_community*.
     """
-    nv, nn = enc.n_volunteers, enc.n_needs
-    skilled = np.zeros(nn, np.int64)
-    if nv == 0 or nn == 0:
-        return _EMPTY_I, _EMPTY_I, _EMPTY_F, skilled
+    skilled = np.zeros(len(needs), np.int64)
+    if len(vols) == 0 or len(needs) == 0:
+        return _EMPTY_I, _EMPTY_I, skilled
     pts_v, pts_n = _points(enc, enc.vol_xy), _points(enc, enc.need_xy)
-    requirements, group = np.unique(enc.need_level, axis=0, return_inverse=True)
-    group = np.asarray(group).reshape(-1)
-    members = np.argsort(group, kind="stable")
-    bounds = np.searchsorted(group[members], np.arange(len(requirements) + 1))
+    if by_community:
+        comm_n = enc.need_comm[needs]
+        comm_v = enc.vol_comm[vols]
+        blocks = [
+            (needs_idx, vols[comm_v == comm_n[needs_idx[0]]])
+            for needs_idx in _groups(comm_n)
+            if comm_n[needs_idx[0]] >= 0
+        ]
+    else:
+        blocks = [(np.arange(len(needs)), vols)]
     vs: list[IntArray] = []
     ns: list[IntArray] = []
-    for g, req in enumerate(requirements):
-        needs_g = members[bounds[g] : bounds[g + 1]]
-        vols_g = np.nonzero(np.all(enc.vol_level >= req, axis=1))[0]
-        skilled[needs_g] = len(vols_g)
-        if len(vols_g) == 0:
+    for block_pos, block_vols in blocks:
+        if len(block_vols) == 0:
             continue
-        limit = enc.vol_limit[vols_g]
-        free = vols_g[np.isinf(limit)]
-        if len(free):
-            vs.append(np.repeat(free, len(needs_g)))
-            ns.append(np.tile(needs_g, len(free)))
-        held = vols_g[np.isfinite(limit)]
-        if len(held):
-            radius = _search_radius(enc, float(enc.vol_limit[held].max()))
-            hits = cKDTree(pts_v[held]).sparse_distance_matrix(
-                cKDTree(pts_n[needs_g]), radius, output_type="ndarray"
+        levels_v = enc.vol_level[block_vols]
+        for group in _groups(enc.need_level[needs[block_pos]]):
+            pos = block_pos[group]
+            group_needs = needs[pos]
+            req = enc.need_level[group_needs[0]]
+            cand = block_vols[np.all(levels_v >= req, axis=1)]
+            skilled[pos] = len(cand)
+            if len(cand) == 0:
+                continue
+            limit = enc.vol_limit[cand]
+            near = np.isfinite(limit)
+            if len(cand) * len(group_needs) <= _SMALL_GROUP or not near.any():
+                vs.append(np.repeat(cand, len(group_needs)))
+                ns.append(np.tile(group_needs, len(cand)))
+                continue
+            far = cand[~near]
+            if len(far):
+                vs.append(np.repeat(far, len(group_needs)))
+                ns.append(np.tile(group_needs, len(far)))
+            cand = cand[near]
+            radius = _search_radius(enc, float(limit[near].max()))
+            hits = cKDTree(pts_v[cand]).sparse_distance_matrix(
+                cKDTree(pts_n[group_needs]), radius, output_type="ndarray"
             )
-            vs.append(held[hits["i"]])
-            ns.append(needs_g[hits["j"]])
+            vs.append(cand[hits["i"]])
+            ns.append(group_needs[hits["j"]])
     if not vs:
-        return _EMPTY_I, _EMPTY_I, _EMPTY_F, skilled
-    v = np.concatenate(vs).astype(np.int64)
-    n = np.concatenate(ns).astype(np.int64)
-    dist = _rules.distance_km(enc, v, n)
-    ok = dist <= enc.vol_limit[v]
-    v, n, dist = v[ok], n[ok], dist[ok]
-    order = np.lexsort((v, n))
-    return v[order], n[order], dist[order], skilled
+        return _EMPTY_I, _EMPTY_I, skilled
+    return np.concatenate(vs).astype(np.int64), np.concatenate(ns).astype(np.int64), skilled
 
 
 def _search_radius(enc: Encoding, limit_km: float) -> float:

@@ -42,8 +42,17 @@ from ._base import (
     fix_pinned,
     fold_objective,
 )
+from ._split import split
 
-__all__ = ["METHODS", "Method", "Instance", "Objective", "choose_method", "solve_instance"]
+__all__ = [
+    "METHODS",
+    "Instance",
+    "Method",
+    "Objective",
+    "choose_method",
+    "run_task",
+    "solve_instance",
+]
 
 
 @dataclass(frozen=True)
@@ -119,15 +128,35 @@ def _check_method(method: str, options: dict[str, Any]) -> None:
         raise InputError(problems)
 
 
+def run_task(
+    name: str, inst: Instance, priority_first: bool, options: dict[str, Any]
+) -> tuple[NDArray[np.int64], bool]:
+    """Solve one independent part with method *name* (runs in a worker).
+
+    Arrays in, arrays out: what an executor ships is the sub-instance's arrays
+    and the method's name, never a record, an id or a user field.
+    """
+    inst = fold_objective(inst, priority_first)
+    out = METHODS[name].solve(inst, **options)
+    return out.chosen, out.optimal
+
+
 def solve_instance(
     inst: Instance,
     pinned: NDArray[np.bool_],
     *,
     priority_first: bool,
     method: str = "auto",
+    executor: Any = None,
     **options: Any,
 ) -> tuple[NDArray[np.int64], Objective, str, bool]:
     """Solve *inst* with *method*; the one path every method goes through.
+
+    Steps: fix the pinned edges (:func:`~._base.fix_pinned`); split the rest
+    into independent parts (:func:`~._split.split`); solve each part, in this
+    process or on *executor*, with the lexicographic objective folded into its
+    costs (:func:`~._base.fold_objective`); put the plan together; check it
+    and recompute its objective from the plan.
 
     Parameters
     ----------
@@ -138,6 +167,9 @@ def solve_instance(
     priority_first : bool
         Lexicographic objective (served priority, then cost).
     method : str
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where to solve the parts; never shut down here. The parts do not
+        depend on it, so the plan is the same with or without.
     **options
         Passed to the method.
 
@@ -153,10 +185,18 @@ def solve_instance(
     """
     _check_method(method, options)
     residual, kept = fix_pinned(inst, pinned)
-    residual = fold_objective(residual, priority_first)
-    name = choose_method(residual) if method == "auto" else method
-    out = METHODS[name].solve(residual, **options)
-    chosen = np.sort(np.concatenate([kept[out.chosen], np.nonzero(pinned)[0]])).astype(np.int64)
+    name = choose_method(fold_objective(residual, priority_first)) if method == "auto" else method
+    tasks = split(residual)
+    pool = executor.get_executor() if hasattr(executor, "get_executor") else executor
+    if pool is None:
+        outs = [run_task(name, t.instance, priority_first, options) for t in tasks]
+    else:
+        futures = [pool.submit(run_task, name, t.instance, priority_first, options) for t in tasks]
+        outs = [f.result() for f in futures]
+    parts = [t.edges[chosen] for t, (chosen, _) in zip(tasks, outs, strict=True)]
+    solved = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    chosen = np.sort(np.concatenate([kept[solved], np.nonzero(pinned)[0]])).astype(np.int64)
     check_plan(inst, chosen)
     objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
-    return chosen, objective, name, out.optimal and METHODS[name].exact
+    optimal = all(ok for _, ok in outs) and METHODS[name].exact
+    return chosen, objective, name, optimal
