@@ -115,7 +115,7 @@ def solve_graph(
             ]
         )
     priority_first = graph.unserved_cost is None
-    chosen, obj, name, optimal = solve_instance(
+    solved = solve_instance(
         _instance(graph),
         np.asarray(graph.pinned),
         priority_first=priority_first,
@@ -123,10 +123,11 @@ def solve_graph(
         executor=executor,
         **options,
     )
+    chosen, obj = solved.chosen, solved.objective
     served = np.bincount(graph.need[chosen], minlength=graph.n_needs)
     return GraphSolution(
-        method=name,
-        status=Status.OPTIMAL if optimal else Status.FEASIBLE,
+        method=solved.method,
+        status=Status.OPTIMAL if solved.optimal else Status.FEASIBLE,
         edge=chosen,
         volunteer=np.asarray(graph.volunteer[chosen]),
         need=np.asarray(graph.need[chosen]),
@@ -135,6 +136,8 @@ def solve_graph(
         int_cost=obj.int_cost,
         int_penalty=obj.int_penalty,
         cost=obj.int_cost * graph.resolution,
+        parts=solved.parts,
+        backend_seconds=solved.backend_seconds,
     )
 
 
@@ -210,7 +213,7 @@ def solve(
     solution = solve_graph(graph, method, executor=executor, **options)
     t2 = time.perf_counter()
     priority_first = problem.policy.unmatched_cost is None
-    timings = {"build_graph": t1 - t0, "solve": t2 - t1}
+    timings = {"build_graph": t1 - t0, "solve": t2 - t1, "backend": solution.backend_seconds}
     result = assemble(problem, graph, diag, solution, priority_first, timings)
     t3 = time.perf_counter()
     return replace(result, timings={**timings, "assemble": t3 - t2, "total": t3 - t0})

@@ -219,7 +219,9 @@ class Result:
     objective : Objective
     metrics : Metrics
     timings : dict of str to float
-        Seconds per stage: ``build_graph``, ``solve``, ``assemble``, ``total``.
+        Seconds per stage: ``build_graph``, ``solve``, ``assemble``, ``total``;
+        and ``backend``: the part of ``solve`` spent in the solver backends
+        (summed over independent parts).
 
     Examples
     --------
@@ -421,6 +423,11 @@ class GraphSolution:
         The objective, recomputed from the plan (see :class:`Objective`).
     cost : float
         ``int_cost * resolution``.
+    parts : int
+        Independent parts (connected components packed into tasks) solved.
+    backend_seconds : float
+        Time spent solving the parts, summed over parts (with an executor,
+        more than the wall time when they run side by side).
     """
 
     method: str
@@ -433,6 +440,8 @@ class GraphSolution:
     int_cost: int
     int_penalty: int
     cost: float
+    parts: int = 1
+    backend_seconds: float = 0.0
 
 
 # ---------------------------------------------------------------------------
