@@ -91,20 +91,21 @@ AUTO_DENSITY = 0.25
 """``auto`` runs ``hungarian`` when the expanded assignment matrix is at least this dense."""
 
 
-def choose_method(inst: Instance) -> str:
-    """The method ``"auto"`` runs on *inst*: the fastest exact method for it.
+def choose_method(parts: list[Instance]) -> str:
+    """The method ``"auto"`` runs on the (folded) parts of an instance.
 
     Measured on this library's benchmarks: OR-Tools' min-cost flow is the
     fastest on sparse graphs (the usual case: a few dozen candidates per need),
     scipy's dense ``linear_sum_assignment`` on dense ones (from about a quarter
     of the expanded matrix filled, 1.1-2.7x faster at 200-1000 nodes). So
-    ``auto`` picks ``"hungarian"`` when it can express the instance exactly
-    and the expanded matrix is at least :data:`AUTO_DENSITY` full, else ``"flow"``.
+    ``auto`` picks ``"hungarian"`` when it can express every part exactly and
+    the expanded matrices are at least :data:`AUTO_DENSITY` full, else ``"flow"``.
     """
-    if inst.n_edges == 0 or hungarian.refusal(inst) is not None:
+    if not parts or any(hungarian.refusal(p) is not None for p in parts):
         return "flow"
-    cells = hungarian.copies_cells(inst)
-    return "hungarian" if cells and hungarian.copies_edges(inst) >= AUTO_DENSITY * cells else "flow"
+    cells = sum(hungarian.copies_cells(p) for p in parts)
+    filled = sum(hungarian.copies_edges(p) for p in parts)
+    return "hungarian" if cells and filled >= AUTO_DENSITY * cells else "flow"
 
 
 def _check_method(method: str, options: dict[str, Any]) -> None:
@@ -142,16 +143,16 @@ class Solved(NamedTuple):
 
 
 def run_task(
-    name: str, inst: Instance, priority_first: bool, options: dict[str, Any]
+    name: str, inst: Instance, options: dict[str, Any]
 ) -> tuple[NDArray[np.int64], bool, float]:
     """Solve one independent part with method *name* (runs in a worker).
 
     Arrays in, arrays out: what an executor ships is the sub-instance's arrays
-    and the method's name, never a record, an id or a user field. Returns the
-    chosen edges, whether they are proven optimal, and the seconds spent.
+    (its objective already folded into its costs) and the method's name, never
+    a record, an id or a user field. Returns the chosen edges, whether they are
+    proven optimal, and the seconds spent.
     """
     t0 = time.perf_counter()
-    inst = fold_objective(inst, priority_first)
     out = METHODS[name].solve(inst, **options)
     return out.chosen, out.optimal, time.perf_counter() - t0
 
@@ -168,10 +169,10 @@ def solve_instance(
     """Solve *inst* with *method*; the one path every method goes through.
 
     Steps: fix the pinned edges (:func:`~._base.fix_pinned`); split the rest
-    into independent parts (:func:`~._split.split`); solve each part, in this
-    process or on *executor*, with the lexicographic objective folded into its
-    costs (:func:`~._base.fold_objective`); put the plan together; check it
-    and recompute its objective from the plan.
+    into independent parts (:func:`~._split.split`); fold the objective into
+    each part's integer costs (:func:`~._base.fold_objective`); choose the
+    method (``auto``); solve each part, in this process or on *executor*; put
+    the plan together; check it and recompute its objective from the plan.
 
     Parameters
     ----------
@@ -194,16 +195,17 @@ def solve_instance(
     """
     _check_method(method, options)
     residual, kept = fix_pinned(inst, pinned)
-    name = choose_method(fold_objective(residual, priority_first)) if method == "auto" else method
     tasks = split(residual)
+    parts = [fold_objective(t.instance, priority_first) for t in tasks]
+    name = choose_method(parts) if method == "auto" else method
     pool = executor.get_executor() if hasattr(executor, "get_executor") else executor
     if pool is None:
-        outs = [run_task(name, t.instance, priority_first, options) for t in tasks]
+        outs = [run_task(name, part, options) for part in parts]
     else:
-        futures = [pool.submit(run_task, name, t.instance, priority_first, options) for t in tasks]
+        futures = [pool.submit(run_task, name, part, options) for part in parts]
         outs = [f.result() for f in futures]
-    parts = [t.edges[chosen] for t, (chosen, _, _) in zip(tasks, outs, strict=True)]
-    solved = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    picked = [t.edges[chosen] for t, (chosen, _, _) in zip(tasks, outs, strict=True)]
+    solved = np.concatenate(picked) if picked else np.zeros(0, np.int64)
     chosen = np.sort(np.concatenate([kept[solved], np.nonzero(pinned)[0]])).astype(np.int64)
     check_plan(inst, chosen)
     objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)

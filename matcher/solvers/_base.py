@@ -147,8 +147,14 @@ def max_plan_cost_spread(inst: Instance) -> int:
     hi = np.zeros(inst.n_needs, np.int64)
     lo = np.zeros(inst.n_needs, np.int64)
     if inst.n_edges:
-        np.maximum.at(hi, inst.need, inst.cost)
-        np.minimum.at(lo, inst.need, inst.cost)
+        # Largest and smallest cost into each need (edges are usually sorted by need).
+        need, cost = inst.need, inst.cost
+        if np.any(need[1:] < need[:-1]):
+            order = np.argsort(need, kind="stable")
+            need, cost = need[order], cost[order]
+        starts = np.r_[0, np.nonzero(need[1:] != need[:-1])[0] + 1]
+        hi[need[starts]] = np.maximum(np.maximum.reduceat(cost, starts), 0)
+        lo[need[starts]] = np.minimum(np.minimum.reduceat(cost, starts), 0)
     spread = int(np.dot(units, hi)) - int(np.dot(units, lo))
     if inst.load_step:
         k = np.minimum(inst.capacity, deg_v)
