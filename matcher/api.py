@@ -197,7 +197,7 @@ def solve(
     >>> [(m.need_id, m.volunteer_id, round(m.cost, 3)) for m in r.matches]
     [('care', 'ana', 0.6), ('ride', 'bo', 0.5)]
     >>> r.status.value, r.method, r.metrics.coverage
-    ('optimal', 'hungarian', 1.0)
+    ('optimal', 'flow', 1.0)
     """
     if not isinstance(problem, Problem):
         raise InputError(

@@ -87,25 +87,33 @@ METHODS: dict[str, Method] = {
 }
 
 
-AUTO_DENSITY = 0.25
-"""``auto`` runs ``hungarian`` when the expanded assignment matrix is at least this dense."""
+AUTO_CELLS_PER_EDGE = 3.5
+"""``auto`` runs ``hungarian`` when its dense matrix has at most this many cells per pair."""
 
 
 def choose_method(parts: list[Instance]) -> str:
     """The method ``"auto"`` runs on the (folded) parts of an instance.
 
-    Measured on this library's benchmarks: OR-Tools' min-cost flow is the
-    fastest on sparse graphs (the usual case: a few dozen candidates per need),
-    scipy's dense ``linear_sum_assignment`` on dense ones (from about a quarter
-    of the expanded matrix filled, 1.1-2.7x faster at 200-1000 nodes). So
-    ``auto`` picks ``"hungarian"`` when it can express every part exactly and
-    the expanded matrices are at least :data:`AUTO_DENSITY` full, else ``"flow"``.
+    Calibrated on this machine (``benchmarks/``): OR-Tools' min-cost flow
+    costs about 250-450 ns per candidate pair; scipy's dense
+    ``linear_sum_assignment`` about 60-110 ns per cell of its expanded matrix
+    (one row per unit of demand, one column per unit of capacity plus one
+    "unserved" column per row) when capacity covers demand, and up to 220 ns
+    when it does not. So ``auto`` picks ``"hungarian"`` when it can express
+    every part exactly, total capacity covers total demand, and the matrix has
+    at most :data:`AUTO_CELLS_PER_EDGE` cells per candidate pair (dense,
+    assignment-like problems, 2-3x faster there); otherwise ``"flow"``. Near
+    the boundary the two are within about 10% of each other.
     """
     if not parts or any(hungarian.refusal(p) is not None for p in parts):
         return "flow"
-    cells = sum(hungarian.copies_cells(p) for p in parts)
-    filled = sum(hungarian.copies_edges(p) for p in parts)
-    return "hungarian" if cells and filled >= AUTO_DENSITY * cells else "flow"
+    rows = copies = cells = edges = 0
+    for p in parts:
+        r, c = hungarian.expanded_size(p)
+        rows, copies, cells, edges = rows + r, copies + c, cells + r * (c + r), edges + p.n_edges
+    if edges and rows <= copies and cells <= AUTO_CELLS_PER_EDGE * edges:
+        return "hungarian"
+    return "flow"
 
 
 def _check_method(method: str, options: dict[str, Any]) -> None:

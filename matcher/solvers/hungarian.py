@@ -29,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 from ..errors import UnsupportedProblem
 from ._base import Instance, SolverOutput
 
-__all__ = ["MAX_CELLS", "copies_cells", "copies_edges", "refusal", "solve"]
+__all__ = ["MAX_CELLS", "expanded_size", "refusal", "solve"]
 
 MAX_CELLS = 25_000_000
 """Default largest dense matrix (rows x columns) built: 200 MB of float64."""
@@ -44,16 +44,10 @@ def _expanded(inst: Instance) -> tuple[Any, Any]:
     )
 
 
-def copies_cells(inst: Instance) -> int:
-    """Cells of the volunteer-copy x need-copy block of the expanded matrix."""
+def expanded_size(inst: Instance) -> tuple[int, int]:
+    """Rows (units of demand) and volunteer-copy columns (units of capacity) of the matrix."""
     cap, dem = _expanded(inst)
-    return int(cap.sum()) * int(dem.sum())
-
-
-def copies_edges(inst: Instance) -> int:
-    """Finite cells of that block: each edge fills demand x capacity copies."""
-    cap, dem = _expanded(inst)
-    return int(np.dot(dem[inst.need], cap[inst.volunteer]))
+    return int(dem.sum()), int(cap.sum())
 
 
 def refusal(inst: Instance, max_cells: int = MAX_CELLS) -> str | None:

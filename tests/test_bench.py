@@ -1,0 +1,88 @@
+"""The benchmark runner itself: it checks answers before reporting times, and writes the table."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from benchmarks import run as bench  # noqa: E402
+from benchmarks.families import FAMILIES, make, sizes  # noqa: E402
+
+
+def test_families_are_seeded_and_sized():
+    for family in FAMILIES:
+        size = sizes(family, "S")
+        p = make(family, "S", seed=3)
+        assert (len(p.volunteers), len(p.needs)) == size
+        assert make(family, "S", seed=3) == p
+    assert make("uniform", "S", seed=1) != make("uniform", "S", seed=2)
+    assert sizes("dense", "L") is None
+
+
+def test_fit_slope():
+    pts = [(10.0, 2.0), (100.0, 20.0), (1000.0, 200.0)]
+    assert bench.fit_slope(pts) == pytest.approx(1.0)
+    assert bench.fit_slope([(10.0, 1.0)]) is None
+
+
+def test_a_mismatching_peer_is_reported_as_such_never_as_a_time(monkeypatch):
+    calls = []
+
+    def fake_measure(job, timeout=None):
+        calls.append(job)
+        base = {
+            "status": "ok",
+            "served_priority": 10,
+            "int_cost": 5,
+            "int_penalty": 0,
+            "seconds": 1.0,
+        }
+        if job["kind"] == "matcher":
+            return {
+                **base,
+                "stages": {"build_graph": 0.1, "solve": 0.8, "assemble": 0.1, "total": 1.0},
+                "method": "flow",
+                "rss_peak_mib": 100.0,
+            }
+        if job.get("peer") == "highs_lp":
+            return {**base, "int_cost": 6, "edges": 7}
+        return {**base, "edges": 7, "stages": {}}
+
+    monkeypatch.setattr(bench, "measure", fake_measure)
+    case = bench.run_case("uniform", "S", 0, lambda msg: None)
+    assert case["peers"]["highs_lp"]["status"] == "MISMATCH"
+    assert case["peers"]["flow"]["status"] == "ok"
+    text = bench.report(
+        {
+            "command": "x",
+            "date": "d",
+            "elapsed_s": 1.0,
+            "machine": {"cpu": "c", "cores": 2, "memory": "m", "platform": "p"},
+            "versions": {},
+            "seeds": [0],
+            "cases": [case],
+            "parallel": [],
+            "slopes": {},
+            "plot": None,
+        }
+    )
+    row = next(line for line in text.splitlines() if line.startswith("| uniform | S | 7"))
+    assert "**MISMATCH**" in row
+
+
+def test_smoke_run_of_the_small_tier(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    assert (
+        bench.main(["--tier", "S", "--family", "uniform", "--no-parallel", "--out", str(out)]) == 0
+    )
+    data = json.loads(out.with_suffix(".json").read_text())
+    (case,) = data["cases"]
+    assert case["matcher"]["status"] == "ok" and case["bare"]["status"] == "ok"
+    for name in ("flow", "auto", "highs_lp", "network_simplex", "greedy"):
+        assert case["peers"][name]["status"] == "ok", name
+    assert "MISMATCH" not in out.read_text()
