@@ -239,24 +239,8 @@ class Graph:
                 f"arrays of the same length as volunteer ({m})",
                 f"{len(n)}/{c_raw.shape}",
             )
-        nv = (
-            int(n_volunteers)
-            if n_volunteers is not None
-            else (
-                len(np.asarray(capacity))
-                if capacity is not None
-                else (int(v.max()) + 1 if m else 0)
-            )
-        )
-        nn = (
-            int(n_needs)
-            if n_needs is not None
-            else (
-                len(np.asarray(demand))
-                if demand is not None
-                else (int(n.max()) + 1 if len(n) else 0)
-            )
-        )
+        nv = _node_count(n_volunteers, capacity, v)
+        nn = _node_count(n_needs, demand, n)
         cap = ints("capacity", capacity) if capacity is not None else np.ones(nv, np.int64)
         dem = ints("demand", demand) if demand is not None else np.ones(nn, np.int64)
         pri = ints("priority", priority) if priority is not None else np.ones(nn, np.int64)
@@ -442,6 +426,15 @@ class Graph:
                 **attrs,
             )
         return G
+
+
+def _node_count(explicit: int | None, per_node: ArrayLike | None, index: IntArray) -> int:
+    """How many nodes: as given, else the length of a per-node array, else the largest index + 1."""
+    if explicit is not None:
+        return int(explicit)
+    if per_node is not None:
+        return len(np.asarray(per_node))
+    return int(index.max()) + 1 if len(index) else 0
 
 
 def _is_int_array(a: ArrayLike) -> bool:

@@ -109,7 +109,9 @@ def test_solve_writes_result_and_plan_csv(tmp_path):
 def test_bad_input_exits_2_lists_every_problem_and_writes_nothing(tmp_path):
     v = tmp_path / "v.csv"
     n = tmp_path / "n.csv"
-    v.write_text("id,skills,lat,lon,capacity,phone\nv1,nursing:x,31.2,121.4,-1,SECRET-PHONE\nv2,,95,121.4,1,\n")
+    v.write_text(
+        "id,skills,lat,lon,capacity,phone\nv1,nursing:x,31.2,121.4,-1,SECRET-PHONE\nv2,,95,121.4,1,\n"
+    )
     n.write_text("id,category,skills,lat,lon,priority\nn1,care,,31.2,121.4,9\n")
     out = tmp_path / "r.json"
     proc = run("solve", "--volunteers", str(v), "--needs", str(n), "--out", str(out))

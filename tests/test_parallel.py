@@ -100,8 +100,11 @@ def test_only_arrays_travel_no_ids_or_personal_fields(city, small_tasks):
 def test_dask_local_cluster_gives_the_serial_plan(city, small_tasks):
     distributed = pytest.importorskip("distributed")
     serial = solve(city)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         assert solve(city, executor=client) == serial
         assert client.status == "running"

@@ -16,7 +16,10 @@ def test_quickstart_is_exactly_the_two_commands():
     text = README.read_text(encoding="utf-8")
     quick = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"```bash\n(.*?)```", quick, flags=re.S)
-    assert [c.strip() for c in commands] == ['pip install . && matcher demo', 'pip install ".[test]" && pytest']
+    assert [c.strip() for c in commands] == [
+        "pip install . && matcher demo",
+        'pip install ".[test]" && pytest',
+    ]
 
 
 def test_ci_runs_the_readme_test_command():
@@ -29,6 +32,8 @@ def test_python_blocks_run(code, capsys):
     exec(compile(code, str(README), "exec"), {})
     out = capsys.readouterr().out
     assert out  # every README example prints what it shows
+    if "ProcessPoolExecutor" in code:
+        assert out.strip() == "True"
     if "lawyer-3" in code:
         assert "lawyer-3 no_skill (0, 0, 0, 0, 0)" in out
         assert "care-12 <- ana" in out and "ride-7 <- bo" in out
