@@ -61,7 +61,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             int_penalty=r.objective.int_penalty,
             stages={
                 k: statistics.median(x.timings[k] for x in results)
-                for k in ("build_graph", "solve", "assemble", "total")
+                for k in ("build_graph", "solve", "backend", "certify", "assemble", "total")
             },
             coverage=r.metrics.coverage,
             matches=len(r.matches),

@@ -5,7 +5,8 @@ The public API, all importable from ``matcher``:
 - the model: :class:`Volunteer`, :class:`Need`, :class:`Weights`, :class:`Policy`, :class:`Problem`;
 - solving: :func:`solve` (and :func:`methods`);
 - the result: :class:`Result`, :class:`Match`, :class:`Unmatched`, :class:`Objective`,
-  :class:`Metrics`, :class:`Status`;
+  :class:`Metrics`, :class:`Status`, :class:`Certificate`;
+- checking: :func:`verify` (also ``Result.verify``) and :class:`Violation`;
 - low level: :class:`Graph`, :func:`build_graph`, :func:`solve_graph`, :class:`GraphSolution`;
 - errors: :class:`MatcherError`, :class:`InputError`, :class:`InputProblem`,
   :class:`UnsupportedProblem`, :class:`SolverError`.
@@ -28,9 +29,20 @@ from .api import methods, solve, solve_graph
 from .errors import InputError, InputProblem, MatcherError, SolverError, UnsupportedProblem
 from .graph import Graph, build_graph
 from .model import Need, Policy, Problem, Volunteer, Weights
-from .result import GraphSolution, Match, Metrics, Objective, Result, Status, Unmatched
+from .result import (
+    Certificate,
+    GraphSolution,
+    Match,
+    Metrics,
+    Objective,
+    Result,
+    Status,
+    Unmatched,
+)
+from .verify import Violation, verify
 
 __all__ = [
+    "Certificate",
     "Graph",
     "GraphSolution",
     "InputError",
@@ -47,6 +59,7 @@ __all__ = [
     "Status",
     "Unmatched",
     "UnsupportedProblem",
+    "Violation",
     "Volunteer",
     "Weights",
     "__version__",
@@ -54,4 +67,5 @@ __all__ = [
     "methods",
     "solve",
     "solve_graph",
+    "verify",
 ]

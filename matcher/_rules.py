@@ -34,6 +34,7 @@ __all__ = [
     "distance_km",
     "encode",
     "first_broken_rules",
+    "pair_distance_km",
     "rule_masks",
 ]
 
@@ -188,21 +189,40 @@ def encode(
 
 
 def distance_km(enc: Encoding, v: IntArray, n: IntArray) -> FloatArray:
-    """Distance in km of each pair ``(v[i], n[i])``.
-
-    Geo: haversine on a sphere of radius :data:`EARTH_RADIUS_KM`; plane:
-    ``sqrt(dx*dx + dy*dy)``. The float operations are spelled out so that an
-    independent scalar implementation gets the same bits.
-    """
-    a, b = enc.vol_xy[v], enc.need_xy[n]
+    """Distance in km of each pair ``(v[i], n[i])`` (see :func:`pair_distance_km`)."""
     if enc.geometry == "plane":
+        return pair_distance_km("plane", enc.vol_xy[v], enc.need_xy[n])
+    return pair_distance_km(
+        "geo", enc.vol_xy[v], enc.need_xy[n], enc.vol_cos_lat[v], enc.need_cos_lat[n]
+    )
+
+
+def pair_distance_km(
+    geometry: str,
+    a: FloatArray,
+    b: FloatArray,
+    cos_a: FloatArray | None = None,
+    cos_b: FloatArray | None = None,
+) -> FloatArray:
+    """Distance in km between points ``a[i]`` and ``b[i]`` (shape (k, 2) each).
+
+    The one definition of the metric. Geo: haversine on a sphere of radius
+    :data:`EARTH_RADIUS_KM`, points ``(lat, lon)`` in degrees; plane:
+    ``sqrt(dx*dx + dy*dy)``. ``cos_a``/``cos_b`` are ``cos(radians(lat))``
+    of the points when already known (the same bits either way). The float
+    operations are spelled out so that every caller gets the same bits.
+    """
+    if geometry == "plane":
         dx = b[:, 0] - a[:, 0]
         dy = b[:, 1] - a[:, 1]
         return np.asarray(np.sqrt(dx * dx + dy * dy))
-    # cos(radians(lat)) is taken per point, once: the same bits as per pair, 2 fewer cosines.
+    if cos_a is None:
+        cos_a = np.cos(np.radians(a[:, 0]))
+    if cos_b is None:
+        cos_b = np.cos(np.radians(b[:, 0]))
     dphi = np.radians(b[:, 0] - a[:, 0])
     dlam = np.radians(b[:, 1] - a[:, 1])
-    h = np.sin(dphi / 2) ** 2 + enc.vol_cos_lat[v] * enc.need_cos_lat[n] * np.sin(dlam / 2) ** 2
+    h = np.sin(dphi / 2) ** 2 + cos_a * cos_b * np.sin(dlam / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h))))
 
 

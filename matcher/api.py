@@ -61,7 +61,12 @@ def _instance(graph: Graph) -> Instance:
 
 
 def solve_graph(
-    graph: Graph, method: str = "auto", *, executor: Any = None, **options: Any
+    graph: Graph,
+    method: str = "auto",
+    *,
+    executor: Any = None,
+    certify: bool = True,
+    **options: Any,
 ) -> GraphSolution:
     """Solve a candidate graph; return the chosen pairs as index arrays.
 
@@ -72,6 +77,8 @@ def solve_graph(
     method : {"auto", "flow", "hungarian", "network_simplex", "greedy"}, default "auto"
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         As in :func:`solve`.
+    certify : bool, default True
+        As in :func:`solve`: attach the optimality certificate (node potentials).
     **options
         Method options (``hungarian``: ``max_cells``).
 
@@ -121,6 +128,7 @@ def solve_graph(
         priority_first=priority_first,
         method=method,
         executor=executor,
+        certify=certify,
         **options,
     )
     chosen, obj = solved.chosen, solved.objective
@@ -138,11 +146,18 @@ def solve_graph(
         cost=obj.int_cost * graph.resolution,
         parts=solved.parts,
         backend_seconds=solved.backend_seconds,
+        certificate=solved.certificate,
+        certify_seconds=solved.certify_seconds,
     )
 
 
 def solve(
-    problem: Problem, method: str = "auto", *, executor: Any = None, **options: Any
+    problem: Problem,
+    method: str = "auto",
+    *,
+    executor: Any = None,
+    certify: bool = True,
+    **options: Any,
 ) -> Result:
     """Match volunteers to needs: the plan, the reasons, the measures.
 
@@ -157,6 +172,10 @@ def solve(
         ``Client`` (its ``get_executor()`` is used) to run on a cluster. Only
         arrays travel -- no ids, no personal fields. The plan is identical to
         the serial one. The executor is never shut down here.
+    certify : bool, default True
+        Attach to an optimal result the node potentials that prove it optimal
+        (``Result.certificate``; check with :meth:`Result.verify`). Costs a
+        fraction of the solve (see ``benchmarks/RESULTS.md``).
     **options
         Method options (``hungarian``: ``max_cells``).
 
@@ -210,10 +229,15 @@ def solve(
     t0 = time.perf_counter()
     graph, diag = _build(problem)
     t1 = time.perf_counter()
-    solution = solve_graph(graph, method, executor=executor, **options)
+    solution = solve_graph(graph, method, executor=executor, certify=certify, **options)
     t2 = time.perf_counter()
     priority_first = problem.policy.unmatched_cost is None
-    timings = {"build_graph": t1 - t0, "solve": t2 - t1, "backend": solution.backend_seconds}
+    timings = {
+        "build_graph": t1 - t0,
+        "solve": t2 - t1,
+        "backend": solution.backend_seconds,
+        "certify": solution.certify_seconds,
+    }
     result = assemble(problem, graph, diag, solution, priority_first, timings)
     t3 = time.perf_counter()
     return replace(result, timings={**timings, "assemble": t3 - t2, "total": t3 - t0})

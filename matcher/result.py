@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,10 +22,15 @@ from ._frozen import FrozenMap
 from .errors import InputError, InputProblem, short_repr
 from .graph import COST_PARTS, Diagnostics, Graph
 from .model import Problem
+from .solvers import Potentials
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .verify import Violation
 
 __all__ = [
     "FILTERS",
     "REASONS",
+    "Certificate",
     "SCHEMA_VERSION",
     "GraphSolution",
     "Match",
@@ -36,8 +41,10 @@ __all__ = [
     "Unmatched",
 ]
 
-SCHEMA_VERSION = 1
-"""Version of the dict / JSON layout of :meth:`Result.to_dict`."""
+SCHEMA_VERSION = 2
+"""Version of the dict / JSON layout of :meth:`Result.to_dict` (2: with ``certificate``)."""
+
+_READABLE_VERSIONS = (1, 2)
 
 FILTERS = ("skills", "distance", "slot", "community", "available")
 """The filters behind ``Unmatched.candidates``, in order (the feasibility rules)."""
@@ -149,6 +156,78 @@ class Objective:
 
 
 @dataclass(frozen=True)
+class Certificate:
+    """A proof that a plan is optimal: node potentials of its flow network.
+
+    The network (the *certificate network*, defined in
+    :mod:`matcher.solvers._duals` and rebuilt from scratch by
+    :mod:`matcher.verify`) has a source, one node per volunteer, one per
+    need and, with ``Policy.one_need_per_slot``, one per (volunteer, slot)
+    with a candidate need in that slot. The plan is optimal exactly when every
+    arc that could still carry flow has a non-negative reduced cost
+    ``cost + potential[tail] - potential[head]``; these potentials make it so.
+    The source's potential is 0.
+
+    Attributes
+    ----------
+    big_m : int or None
+        Cost of leaving one unit of priority unserved, in resolution units,
+        under the coverage-first objective (larger than any difference in cost
+        between two plans, which the verifier re-checks); None when the
+        policy sets ``unmatched_cost``.
+    volunteers, needs : mapping of str to int
+        Potential of each volunteer and each need, by id.
+    slots : mapping of str to mapping of str to int
+        Potential of each (volunteer, slot) node: volunteer id -> slot -> potential.
+
+    Examples
+    --------
+    >>> from matcher import Need, Policy, Problem, Volunteer, solve
+    >>> p = Problem([Volunteer("v", ["driving"], (0.0, 0.0))],
+    ...             [Need("n", "medical", ["driving"], (1.0, 0.0))], Policy(geometry="plane"))
+    >>> r = solve(p)
+    >>> r.certificate.big_m, dict(r.certificate.needs), r.verify(p)
+    (1001, {'n': 1000}, [])
+    """
+
+    big_m: int | None
+    volunteers: Mapping[str, int] = field(default_factory=FrozenMap)
+    needs: Mapping[str, int] = field(default_factory=FrozenMap)
+    slots: Mapping[str, Mapping[str, int]] = field(default_factory=FrozenMap)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "volunteers", FrozenMap(self.volunteers))
+        object.__setattr__(self, "needs", FrozenMap(self.needs))
+        object.__setattr__(
+            self, "slots", FrozenMap({k: FrozenMap(v) for k, v in self.slots.items()})
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (JSON-ready)."""
+        return {
+            "big_m": self.big_m,
+            "volunteers": dict(self.volunteers),
+            "needs": dict(self.needs),
+            "slots": {k: dict(v) for k, v in self.slots.items()},
+        }
+
+    @classmethod
+    def from_potentials(cls, pot: Potentials, graph: Graph) -> Certificate:
+        """Name the nodes of solver potentials by id."""
+        slots: dict[str, dict[str, int]] = {}
+        for v, t, x in zip(
+            pot.slot_volunteer.tolist(), pot.slot.tolist(), pot.slot_node.tolist(), strict=True
+        ):
+            slots.setdefault(graph.volunteer_ids[v], {})[graph.slot_names[t]] = x
+        return cls(
+            big_m=pot.big_m,
+            volunteers=dict(zip(graph.volunteer_ids, pot.volunteer.tolist(), strict=True)),
+            needs=dict(zip(graph.need_ids, pot.need.tolist(), strict=True)),
+            slots=slots,
+        )
+
+
+@dataclass(frozen=True)
 class Metrics:
     """Measures of a plan, as plain Python numbers.
 
@@ -220,8 +299,11 @@ class Result:
     metrics : Metrics
     timings : dict of str to float
         Seconds per stage: ``build_graph``, ``solve``, ``assemble``, ``total``;
-        and ``backend``: the part of ``solve`` spent in the solver backends
-        (summed over independent parts).
+        and, within ``solve``, ``backend`` (the solver backends, summed over
+        independent parts) and ``certify`` (computing the certificate).
+    certificate : Certificate or None
+        The proof of optimality of an ``OPTIMAL`` plan (None otherwise, or when
+        solved with ``certify=False``); :meth:`verify` checks it.
 
     Examples
     --------
@@ -245,6 +327,7 @@ class Result:
     objective: Objective
     metrics: Metrics
     timings: Mapping[str, float] = field(default_factory=dict)
+    certificate: Certificate | None = None
 
     # ------------------------------------------------------------ explain
     def explain(self, need_id: str) -> str:
@@ -293,6 +376,19 @@ class Result:
             lines.append(f"  Volunteers left by each filter: {counts}.")
         return "\n".join(lines)
 
+    # -------------------------------------------------------- verification
+    def verify(self, problem: Problem) -> list[Violation]:
+        """Re-check this result against *problem*, independently of the solvers.
+
+        See :func:`matcher.verify.verify`: feasibility of every pair, every
+        constraint, every need accounted for, the objective, and (for an
+        ``OPTIMAL`` result) the certificate. Returns the violations found;
+        an empty list means the plan is valid and proven optimal.
+        """
+        from .verify import verify
+
+        return verify(problem, self)
+
     # -------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (JSON-ready) with every field; :meth:`from_dict` inverts it.
@@ -302,7 +398,7 @@ class Result:
         >>> from matcher import Need, Problem, solve
         >>> r = solve(Problem([], [Need("n1", "repair", [], (0.0, 0.0))]))
         >>> sorted(r.to_dict())
-        ['matches', 'method', 'metrics', 'objective', 'schema_version', 'status', 'timings', 'unmatched']
+        ['certificate', 'matches', 'method', 'metrics', 'objective', 'schema_version', 'status', 'timings', 'unmatched']
         >>> Result.from_dict(r.to_dict()) == r
         True
         """
@@ -332,6 +428,7 @@ class Result:
             ],
             "metrics": self.metrics.to_dict(),
             "timings": dict(self.timings),
+            "certificate": None if self.certificate is None else self.certificate.to_dict(),
         }
 
     @classmethod
@@ -344,7 +441,7 @@ class Result:
             If a field is missing or malformed, or the schema version is unknown.
         """
         try:
-            if data.get("schema_version") != SCHEMA_VERSION:
+            if data.get("schema_version") not in _READABLE_VERSIONS:
                 raise InputError(
                     [
                         InputProblem(
@@ -367,6 +464,9 @@ class Result:
                 objective=Objective(**data["objective"]),
                 metrics=Metrics(**data["metrics"]),
                 timings=dict(data.get("timings", {})),
+                certificate=(
+                    None if data.get("certificate") is None else Certificate(**data["certificate"])
+                ),
             )
         except InputError:
             raise
@@ -428,6 +528,11 @@ class GraphSolution:
     backend_seconds : float
         Time spent solving the parts, summed over parts (with an executor,
         more than the wall time when they run side by side).
+    certificate : Potentials or None
+        Node potentials proving the plan optimal, by node kind (None when
+        the plan is not proven optimal); see :mod:`matcher.solvers._duals`.
+    certify_seconds : float
+        Time spent computing the certificate (part of the solve).
     """
 
     method: str
@@ -442,6 +547,8 @@ class GraphSolution:
     cost: float
     parts: int = 1
     backend_seconds: float = 0.0
+    certificate: Potentials | None = None
+    certify_seconds: float = 0.0
 
 
 # ---------------------------------------------------------------------------
@@ -556,6 +663,11 @@ def assemble(
         objective=objective,
         metrics=metrics,
         timings=dict(timings),
+        certificate=(
+            None
+            if solution.certificate is None
+            else Certificate.from_potentials(solution.certificate, graph)
+        ),
     )
 
 

@@ -43,6 +43,7 @@ from ._base import (
     fix_pinned,
     fold_objective,
 )
+from ._duals import Potentials, certificate_big_m, potentials
 from ._split import split
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Instance",
     "Method",
     "Objective",
+    "Potentials",
     "Solved",
     "choose_method",
     "run_task",
@@ -148,6 +150,8 @@ class Solved(NamedTuple):
     optimal: bool
     parts: int  # independent parts (tasks) solved
     backend_seconds: float  # time inside the solver backends, summed over parts
+    certificate: Potentials | None  # proof of optimality (None when not optimal)
+    certify_seconds: float  # time spent computing it
 
 
 def run_task(
@@ -172,6 +176,7 @@ def solve_instance(
     priority_first: bool,
     method: str = "auto",
     executor: Any = None,
+    certify: bool = True,
     **options: Any,
 ) -> Solved:
     """Solve *inst* with *method*; the one path every method goes through.
@@ -180,7 +185,9 @@ def solve_instance(
     into independent parts (:func:`~._split.split`); fold the objective into
     each part's integer costs (:func:`~._base.fold_objective`); choose the
     method (``auto``); solve each part, in this process or on *executor*; put
-    the plan together; check it and recompute its objective from the plan.
+    the plan together; check it and recompute its objective from the plan;
+    when it is optimal, compute the potentials that prove it
+    (:func:`~._duals.potentials`).
 
     Parameters
     ----------
@@ -194,6 +201,8 @@ def solve_instance(
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Where to solve the parts; never shut down here. The parts do not
         depend on it, so the plan is the same with or without.
+    certify : bool, default True
+        Compute the optimality certificate of an optimal plan.
     **options
         Passed to the method.
 
@@ -218,4 +227,21 @@ def solve_instance(
     check_plan(inst, chosen)
     objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
     optimal = all(ok for _, ok, _ in outs) and METHODS[name].exact
-    return Solved(chosen, objective, name, optimal, len(tasks), sum(t for _, _, t in outs))
+    t0 = time.perf_counter()
+    certificate = None
+    if optimal and certify:
+        big_m = certificate_big_m(inst) if priority_first else None
+        try:
+            certificate = potentials(inst, chosen, pinned, big_m)
+        except OverflowError:
+            certificate = None  # beyond exact 64-bit potentials: no proof, said in the docs
+    return Solved(
+        chosen,
+        objective,
+        name,
+        optimal,
+        len(tasks),
+        sum(t for _, _, t in outs),
+        certificate,
+        time.perf_counter() - t0 if certificate is not None else 0.0,
+    )

@@ -1,0 +1,319 @@
+"""Optimality certificates: node potentials of the plan's flow network.
+
+Whatever method found a plan, its optimality can be proven the same way. Take
+the *certificate network* of the instance (below), put the plan on it as a
+flow, and compute node potentials ``pi`` such that every arc with room left
+in its residual direction has a non-negative reduced cost::
+
+    cost(u -> w) + pi[u] - pi[w] >= 0        for every residual arc u -> w
+
+By the complementary-slackness theorem of min-cost flow, such potentials
+exist exactly when the plan is optimal, and anyone holding them can check the
+plan's optimality in one pass over the arcs, without solving anything
+(:mod:`matcher.verify` does). The potentials are shortest-path distances in
+the residual graph from a virtual root joined to every node at cost 0,
+computed by Bellman-Ford (queue-free, vectorised: each round relaxes only the
+arcs leaving the nodes whose distance changed in the round before).
+
+The certificate network
+-----------------------
+Nodes: the source ``s``; one per volunteer; one per need; with the
+one-need-per-slot rule, one per (volunteer, slot) pair that has a candidate
+need in that slot. Arcs, with their cost:
+
+- ``s -> v``: ``capacity(v)`` unit arcs, the k-th (k = 1, 2, ...) costing
+  ``(k - 1) * load_step`` (convex: a volunteer's load fills them in order);
+- ``v -> (v, t)``: capacity 1, cost 0 (one need per volunteer per slot);
+- ``v -> j`` or ``(v, t) -> j`` for each candidate pair: capacity 1, its
+  integer cost; a pinned pair has lower bound 1 too (no condition on it);
+- ``s -> j``: capacity ``demand(j)``, cost ``U_j`` per unit left unserved;
+- supply ``sum(demand)`` at ``s``, ``-demand(j)`` at need ``j``.
+
+``U_j = unmatched cost x priority`` in resolution units when the policy sets
+``unmatched_cost``; otherwise ``U_j = B * priority(j)`` with ``B`` (the
+certificate's ``big_m``) larger than any difference in cost between two
+plans, so that a min-cost flow is exactly a plan that serves the most
+priority and, among those, costs least. Because the load arcs are convex, only
+their marginal arcs matter: with load ``L`` and capacity ``C``, the residual
+arcs are ``s -> v`` at cost ``L * load_step`` (if ``L < C``) and ``v -> s`` at
+``-(L - 1) * load_step`` (if ``L > 0``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import SolverError
+from ._base import Instance
+
+__all__ = ["Potentials", "certificate_big_m", "potentials"]
+
+IntArray = NDArray[np.int64]
+
+# Potentials are sums of arc costs along simple paths: keep every such sum exact.
+_SAFE = 1 << 62
+
+
+@dataclass(frozen=True, eq=False)
+class Potentials:
+    """Node potentials of the certificate network, by node kind.
+
+    Attributes
+    ----------
+    big_m : int or None
+        ``B`` of the lexicographic objective (None with a finite unmatched cost).
+    source : int
+        Potential of the source (0: potentials are shifted so).
+    volunteer : int64 array, shape (n_volunteers,)
+    need : int64 array, shape (n_needs,)
+    slot_volunteer, slot, slot_node : int64 arrays
+        The (volunteer, slot) nodes and their potentials (empty without the slot rule).
+    """
+
+    big_m: int | None
+    source: int
+    volunteer: IntArray
+    need: IntArray
+    slot_volunteer: IntArray
+    slot: IntArray
+    slot_node: IntArray
+
+
+def certificate_big_m(inst: Instance) -> int:
+    """``B`` for the certificate: one more than a bound on any plan-cost difference.
+
+    The bound: each need ``j`` takes at most ``min(demand, candidates)`` pairs,
+    each costing between the cheapest and the dearest pair into ``j`` (and
+    costs are not negative, so 0 bounds them below); each volunteer's load
+    penalty is between 0 and its value at ``min(capacity, candidates)``.
+    """
+    deg_v = np.bincount(inst.volunteer, minlength=inst.n_volunteers)
+    deg_n = np.bincount(inst.need, minlength=inst.n_needs)
+    hi = np.zeros(inst.n_needs, np.int64)
+    lo = np.zeros(inst.n_needs, np.int64)
+    np.maximum.at(hi, inst.need, inst.cost)
+    np.minimum.at(lo, inst.need, inst.cost)
+    units = np.minimum(np.maximum(inst.demand, 0), deg_n)
+    spread = int(np.dot(units, hi)) - int(np.dot(units, lo))
+    k = np.minimum(np.maximum(inst.capacity, 0), deg_v)
+    spread += inst.load_step * int(np.sum(k * (k - 1) // 2))
+    return spread + 1
+
+
+def potentials(
+    inst: Instance, chosen: IntArray, pinned: NDArray[np.bool_], big_m: int | None
+) -> Potentials:
+    """Potentials proving that the plan *chosen* of *inst* is optimal.
+
+    Parameters
+    ----------
+    inst : Instance
+        The whole instance: all candidate edges (pinned ones included), the
+        users' unserved costs, ``load_start`` zero.
+    chosen : int64 array
+        Indices of the plan's edges.
+    pinned : bool array
+        Edges that must be in the plan.
+    big_m : int or None
+        ``B`` (see the module notes) under the lexicographic objective, from
+        :func:`certificate_big_m`; None to use ``inst.unserved_cost``.
+
+    Raises
+    ------
+    SolverError
+        If the plan is not optimal (the residual network has a negative cycle):
+        a solver bug, never an input problem.
+    """
+    nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
+    v, j = inst.volunteer, inst.need
+    used = np.zeros(m, bool)
+    used[chosen] = True
+    load = np.bincount(v[chosen], minlength=nv)
+    served = np.bincount(j[chosen], minlength=nn)
+    vol_node = 1 + np.arange(nv, dtype=np.int64)
+    need_node = 1 + nv + np.arange(nn, dtype=np.int64)
+    n_nodes = 1 + nv + nn
+
+    # -- (volunteer, slot) nodes
+    pair_tail = vol_node[v]
+    sv = st = np.zeros(0, np.int64)
+    slot_arcs: list[tuple[IntArray, IntArray, IntArray]] = []
+    if inst.slot is not None and m:
+        s = inst.slot[j]
+        width = int(inst.slot.max()) + 1
+        key = np.where(s >= 0, v * width + s, -1)
+        uniq, inverse = np.unique(key, return_inverse=True)
+        real = uniq >= 0
+        node_of_key = np.full(len(uniq), -1, np.int64)
+        node_of_key[real] = n_nodes + np.arange(int(real.sum()), dtype=np.int64)
+        edge_node = node_of_key[inverse.reshape(-1)]
+        pair_tail = np.where(edge_node >= 0, edge_node, pair_tail)
+        sv, st = uniq[real] // width, uniq[real] % width
+        slot_nodes = node_of_key[real]
+        n_nodes += len(slot_nodes)
+        busy = np.zeros(n_nodes, np.int64)
+        np.add.at(busy, edge_node[used & (edge_node >= 0)], 1)
+        full = busy[slot_nodes] > 0
+        z = np.zeros(len(slot_nodes), np.int64)
+        slot_arcs.append((vol_node[sv][~full], slot_nodes[~full], z[~full]))
+        slot_arcs.append((slot_nodes[full], vol_node[sv][full], z[full]))
+
+    # -- unserved costs
+    if big_m is None:
+        unserved = np.asarray(inst.unserved_cost, np.int64)
+    else:
+        unserved = big_m * np.asarray(inst.priority, np.int64)
+
+    free = ~used & ~pinned
+    back = used & ~pinned
+    cap = np.maximum(inst.capacity, 0)
+    step = inst.load_step
+    up = load < cap
+    down = load > 0
+    dem = np.maximum(inst.demand, 0)
+    missing = dem - served
+    tails = [
+        pair_tail[free],
+        need_node[j[back]],
+        np.zeros(int(up.sum()), np.int64),
+        vol_node[down],
+        np.zeros(int((served > 0).sum()), np.int64),
+        need_node[missing > 0],
+    ]
+    heads = [
+        need_node[j[free]],
+        pair_tail[back],
+        vol_node[up],
+        np.zeros(int(down.sum()), np.int64),
+        need_node[served > 0],
+        np.zeros(int((missing > 0).sum()), np.int64),
+    ]
+    costs = [
+        inst.cost[free],
+        -inst.cost[back],
+        load[up] * step,
+        -(load[down] - 1) * step,
+        unserved[served > 0],
+        -unserved[missing > 0],
+    ]
+    for t, h, c in slot_arcs:
+        tails.append(t)
+        heads.append(h)
+        costs.append(c)
+    tail = np.concatenate(tails).astype(np.int64)
+    head = np.concatenate(heads).astype(np.int64)
+    cost = np.concatenate(costs).astype(np.int64)
+    if float(np.abs(cost).astype(np.float64).sum()) >= _SAFE:
+        raise OverflowError("potentials may exceed the exact 64-bit range")
+    # Node kinds in the order a sweep relaxes them: a path source -> volunteer
+    # -> slot -> need advances several arcs per sweep.
+    kinds = [(0, 1), (1, 1 + nv), (1 + nv + nn, n_nodes), (1 + nv, 1 + nv + nn)]
+    n_free = int(free.sum())
+    dist = _potentials(n_nodes, tail, head, cost, kinds, n_free)
+    dist -= dist[0]
+    return Potentials(
+        big_m=big_m,
+        source=0,
+        volunteer=dist[vol_node],
+        need=dist[need_node],
+        slot_volunteer=sv,
+        slot=st,
+        slot_node=dist[1 + nv + nn :],
+    )
+
+
+def _potentials(
+    n: int,
+    tail: IntArray,
+    head: IntArray,
+    cost: IntArray,
+    kinds: list[tuple[int, int]],
+    n_free: int,
+) -> IntArray:
+    """Shortest distances from a virtual root joined to every node at cost 0.
+
+    The first *n_free* arcs are the unused pair arcs: most of them are slack
+    at the optimum. So distances are first computed on a sparse core (every
+    other arc, and the cheapest free arc into each need); then every arc is checked in one vectorised pass, the violated ones
+    join the core, and the search resumes from the distances so far (which
+    stay upper bounds). This ends when no arc is violated, after a handful of
+    passes; each search is a vectorised Bellman-Ford (:func:`_sweeps`).
+    """
+    m = len(tail)
+    if n_free:
+        # The cheapest free arc(s) into each need (pair arcs come sorted by need).
+        fh, fc = head[:n_free], cost[:n_free]
+        order = None if not np.any(fh[1:] < fh[:-1]) else np.argsort(fh, kind="stable")
+        if order is not None:
+            fh, fc = fh[order], fc[order]
+        starts = np.r_[0, np.flatnonzero(fh[1:] != fh[:-1]) + 1]
+        low = np.repeat(np.minimum.reduceat(fc, starts), np.diff(np.r_[starts, n_free]))
+        cheap = np.flatnonzero(fc == low)
+        cheap = cheap if order is None else order[cheap]
+        core = np.r_[cheap, np.arange(n_free, m)]
+    else:
+        core = np.arange(m)
+    dist = np.zeros(n, np.int64)
+    dirty = np.ones(n, bool)
+    while True:
+        t = tail[core]
+        by_tail = np.argsort(t, kind="stable")
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(t, minlength=n), out=indptr[1:])
+        arcs = core[by_tail]
+        _sweeps(dist, dirty, indptr, head[arcs], cost[arcs], kinds)
+        violated = np.flatnonzero(dist[tail] + cost < dist[head])
+        if not len(violated):
+            return dist
+        core = np.r_[core, violated]
+        dirty[tail[violated]] = True
+
+
+def _sweeps(
+    dist: IntArray,
+    dirty: NDArray[np.bool_],
+    indptr: IntArray,
+    head: IntArray,
+    cost: IntArray,
+    kinds: list[tuple[int, int]],
+) -> None:
+    """Bellman-Ford from *dist* (in place) over the CSR arcs, dirty nodes first.
+
+    A sweep takes each node kind in turn and relaxes the arcs leaving its
+    dirty nodes (those whose distance dropped since they were last
+    relaxed); improved heads become dirty. Without a negative cycle it ends
+    within ``n`` sweeps.
+
+    Raises
+    ------
+    SolverError
+        After ``n + 1`` sweeps that still improve: a negative cycle.
+    """
+    n = len(dist)
+    for _ in range(n + 2):
+        progress = False
+        for lo_k, hi_k in kinds:
+            nodes = np.flatnonzero(dirty[lo_k:hi_k]) + lo_k
+            if not len(nodes):
+                continue
+            progress = True
+            dirty[nodes] = False
+            lo = indptr[nodes]
+            counts = indptr[nodes + 1] - lo
+            total = int(counts.sum())
+            if not total:
+                continue
+            arcs = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
+            tails = np.repeat(nodes, counts)
+            cand = dist[tails] + cost[arcs]
+            h = head[arcs]
+            better = cand < dist[h]
+            h, cand = h[better], cand[better]
+            np.minimum.at(dist, h, cand)
+            dirty[h] = True
+        if not progress:
+            return
+    raise SolverError("the plan is not optimal: its residual network has a negative cycle")

@@ -1,0 +1,582 @@
+"""Check a result against its problem, independently of the solvers.
+
+:func:`verify` (also :meth:`Result.verify` and ``matcher verify`` on the
+command line) re-derives everything a result claims from the problem's
+records, with its own code: it does not call the candidate-graph builder, the
+network builder or any solver. It checks
+
+1. every match names a known need and volunteer, once, and the pair passes
+   the five feasibility rules of DESIGN.md (the rule it breaks is named);
+2. each match's cost and distance are those of the cost formula;
+3. capacities, demands, one need per volunteer per slot, pinned pairs in;
+4. every need is accounted for: served units plus ``missing`` equal its
+   demand, and a need short of its demand is listed in ``unmatched``;
+5. the objective is that of the plan;
+6. for an ``OPTIMAL`` result, the :class:`~matcher.Certificate`: every arc of
+   the certificate network (see :mod:`matcher.solvers._duals`) that could
+   still carry flow has a non-negative reduced cost under its potentials, and
+   ``big_m`` exceeds a bound on the cost difference of any two plans -- which
+   proves the plan optimal for the lexicographic objective.
+
+The candidate pairs needed for 6 are enumerated here with a k-d tree and the
+rules evaluated pair by pair (vectorised); the work is linear in the number of
+candidate pairs. The only code shared with the solving path is the distance
+formula (:func:`matcher._rules.pair_distance_km`), so that both sides agree to
+the last bit on pairs exactly at the travel limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from ._rules import EARTH_RADIUS_KM, pair_distance_km
+from .model import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result import Result
+
+__all__ = ["VIOLATIONS", "Violation", "verify"]
+
+IntArray = NDArray[np.int64]
+
+VIOLATIONS = {
+    "unknown_id": "a match or an unmatched entry names a need or volunteer not in the problem",
+    "duplicate": "the same pair is matched twice, or a need is listed twice as unmatched",
+    "infeasible": "a matched pair breaks a feasibility rule (the rule is named)",
+    "cost": "a match's cost or distance is not that of the cost formula",
+    "capacity": "a volunteer serves more needs than its capacity",
+    "demand": "a need is served by more volunteers than its demand",
+    "slot": "a volunteer serves two needs in one slot (one_need_per_slot)",
+    "pinned": "a pinned pair is not in the plan",
+    "unaccounted": "a need's served and missing units do not add up to its demand",
+    "objective": "the reported objective is not that of the plan",
+    "certificate": "an optimal result has no usable certificate",
+    "big_m": "the certificate's big_m does not exceed the cost difference of two plans",
+    "potential": "a node of the certificate network has no potential, or an unusable one",
+    "reduced_cost": "an arc has a negative reduced cost: the potentials do not prove optimality",
+}
+"""Violation codes -> meaning."""
+
+_LIMIT = 1 << 61  # |potentials| and |arc costs| below this keep every sum exact in int64
+_MAX_LISTED = 20  # violations of one kind listed one by one before a summary
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One thing a result gets wrong.
+
+    Attributes
+    ----------
+    code : str
+        One of :data:`VIOLATIONS`.
+    message : str
+        What is wrong, naming ids and numbers (never a user's extra fields).
+    need_id, volunteer_id : str or None
+        The records concerned, when there are.
+    """
+
+    code: str
+    message: str
+    need_id: str | None = None
+    volunteer_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def verify(problem: Problem, result: Result) -> list[Violation]:
+    """Check *result* against *problem*; return every violation found.
+
+    Parameters
+    ----------
+    problem : Problem
+    result : Result
+
+    Returns
+    -------
+    list of Violation
+        Empty when the plan is valid, its numbers are right and, if it claims
+        to be ``OPTIMAL``, its certificate proves it. The certificate is only
+        checked when the plan itself has no violation.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from matcher import Need, Policy, Problem, Volunteer, solve
+    >>> p = Problem([Volunteer("v", ["driving"], (0.0, 0.0), capacity=2)],
+    ...             [Need("a", "medical", ["driving"], (1.0, 0.0)),
+    ...              Need("b", "medical", ["driving"], (2.0, 0.0))], Policy(geometry="plane"))
+    >>> r = solve(p)
+    >>> verify(p, r)
+    []
+    >>> forged = replace(r, matches=r.matches[:1])
+    >>> [v.code for v in verify(p, forged)]
+    ['unaccounted', 'objective']
+    """
+    return _Verifier(problem, result).run()
+
+
+class _Verifier:
+    def __init__(self, problem: Problem, result: Result):
+        self.p = problem
+        self.r = result
+        self.out: list[Violation] = []
+        self.counts: Counter[str] = Counter()
+        pol = problem.policy
+        self.res = pol.resolution
+        self.vols = list(problem.volunteers)
+        self.needs = list(problem.needs)
+        self.vpos = {v.id: i for i, v in enumerate(self.vols)}
+        self.npos = {n.id: i for i, n in enumerate(self.needs)}
+        self.step = int(np.rint(pol.load_penalty / pol.resolution))
+        self.slot_rule = pol.one_need_per_slot and any(n.slot is not None for n in self.needs)
+
+    # ---------------------------------------------------------------- output
+    def bad(self, code: str, message: str, need: str | None = None, vol: str | None = None) -> None:
+        self.counts[code] += 1
+        if self.counts[code] <= _MAX_LISTED:
+            self.out.append(Violation(code, message, need, vol))
+
+    def run(self) -> list[Violation]:
+        pairs = self._plan()
+        self._feasibility(pairs)
+        self._constraints(pairs)
+        self._accounting(pairs)
+        self._objective(pairs)
+        if self.r.status.value == "optimal":
+            if self.out:
+                pass  # a certificate cannot prove an invalid plan; the plan's faults are listed
+            else:
+                self._certificate(pairs)
+        for code, k in self.counts.items():
+            if k > _MAX_LISTED:
+                self.out.append(Violation(code, f"... and {k - _MAX_LISTED} more of this kind"))
+        return self.out
+
+    # ---------------------------------------------------------------- the plan
+    def _plan(self) -> tuple[IntArray, IntArray]:
+        """The matches as (volunteer, need) record indices, known and distinct."""
+        seen: set[tuple[int, int]] = set()
+        vs, ns = [], []
+        for m in self.r.matches:
+            i, j = self.vpos.get(m.volunteer_id), self.npos.get(m.need_id)
+            if i is None or j is None:
+                which = "volunteer" if i is None else "need"
+                self.bad(
+                    "unknown_id",
+                    f"match ({m.need_id!r}, {m.volunteer_id!r}) names an unknown {which}",
+                    m.need_id,
+                    m.volunteer_id,
+                )
+                continue
+            if (i, j) in seen:
+                self.bad(
+                    "duplicate",
+                    f"pair ({m.need_id!r}, {m.volunteer_id!r}) is matched twice",
+                    m.need_id,
+                    m.volunteer_id,
+                )
+                continue
+            seen.add((i, j))
+            vs.append(i)
+            ns.append(j)
+        return np.array(vs, np.int64), np.array(ns, np.int64)
+
+    # ------------------------------------------------------- rules and costs
+    def _rules(self, v: IntArray, n: IntArray) -> tuple[list[NDArray[np.bool_]], NDArray[Any]]:
+        """The five rule masks and the distance of pairs ``(v[i], n[i])``."""
+        vols, needs, pol = self.vols, self.needs, self.p.policy
+        k = len(v)
+        vv = [vols[i] for i in v.tolist()]
+        nn = [needs[j] for j in n.tolist()]
+        skills = np.fromiter(
+            (
+                all(a.skills.get(s, 0) >= lvl for s, lvl in b.skills.items())
+                for a, b in zip(vv, nn, strict=True)
+            ),
+            bool,
+            k,
+        )
+        dist = self._distance(v, n)
+        limit = np.array([self._limit(a) for a in vv], np.float64).reshape(k)
+        slot = np.fromiter(
+            (
+                b.slot is None or a.slots is None or b.slot in a.slots
+                for a, b in zip(vv, nn, strict=True)
+            ),
+            bool,
+            k,
+        )
+        community = np.fromiter(
+            (
+                not pol.same_community or (a.community is not None and a.community == b.community)
+                for a, b in zip(vv, nn, strict=True)
+            ),
+            bool,
+            k,
+        )
+        forbidden = {tuple(x) for x in self.p.forbidden}
+        available = np.fromiter(
+            (a.capacity > 0 and (b.id, a.id) not in forbidden for a, b in zip(vv, nn, strict=True)),
+            bool,
+            k,
+        )
+        return [skills, dist <= limit, slot, community, available], dist
+
+    def _limit(self, v: Any) -> float:
+        lims = [x for x in (self.p.policy.max_distance_km, v.max_distance_km) if x is not None]
+        return min(lims) if lims else math.inf
+
+    def _distance(self, v: IntArray, n: IntArray) -> NDArray[np.float64]:
+        a = np.array([self.vols[i].location for i in v.tolist()], np.float64).reshape(-1, 2)
+        b = np.array([self.needs[j].location for j in n.tolist()], np.float64).reshape(-1, 2)
+        return pair_distance_km(self.p.policy.geometry, a, b)
+
+    def _costs(self, v: IntArray, n: IntArray, dist: NDArray[np.float64]) -> IntArray:
+        """Integer cost of pairs, by the formula of DESIGN.md."""
+        w = self.p.policy.weights
+        over = np.array(
+            [
+                sum(self.vols[i].skills.get(s, 0) - lvl for s, lvl in self.needs[j].skills.items())
+                for i, j in zip(v.tolist(), n.tolist(), strict=True)
+            ],
+            np.int64,
+        ).reshape(len(v))
+        miss = np.array(
+            [
+                bool(self.vols[i].categories)
+                and self.needs[j].category not in self.vols[i].categories
+                for i, j in zip(v.tolist(), n.tolist(), strict=True)
+            ],
+            bool,
+        ).reshape(len(v))
+        outside = np.array(
+            [
+                self.vols[i].community is not None
+                and self.needs[j].community is not None
+                and self.vols[i].community != self.needs[j].community
+                for i, j in zip(v.tolist(), n.tolist(), strict=True)
+            ],
+            bool,
+        ).reshape(len(v))
+        total = (
+            w.distance * dist
+            + w.overskill * over.astype(np.float64)
+            + w.preference * miss.astype(np.float64)
+            + w.outside * outside.astype(np.float64)
+        )
+        return np.rint(total / self.res).astype(np.int64)
+
+    def _feasibility(self, pairs: tuple[IntArray, IntArray]) -> None:
+        v, n = pairs
+        masks, dist = self._rules(v, n)
+        names = ("skills", "distance", "slot", "community", "available")
+        ok = np.logical_and.reduce(masks) if len(v) else np.zeros(0, bool)
+        for k in np.flatnonzero(~ok).tolist():
+            rule = next(nm for nm, mk in zip(names, masks, strict=True) if not mk[k])
+            a, b = self.vols[v[k]], self.needs[n[k]]
+            if rule == "available":
+                why = "capacity 0" if a.capacity <= 0 else "forbidden pair"
+                rule = f"available ({why})"
+            self.bad(
+                "infeasible",
+                f"pair ({b.id!r}, {a.id!r}) breaks the {rule} rule",
+                b.id,
+                a.id,
+            )
+        self.pair_cost = self._costs(v, n, dist)
+        by_pair = {(m.volunteer_id, m.need_id): m for m in self.r.matches}
+        for k in range(len(v)):
+            a, b = self.vols[v[k]], self.needs[n[k]]
+            m = by_pair[(a.id, b.id)]
+            want = int(self.pair_cost[k])
+            if round(m.cost / self.res) != want or not math.isclose(
+                m.distance_km, float(dist[k]), rel_tol=1e-12, abs_tol=1e-12
+            ):
+                self.bad(
+                    "cost",
+                    f"match ({b.id!r}, {a.id!r}) reports cost {m.cost!r} and distance "
+                    f"{m.distance_km!r} km; the formula gives {want * self.res!r} and "
+                    f"{float(dist[k])!r} km",
+                    b.id,
+                    a.id,
+                )
+
+    def _constraints(self, pairs: tuple[IntArray, IntArray]) -> None:
+        v, n = pairs
+        load = np.bincount(v, minlength=len(self.vols))
+        served = np.bincount(n, minlength=len(self.needs))
+        for i in np.flatnonzero(load > [a.capacity for a in self.vols]).tolist():
+            a = self.vols[i]
+            self.bad(
+                "capacity", f"volunteer {a.id!r} serves {load[i]} > capacity {a.capacity}", vol=a.id
+            )
+        for j in np.flatnonzero(served > [b.demand for b in self.needs]).tolist():
+            b = self.needs[j]
+            self.bad(
+                "demand", f"need {b.id!r} is served {served[j]} > demand {b.demand} times", b.id
+            )
+        if self.p.policy.one_need_per_slot:
+            busy = Counter(
+                (i, self.needs[j].slot)
+                for i, j in zip(v.tolist(), n.tolist(), strict=True)
+                if self.needs[j].slot is not None
+            )
+            for (i, slot), k in sorted(busy.items()):
+                if k > 1:
+                    vid = self.vols[i].id
+                    self.bad(
+                        "slot", f"volunteer {vid!r} serves {k} needs in slot {slot!r}", vol=vid
+                    )
+        plan = {
+            (self.needs[j].id, self.vols[i].id) for i, j in zip(v.tolist(), n.tolist(), strict=True)
+        }
+        for need_id, vol_id in self.p.pinned:
+            if (need_id, vol_id) not in plan:
+                self.bad(
+                    "pinned",
+                    f"pinned pair ({need_id!r}, {vol_id!r}) is not in the plan",
+                    need_id,
+                    vol_id,
+                )
+        self.load, self.served = load, served
+
+    def _accounting(self, pairs: tuple[IntArray, IntArray]) -> None:
+        listed: dict[str, int] = {}
+        for u in self.r.unmatched:
+            if u.need_id not in self.npos:
+                self.bad(
+                    "unknown_id", f"unmatched need {u.need_id!r} is not in the problem", u.need_id
+                )
+            elif u.need_id in listed:
+                self.bad("duplicate", f"need {u.need_id!r} is listed twice as unmatched", u.need_id)
+            else:
+                listed[u.need_id] = u.missing
+        for j, b in enumerate(self.needs):
+            missing = int(b.demand - self.served[j])
+            said = listed.get(b.id, 0)
+            if missing > 0 and said != missing or missing <= 0 and b.id in listed:
+                self.bad(
+                    "unaccounted",
+                    f"need {b.id!r}: demand {b.demand}, served {int(self.served[j])}, "
+                    f"reported missing {said if b.id in listed else 'nothing'}",
+                    b.id,
+                )
+
+    def _unserved_cost(self) -> IntArray:
+        pol = self.p.policy
+        pri = np.array([b.priority for b in self.needs], np.float64)
+        assert pol.unmatched_cost is not None
+        return np.rint(pol.unmatched_cost * pri / self.res).astype(np.int64)
+
+    def _objective(self, pairs: tuple[IntArray, IntArray]) -> None:
+        v, n = pairs
+        pri = np.array([b.priority for b in self.needs], np.int64)
+        dem = np.array([b.demand for b in self.needs], np.int64)
+        served_priority = int(np.dot(pri, self.served))
+        load = self.load
+        int_cost = int(self.pair_cost.sum()) + self.step * int(np.sum(load * (load - 1) // 2))
+        penalty = 0
+        if self.p.policy.unmatched_cost is not None:
+            penalty = int(np.dot(self._unserved_cost(), dem - self.served))
+        o = self.r.objective
+        got = (o.served_priority, o.int_cost, o.int_penalty)
+        want = (served_priority, int_cost, penalty)
+        if got != want or not math.isclose(o.cost, int_cost * self.res, rel_tol=1e-9, abs_tol=1e-9):
+            self.bad(
+                "objective",
+                f"reported (served_priority, int_cost, int_penalty) = {got}, the plan gives {want}",
+            )
+
+    # ---------------------------------------------------------- certificate
+    def _candidates(self) -> tuple[IntArray, IntArray, NDArray[np.float64]]:
+        """Every feasible pair (volunteer, need), found with a k-d tree."""
+        vols, needs, pol = self.vols, self.needs, self.p.policy
+        if not vols or not needs:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        limit = np.array([self._limit(a) for a in vols], np.float64)
+        pts_v = np.array([a.location for a in vols], np.float64)
+        pts_n = np.array([b.location for b in needs], np.float64)
+        vs: list[IntArray] = []
+        ns: list[IntArray] = []
+        anywhere = np.flatnonzero(~np.isfinite(limit))
+        for i in anywhere.tolist():
+            vs.append(np.full(len(needs), i, np.int64))
+            ns.append(np.arange(len(needs), dtype=np.int64))
+        near = np.flatnonzero(np.isfinite(limit))
+        if len(near):
+            if pol.geometry == "plane":
+                xv, xn, r = pts_v[near], pts_n, limit[near]
+            else:
+                xv, xn = _unit(pts_v[near]), _unit(pts_n)
+                angle = np.minimum(limit[near] / EARTH_RADIUS_KM, math.pi)
+                r = 2.0 * np.sin(angle / 2.0)
+            r = r * (1 + 1e-9) + 1e-9  # the exact test follows; never lose a pair to rounding
+            hits = cKDTree(xn).query_ball_point(xv, r)
+            lens = np.fromiter((len(h) for h in hits), np.int64, len(hits))
+            if lens.sum():
+                vs.append(np.repeat(near, lens))
+                ns.append(np.concatenate([np.asarray(h, np.int64) for h in hits if h]))
+        if not vs:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        v, n = np.concatenate(vs), np.concatenate(ns)
+        masks, dist = self._rules(v, n)
+        ok = np.logical_and.reduce(masks)
+        return v[ok], n[ok], dist[ok]
+
+    def _potential(self, table: Any, key: str, what: str) -> int | None:
+        x = table.get(key) if hasattr(table, "get") else None
+        if isinstance(x, bool) or not isinstance(x, int):
+            self.bad("potential", f"{what} has no integer potential (got {type(x).__name__})")
+            return None
+        if abs(x) >= _LIMIT:
+            self.bad("potential", f"{what} has a potential out of the exact range: {x}")
+            return None
+        return x
+
+    def _certificate(self, pairs: tuple[IntArray, IntArray]) -> None:
+        cert = self.r.certificate
+        if cert is None:
+            self.bad("certificate", "the result says OPTIMAL but carries no certificate")
+            return
+        pol = self.p.policy
+        v, n, dist = self._candidates()
+        cost = self._costs(v, n, dist)
+        nv, nn = len(self.vols), len(self.needs)
+        pri = np.array([b.priority for b in self.needs], np.int64)
+        dem = np.maximum(np.array([b.demand for b in self.needs], np.int64), 0)
+        cap = np.maximum(np.array([a.capacity for a in self.vols], np.int64), 0)
+        cand = list(zip(v.tolist(), n.tolist(), strict=True))
+        plan_keys = set(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True))
+        used = np.fromiter((k in plan_keys for k in cand), bool, len(cand))
+        pinned_keys = {(self.vpos[b], self.npos[a]) for a, b in self.p.pinned}
+        fixed = np.fromiter((k in pinned_keys for k in cand), bool, len(cand))
+
+        # -- the lexicographic weight
+        if pol.unmatched_cost is None:
+            bound = _spread_bound(v, n, cost, dem, cap, self.step, nv, nn)
+            big_m = cert.big_m
+            if isinstance(big_m, bool) or not isinstance(big_m, int) or big_m <= bound:
+                self.bad(
+                    "big_m",
+                    f"big_m = {big_m!r} must exceed {bound}, the largest cost difference of two plans",
+                )
+                return
+            if big_m * int(pri.max(initial=0)) >= _LIMIT:
+                self.bad("big_m", f"big_m = {big_m} is out of the exact range")
+                return
+            unserved = big_m * pri
+        else:
+            unserved = self._unserved_cost()
+
+        # -- potentials, by node
+        pv = np.zeros(nv, np.int64)
+        pn = np.zeros(nn, np.int64)
+        for i, a in enumerate(self.vols):
+            x = self._potential(cert.volunteers, a.id, f"volunteer {a.id!r}")
+            pv[i] = 0 if x is None else x
+        for j, b in enumerate(self.needs):
+            x = self._potential(cert.needs, b.id, f"need {b.id!r}")
+            pn[j] = 0 if x is None else x
+        tail_pot = pv[v]
+        slot_arcs: list[tuple[IntArray, IntArray]] = []  # (tail potentials, head potentials)
+        if self.slot_rule and len(v):
+            names = sorted({b.slot for b in self.needs if b.slot is not None})
+            code = {s: k for k, s in enumerate(names)}
+            ns_code = np.array(
+                [code.get(b.slot, -1) if b.slot is not None else -1 for b in self.needs]
+            )
+            s = ns_code[n]
+            key = np.where(s >= 0, v * len(names) + s, -1)
+            uniq, inverse = np.unique(key, return_inverse=True)
+            node_pot = np.zeros(len(uniq), np.int64)
+            for k, kk in enumerate(uniq.tolist()):
+                if kk < 0:
+                    continue
+                a, slot = self.vols[kk // len(names)], names[kk % len(names)]
+                x = self._potential(
+                    cert.slots.get(a.id, {}), slot, f"slot node ({a.id!r}, {slot!r})"
+                )
+                node_pot[k] = 0 if x is None else x
+            inverse = inverse.reshape(-1)
+            in_slot = s >= 0
+            tail_pot = np.where(in_slot, node_pot[inverse], tail_pot)
+            busy = np.zeros(len(uniq), bool)
+            busy[inverse[used & in_slot]] = True
+            real = uniq >= 0
+            owner = pv[np.where(real, uniq // max(len(names), 1), 0)]
+            # v -> (v, t) while free; (v, t) -> v once taken; cost 0
+            slot_arcs.append((owner[real & ~busy], node_pot[real & ~busy]))
+            slot_arcs.append((node_pot[real & busy], owner[real & busy]))
+        if self.counts["potential"]:
+            return
+
+        # -- residual arcs and their reduced costs
+        load, served = self.load, self.served
+        missing = dem - served
+        checks: list[tuple[str, IntArray | None, IntArray | None, IntArray, Any]] = [
+            ("unused pair", v, n, cost + tail_pot - pn[n], ~used & ~fixed),
+            ("used pair (backward)", v, n, -cost + pn[n] - tail_pot, used & ~fixed),
+        ]
+        vi = np.arange(nv, dtype=np.int64)
+        ni = np.arange(nn, dtype=np.int64)
+        checks += [
+            ("load (one more)", vi, None, load * self.step - pv, load < cap),
+            ("load (one fewer)", vi, None, -(load - 1) * self.step + pv, load > 0),
+            ("unserved (one more)", None, ni, unserved - pn, served > 0),
+            ("unserved (one fewer)", None, ni, -unserved + pn, missing > 0),
+        ]
+        for label, vv, nn_, rc, active in checks:
+            for k in np.flatnonzero(active & (rc < 0)).tolist():
+                vid = None if vv is None else self.vols[int(vv[k])].id
+                nid = None if nn_ is None else self.needs[int(nn_[k])].id
+                self.bad(
+                    "reduced_cost",
+                    f"{label} arc of need {nid!r} / volunteer {vid!r} has reduced cost {int(rc[k])} < 0",
+                    nid,
+                    vid,
+                )
+        for tp, hp in slot_arcs:
+            bad = int(np.sum(tp - hp < 0))
+            if bad:
+                self.bad("reduced_cost", f"{bad} slot arc(s) have a negative reduced cost")
+
+
+def _unit(latlon: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Points (lat, lon) in degrees on the unit sphere (chord distance = 2 sin(angle / 2))."""
+    lat, lon = np.radians(latlon[:, 0]), np.radians(latlon[:, 1])
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+def _spread_bound(
+    v: IntArray,
+    n: IntArray,
+    cost: IntArray,
+    demand: IntArray,
+    capacity: IntArray,
+    step: int,
+    nv: int,
+    nn: int,
+) -> int:
+    """An upper bound on ``cost(plan A) - cost(plan B)`` over any two plans.
+
+    Need ``j`` takes at most ``min(demand, candidates)`` pairs, each between 0
+    and its dearest pair; a volunteer's load penalty is between 0 and its value
+    at ``min(capacity, candidates)`` needs.
+    """
+    deg_v = np.bincount(v, minlength=nv)
+    deg_n = np.bincount(n, minlength=nn)
+    hi = np.zeros(nn, np.int64)
+    lo = np.zeros(nn, np.int64)
+    np.maximum.at(hi, n, cost)
+    np.minimum.at(lo, n, cost)
+    units = np.minimum(demand, deg_n)
+    k = np.minimum(capacity, deg_v)
+    return int(np.dot(units, hi)) - int(np.dot(units, lo)) + step * int(np.sum(k * (k - 1) // 2))
