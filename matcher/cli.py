@@ -8,14 +8,18 @@
     with your own columns carried through).
 ``matcher explain R.json NEED_ID``
     Say what a result does for one need.
+``matcher verify P.json R.json`` (or ``--volunteers V.csv --needs N.csv [--policy P.json] R.json``)
+    Re-check a result against its problem, optimality certificate included.
 
-Exit codes: 0 success, 2 bad input (the problems are listed on stderr),
-1 any other error.
+Exit codes: 0 success, 1 internal error, 2 bad input (the problems are
+listed on stderr), 3 verification failed (the violations are listed).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -25,7 +29,7 @@ from pathlib import Path
 from . import io as mio
 from ._version import __version__
 from .api import methods, solve
-from .errors import InputError, MatcherError, UnsupportedProblem
+from .errors import InputError, InputProblem, MatcherError, UnsupportedProblem
 from .model import Problem
 from .result import FILTERS, Result
 
@@ -137,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="matcher",
         description="Match community volunteers to residents' needs, exactly.",
-        epilog="Exit codes: 0 ok, 2 bad input, 1 internal error.",
+        epilog="Exit codes: 0 ok, 1 internal error, 2 bad input, 3 verification failed.",
     )
     p.add_argument("--version", action="version", version=f"matcher {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -167,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
         "--plan-csv", help="also write the plan as CSV, with your own columns carried through"
     )
     s.add_argument("--quiet", action="store_true", help="do not print the summary")
+    s.add_argument(
+        "--no-timings",
+        action="store_true",
+        help="leave timings out of the result JSON: identical input, byte-identical file",
+    )
 
     e = sub.add_parser(
         "explain",
@@ -175,6 +184,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("result", help="result JSON written by 'matcher solve'")
     e.add_argument("need_id")
+
+    v = sub.add_parser(
+        "verify",
+        help="check a result against its problem, optimality certificate included",
+        description=(
+            "Re-check a result against the problem it claims to solve, independently of the "
+            "solvers: every pair feasible, every capacity, demand, slot and pinned rule, every "
+            "need accounted for, the objective, and the optimality certificate. Exit 0 when "
+            "everything holds, 3 when something does not (each violation is printed)."
+        ),
+        epilog=(
+            "Examples: matcher verify problem.json result.json\n"
+            "          matcher verify --volunteers v.csv --needs n.csv --policy p.json result.json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument("files", nargs="+", metavar="FILE", help="[PROBLEM.json] RESULT.json")
+    v.add_argument("--volunteers", help="volunteers CSV (or JSON), instead of PROBLEM.json")
+    v.add_argument("--needs", help="needs CSV (or JSON)")
+    v.add_argument("--policy", help="policy JSON (default: the default Policy)")
+    v.add_argument("--json", action="store_true", help="print the violations as JSON")
     return p
 
 
@@ -193,7 +223,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             problem = mio.read_problem(args.volunteers, args.needs, args.policy)
         result = solve(problem, method=args.method)
-        mio.write_json(result, args.out)
+        mio.write_json(result, args.out, timings=not args.no_timings)
         if args.plan_csv:
             mio.write_plan_csv(result, problem, args.plan_csv)
         if not args.quiet:
@@ -207,7 +237,45 @@ def _run(args: argparse.Namespace) -> int:
             print(f"matcher: {exc.args[0]}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "verify":
+        return _verify(args)
     raise AssertionError(args.command)  # argparse allows only the commands above
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from_csv = args.volunteers is not None or args.needs is not None
+    if len(args.files) != (1 if from_csv else 2):
+        usage = "RESULT.json" if from_csv else "PROBLEM.json RESULT.json"
+        raise InputError(
+            [
+                InputProblem(
+                    "verify", "files", usage, " ".join(args.files) or "nothing", kind="option"
+                )
+            ]
+        )
+    if from_csv:
+        problem = mio.read_problem(args.volunteers, args.needs, args.policy)
+    else:
+        problem = mio.read_problem(problem=args.files[0])
+    result = mio.read_result(args.files[-1])
+    found = result.verify(problem)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(x) for x in found], ensure_ascii=False, indent=2))
+    elif found:
+        print(f"{len(found)} violation(s):")
+        for x in found:
+            print(f"  {x}")
+    else:
+        proof = (
+            "optimality proven by the certificate"
+            if result.status.value == "optimal"
+            else "feasible (not claimed optimal)"
+        )
+        print(
+            f"OK: {len(result.matches)} matches, {len(result.unmatched)} unmatched; every rule "
+            f"holds, the objective is right; {proof}."
+        )
+    return 3 if found else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -691,10 +691,16 @@ def _atomic_write(path: PathLike, text: str) -> None:
         raise
 
 
-def write_json(obj: Result | Problem | Policy | Mapping[str, Any], path: PathLike) -> None:
-    """Write a result, problem, policy or dict as JSON, atomically."""
+def write_json(
+    obj: Result | Problem | Policy | Mapping[str, Any], path: PathLike, *, timings: bool = True
+) -> None:
+    """Write a result, problem, policy or dict as JSON, atomically.
+
+    ``timings=False`` leaves a result's timings out, so that the same problem
+    gives a byte-identical file in every run.
+    """
     if isinstance(obj, Result):
-        data: Any = obj.to_dict()
+        data: Any = obj.to_dict(timings=timings)
     elif isinstance(obj, Problem):
         data = problem_to_dict(obj)
     elif isinstance(obj, Policy):

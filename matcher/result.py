@@ -390,8 +390,12 @@ class Result:
         return verify(problem, self)
 
     # -------------------------------------------------------- serialisation
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
         """A plain dict (JSON-ready) with every field; :meth:`from_dict` inverts it.
+
+        With ``timings=False`` the timings (which differ from run to run) are
+        left out (an empty dict): the same problem then gives the same dict,
+        byte for byte once written as JSON, in any process.
 
         Examples
         --------
@@ -427,7 +431,7 @@ class Result:
                 for u in self.unmatched
             ],
             "metrics": self.metrics.to_dict(),
-            "timings": dict(self.timings),
+            "timings": dict(self.timings) if timings else {},
             "certificate": None if self.certificate is None else self.certificate.to_dict(),
         }
 
@@ -483,9 +487,16 @@ class Result:
                 ]
             ) from None
 
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """The result as JSON text (lossless; floats round-trip exactly)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+    def to_json(self, *, indent: int | None = 2, timings: bool = True) -> str:
+        """The result as JSON text (lossless; floats round-trip exactly).
+
+        Keys come in a fixed order and lists in the order of the result, so
+        with ``timings=False`` the same problem gives byte-identical text in
+        every run and process (whatever ``PYTHONHASHSEED`` or record order).
+        """
+        return json.dumps(
+            self.to_dict(timings=timings), indent=indent, ensure_ascii=False, allow_nan=False
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Result:
