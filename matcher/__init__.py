@@ -9,7 +9,8 @@ The public API, all importable from ``matcher``:
 - checking: :func:`verify` (also ``Result.verify``) and :class:`Violation`;
 - low level: :class:`Graph`, :func:`build_graph`, :func:`solve_graph`, :class:`GraphSolution`;
 - errors: :class:`MatcherError`, :class:`InputError`, :class:`InputProblem`,
-  :class:`UnsupportedProblem`, :class:`SolverError`.
+  :class:`SizeLimitError`, :class:`UnsupportedProblem`, :class:`SolverError`
+  (size limits: :mod:`matcher.limits`).
 
 Files (CSV / JSON) are read and written by :mod:`matcher.io`; synthetic
 communities come from :mod:`matcher.synthetic`.
@@ -26,7 +27,14 @@ Examples
 
 from ._version import __version__
 from .api import methods, solve, solve_graph
-from .errors import InputError, InputProblem, MatcherError, SolverError, UnsupportedProblem
+from .errors import (
+    InputError,
+    InputProblem,
+    MatcherError,
+    SizeLimitError,
+    SolverError,
+    UnsupportedProblem,
+)
 from .graph import Graph, build_graph
 from .model import Need, Policy, Problem, Volunteer, Weights
 from .result import (
@@ -55,6 +63,7 @@ __all__ = [
     "Policy",
     "Problem",
     "Result",
+    "SizeLimitError",
     "SolverError",
     "Status",
     "Unmatched",

@@ -215,7 +215,8 @@ def pair_distance_km(
     if geometry == "plane":
         dx = b[:, 0] - a[:, 0]
         dy = b[:, 1] - a[:, 1]
-        return np.asarray(np.sqrt(dx * dx + dy * dy))
+        with np.errstate(over="ignore"):  # beyond 1e154 km: inf, refused with the cost
+            return np.asarray(np.sqrt(dx * dx + dy * dy))
     if cos_a is None:
         cos_a = np.cos(np.radians(a[:, 0]))
     if cos_b is None:

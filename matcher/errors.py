@@ -3,7 +3,8 @@
 Outcomes (a need left unserved, a greedy plan that is only feasible) are values
 in the :class:`~matcher.Result`; exceptions are for misuse and broken backends:
 
-- :class:`InputError` -- the input is wrong; it lists *every* problem found.
+- :class:`InputError` -- the input is wrong; it lists *every* problem found
+  (:class:`SizeLimitError`: it is larger than a limit of :mod:`matcher.limits`).
 - :class:`UnsupportedProblem` -- a method cannot express this problem exactly
   (matcher never falls back to a silent approximation).
 - :class:`SolverError` -- a backend failed or returned something inconsistent.
@@ -91,6 +92,14 @@ class InputError(MatcherError, ValueError):
             lines.append(f"  ... and {n - self.max_listed} more")
         head = f"{n} problem{'s' if n != 1 else ''} in the input:"
         super().__init__("\n".join([head, *lines]))
+
+
+class SizeLimitError(InputError):
+    """The input is larger than a limit of :mod:`matcher.limits`.
+
+    Raised before the large allocation the input would cause, so that a
+    service stays up; the message names the limit and how to raise it.
+    """
 
 
 class UnsupportedProblem(MatcherError):

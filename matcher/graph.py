@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from . import _rules
+from . import _rules, limits
 from ._frozen import FrozenMap
 from ._rules import EARTH_RADIUS_KM, Encoding
 from .errors import InputError, InputProblem, short_repr
@@ -767,6 +767,7 @@ def _skilled_in_reach(
         blocks = [(np.arange(len(needs)), vols)]
     vs: list[IntArray] = []
     ns: list[IntArray] = []
+    made = 0  # pairs so far, against matcher.limits.MAX_PAIRS
     for block_pos, block_vols in blocks:
         if len(block_vols) == 0:
             continue
@@ -782,11 +783,15 @@ def _skilled_in_reach(
             limit = enc.vol_limit[cand]
             near = np.isfinite(limit)
             if len(cand) * len(group_needs) <= _SMALL_GROUP or not near.any():
+                made += len(cand) * len(group_needs)
+                limits.check("candidate pairs", made, "MAX_PAIRS", "graph")
                 vs.append(np.repeat(cand, len(group_needs)))
                 ns.append(np.tile(group_needs, len(cand)))
                 continue
             far = cand[~near]
             if len(far):
+                made += len(far) * len(group_needs)
+                limits.check("candidate pairs", made, "MAX_PAIRS", "graph")
                 vs.append(np.repeat(far, len(group_needs)))
                 ns.append(np.tile(group_needs, len(far)))
             cand = cand[near]
@@ -794,6 +799,8 @@ def _skilled_in_reach(
             hits = cKDTree(pts_v[cand]).sparse_distance_matrix(
                 cKDTree(pts_n[group_needs]), radius, output_type="ndarray"
             )
+            made += len(hits)
+            limits.check("candidate pairs", made, "MAX_PAIRS", "graph")
             vs.append(cand[hits["i"]])
             ns.append(group_needs[hits["j"]])
     if not vs:

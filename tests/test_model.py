@@ -68,7 +68,7 @@ def test_every_record_problem_is_reported_at_once():
 
 def test_messages_say_what_was_expected_and_what_came():
     (p,) = problems_of(volunteers=[Volunteer("v17", [], (0.0, 0.0), capacity=-2)], needs=[])
-    assert str(p) == "volunteer 'v17': `capacity` must be an integer >= 0; got -2."
+    assert str(p) == "volunteer 'v17': `capacity` must be an integer in 0..1000000000; got -2."
     assert p.kind == "volunteer" and p.index == 0
 
 
