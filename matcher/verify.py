@@ -145,6 +145,7 @@ class _Verifier:
             self.out.append(Violation(code, message, need, vol))
 
     def run(self) -> list[Violation]:
+        self._tables()
         pairs = self._plan()
         self._feasibility(pairs)
         self._constraints(pairs)
@@ -190,82 +191,79 @@ class _Verifier:
         return np.array(vs, np.int64), np.array(ns, np.int64)
 
     # ------------------------------------------------------- rules and costs
+    def _tables(self) -> None:
+        """Per-record arrays (one pass over the records), so pair rules are array lookups."""
+        vols, needs, pol = self.vols, self.needs, self.p.policy
+        names = sorted({s for b in needs for s in b.skills})
+        col = {s: k for k, s in enumerate(names)}
+        self.need_level = np.zeros((len(needs), len(names)), np.int64)
+        self.vol_level = np.zeros((len(vols), len(names)), np.int64)
+        for j, b in enumerate(needs):
+            for s, lvl in b.skills.items():
+                self.need_level[j, col[s]] = lvl
+        for i, a in enumerate(vols):
+            for s, lvl in a.skills.items():
+                if s in col:
+                    self.vol_level[i, col[s]] = lvl
+        slots = sorted({b.slot for b in needs if b.slot is not None})
+        scol = {s: k for k, s in enumerate(slots)}
+        self.need_slot = np.array([-1 if b.slot is None else scol[b.slot] for b in needs], np.int64)
+        self.vol_any_slot = np.array([a.slots is None for a in vols], bool)
+        self.vol_free = np.zeros((len(vols), max(len(slots), 1)), bool)
+        for i, a in enumerate(vols):
+            for s in a.slots or ():
+                if s in scol:
+                    self.vol_free[i, scol[s]] = True
+        comms = {
+            c: k for k, c in enumerate(sorted({x.community for x in [*vols, *needs]} - {None}))
+        }
+        self.vol_comm = np.array([comms.get(a.community, -1) for a in vols], np.int64)
+        self.need_comm = np.array([comms.get(b.community, -1) for b in needs], np.int64)
+        cats = {c: k for k, c in enumerate(sorted({b.category for b in needs}))}
+        self.need_cat = np.array([cats[b.category] for b in needs], np.int64)
+        self.vol_pref = np.zeros((len(vols), max(len(cats), 1)), bool)
+        for i, a in enumerate(vols):
+            for c in a.categories:
+                if c in cats:
+                    self.vol_pref[i, cats[c]] = True
+        self.vol_has_pref = np.array([bool(a.categories) for a in vols], bool)
+        self.capacity = np.array([a.capacity for a in vols], np.int64)
+        self.limit = np.array([self._limit(a) for a in vols], np.float64)
+        self.vol_xy = np.array([a.location for a in vols], np.float64).reshape(-1, 2)
+        self.need_xy = np.array([b.location for b in needs], np.float64).reshape(-1, 2)
+        self.forbidden = np.array(
+            sorted(self.vpos[b] * len(needs) + self.npos[a] for a, b in self.p.forbidden), np.int64
+        )
+        self.same_community = pol.same_community
+
     def _rules(self, v: IntArray, n: IntArray) -> tuple[list[NDArray[np.bool_]], NDArray[Any]]:
         """The five rule masks and the distance of pairs ``(v[i], n[i])``."""
-        vols, needs, pol = self.vols, self.needs, self.p.policy
-        k = len(v)
-        vv = [vols[i] for i in v.tolist()]
-        nn = [needs[j] for j in n.tolist()]
-        skills = np.fromiter(
-            (
-                all(a.skills.get(s, 0) >= lvl for s, lvl in b.skills.items())
-                for a, b in zip(vv, nn, strict=True)
-            ),
-            bool,
-            k,
-        )
-        dist = self._distance(v, n)
-        limit = np.array([self._limit(a) for a in vv], np.float64).reshape(k)
-        slot = np.fromiter(
-            (
-                b.slot is None or a.slots is None or b.slot in a.slots
-                for a, b in zip(vv, nn, strict=True)
-            ),
-            bool,
-            k,
-        )
-        community = np.fromiter(
-            (
-                not pol.same_community or (a.community is not None and a.community == b.community)
-                for a, b in zip(vv, nn, strict=True)
-            ),
-            bool,
-            k,
-        )
-        forbidden = {tuple(x) for x in self.p.forbidden}
-        available = np.fromiter(
-            (a.capacity > 0 and (b.id, a.id) not in forbidden for a, b in zip(vv, nn, strict=True)),
-            bool,
-            k,
-        )
-        return [skills, dist <= limit, slot, community, available], dist
+        skills = np.ones(len(v), bool)
+        for lo in range(0, len(v), 1 << 20):
+            hi = lo + (1 << 20)
+            skills[lo:hi] = np.all(self.vol_level[v[lo:hi]] >= self.need_level[n[lo:hi]], axis=1)
+        dist = pair_distance_km(self.p.policy.geometry, self.vol_xy[v], self.need_xy[n])
+        s = self.need_slot[n]
+        slot = (s < 0) | self.vol_any_slot[v] | self.vol_free[v, np.maximum(s, 0)]
+        if self.same_community:
+            community = (self.vol_comm[v] >= 0) & (self.vol_comm[v] == self.need_comm[n])
+        else:
+            community = np.ones(len(v), bool)
+        available = (self.capacity[v] > 0) & ~np.isin(v * len(self.needs) + n, self.forbidden)
+        return [skills, dist <= self.limit[v], slot, community, available], dist
 
     def _limit(self, v: Any) -> float:
         lims = [x for x in (self.p.policy.max_distance_km, v.max_distance_km) if x is not None]
         return min(lims) if lims else math.inf
 
-    def _distance(self, v: IntArray, n: IntArray) -> NDArray[np.float64]:
-        a = np.array([self.vols[i].location for i in v.tolist()], np.float64).reshape(-1, 2)
-        b = np.array([self.needs[j].location for j in n.tolist()], np.float64).reshape(-1, 2)
-        return pair_distance_km(self.p.policy.geometry, a, b)
-
     def _costs(self, v: IntArray, n: IntArray, dist: NDArray[np.float64]) -> IntArray:
-        """Integer cost of pairs, by the formula of DESIGN.md."""
+        """Integer cost of pairs, by the formula of DESIGN.md (terms summed in its order)."""
         w = self.p.policy.weights
-        over = np.array(
-            [
-                sum(self.vols[i].skills.get(s, 0) - lvl for s, lvl in self.needs[j].skills.items())
-                for i, j in zip(v.tolist(), n.tolist(), strict=True)
-            ],
-            np.int64,
-        ).reshape(len(v))
-        miss = np.array(
-            [
-                bool(self.vols[i].categories)
-                and self.needs[j].category not in self.vols[i].categories
-                for i, j in zip(v.tolist(), n.tolist(), strict=True)
-            ],
-            bool,
-        ).reshape(len(v))
-        outside = np.array(
-            [
-                self.vols[i].community is not None
-                and self.needs[j].community is not None
-                and self.vols[i].community != self.needs[j].community
-                for i, j in zip(v.tolist(), n.tolist(), strict=True)
-            ],
-            bool,
-        ).reshape(len(v))
+        need = self.need_level[n]
+        over = ((self.vol_level[v] - need) * (need > 0)).sum(axis=1, dtype=np.int64)
+        miss = self.vol_has_pref[v] & ~self.vol_pref[v, self.need_cat[n]]
+        cv, cn = self.vol_comm[v], self.need_comm[n]
+        outside = (cv >= 0) & (cn >= 0) & (cv != cn)
         total = (
             w.distance * dist
             + w.overskill * over.astype(np.float64)
@@ -401,9 +399,7 @@ class _Verifier:
         vols, needs, pol = self.vols, self.needs, self.p.policy
         if not vols or not needs:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        limit = np.array([self._limit(a) for a in vols], np.float64)
-        pts_v = np.array([a.location for a in vols], np.float64)
-        pts_n = np.array([b.location for b in needs], np.float64)
+        limit, pts_v, pts_n = self.limit, self.vol_xy, self.need_xy
         vs: list[IntArray] = []
         ns: list[IntArray] = []
         anywhere = np.flatnonzero(~np.isfinite(limit))
@@ -453,11 +449,10 @@ class _Verifier:
         pri = np.array([b.priority for b in self.needs], np.int64)
         dem = np.maximum(np.array([b.demand for b in self.needs], np.int64), 0)
         cap = np.maximum(np.array([a.capacity for a in self.vols], np.int64), 0)
-        cand = list(zip(v.tolist(), n.tolist(), strict=True))
-        plan_keys = set(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True))
-        used = np.fromiter((k in plan_keys for k in cand), bool, len(cand))
-        pinned_keys = {(self.vpos[b], self.npos[a]) for a, b in self.p.pinned}
-        fixed = np.fromiter((k in pinned_keys for k in cand), bool, len(cand))
+        keys = v * nn + n
+        used = np.isin(keys, pairs[0] * nn + pairs[1])
+        pinned_keys = [self.vpos[b] * nn + self.npos[a] for a, b in self.p.pinned]
+        fixed = np.isin(keys, np.array(pinned_keys, np.int64))
 
         # -- the lexicographic weight
         if pol.unmatched_cost is None:
