@@ -215,7 +215,9 @@ class _Verifier:
                 if s in scol:
                     self.vol_free[i, scol[s]] = True
         known = {a.community for a in vols} | {b.community for b in needs}
-        comms = {c: k for k, c in enumerate(sorted(c for c in known if c is not None))}
+        comms: dict[str | None, int] = {
+            c: k for k, c in enumerate(sorted(c for c in known if c is not None))
+        }
         self.vol_comm = np.array([comms.get(a.community, -1) for a in vols], np.int64)
         self.need_comm = np.array([comms.get(b.community, -1) for b in needs], np.int64)
         cats = {c: k for k, c in enumerate(sorted({b.category for b in needs}))}
