@@ -223,9 +223,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             problem = mio.read_problem(args.volunteers, args.needs, args.policy)
         result = solve(problem, method=args.method)
-        mio.write_json(result, args.out, timings=not args.no_timings)
-        if args.plan_csv:
-            mio.write_plan_csv(result, problem, args.plan_csv)
+        _write_outputs(result, problem, args)
         if not args.quiet:
             print(format_summary(result, problem, f"matcher solve: wrote {args.out}"))
         return 0
@@ -240,6 +238,25 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "verify":
         return _verify(args)
     raise AssertionError(args.command)  # argparse allows only the commands above
+
+
+def _write_outputs(result: Result, problem: Problem, args: argparse.Namespace) -> None:
+    """Write ``--out`` and ``--plan-csv``: both, or (on failure) neither new.
+
+    Each file is written atomically; if the second write fails, a first file
+    that did not exist before is removed again (one that existed keeps its
+    new content: the old one is not kept around).
+    """
+    out = Path(args.out)
+    existed = out.exists()
+    mio.write_json(result, out, timings=not args.no_timings)
+    if args.plan_csv:
+        try:
+            mio.write_plan_csv(result, problem, args.plan_csv)
+        except BaseException:
+            if not existed:
+                out.unlink(missing_ok=True)
+            raise
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -44,6 +44,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import IO, Any
 
+from . import limits
 from .errors import InputError, InputProblem, short_repr
 from .model import Need, Policy, Problem, Volunteer, Weights
 from .result import Result
@@ -102,11 +103,20 @@ class _Row:
         value = self.cells.get(col, "")
         return value if value != "" else None
 
+    def one_name(self, col: str) -> str | None:
+        """A single name: ';' separates lists, so a list here could never match."""
+        value = self.text(col)
+        if value is not None and ";" in value:
+            self.bad(col, "one name (';' separates lists; this field holds one)", value)
+        return value
+
     def number(self, col: str, cast: Callable[[str], Any], expected: str) -> Any:
         value = self.text(col)
         if value is None:
             return None
         try:
+            if "_" in value:  # Python reads '3_1.2' as 31.2; in a file it is a typo
+                raise ValueError(value)
             return cast(value)
         except ValueError:
             self.bad(col, expected, value)
@@ -130,6 +140,9 @@ class _Row:
             name, sep, level = (s.strip() for s in item.partition(":"))
             if not name:
                 self.bad(col, "skills like 'nursing:3;driving' (no empty item)", value)
+                continue
+            if name in out:
+                self.bad(col, f"each skill once (got '{name}' twice)", value)
                 continue
             if not sep:
                 out[name] = 1
@@ -190,6 +203,7 @@ def _read_csv(
     if len(out) > problems_before:
         return [], [], []
     extra_cols = [h for h in header if h not in known and h not in required]
+    id_col = header.index("id")
     rows: list[dict[str, str]] = []
     lines: list[int] = []
     try:
@@ -198,7 +212,8 @@ def _read_csv(
                 continue
             line = reader.line_num
             if len(cells) != len(header):
-                rid = cells[0].strip() if cells else ""
+                # Name the row by its id cell only: another column may hold personal data.
+                rid = cells[id_col].strip() if id_col < len(cells) else ""
                 label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
                 out.append(
                     InputProblem(
@@ -227,10 +242,13 @@ def _source_name(source: PathLike | IO[str]) -> str:
 
 
 def _read_text(source: PathLike | IO[str]) -> str:
+    name = _source_name(source)
     if isinstance(source, (str, os.PathLike)):
+        limits.check("size in bytes", os.stat(source).st_size, "MAX_FILE_BYTES", name)
         with open(source, encoding="utf-8-sig", newline="") as fh:
             return fh.read()
-    text = source.read()
+    text = source.read(limits.MAX_FILE_BYTES + 1)
+    limits.check("size in characters", len(text), "MAX_FILE_BYTES", name)
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -280,10 +298,10 @@ def _needs_from_csv(
         n_before = len(out)
         fields_: dict[str, Any] = {
             "id": cells["id"],
-            "category": cells["category"],
+            "category": r.one_name("category") or "",
             "skills": r.levels("skills"),
             "location": (r.number(a, float, "a number"), r.number(b, float, "a number")),
-            "slot": r.text("slot"),
+            "slot": r.one_name("slot"),
             "community": r.text("community"),
             "building": r.text("building"),
             "extra": {c: cells[c] for c in extra_cols},
@@ -303,26 +321,103 @@ def _needs_from_csv(
 # ---------------------------------------------------------------------------
 
 
+class _Refused:
+    """Stands in for a ``NaN`` / ``Infinity`` literal until its place is known."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+class _Object(dict[str, Any]):
+    """A parsed JSON object that had repeated keys (listed in ``repeated``)."""
+
+    repeated: list[str]
+
+
+_RECORD_LISTS = {"volunteers": "volunteer", "needs": "need"}
+
+
 def _strict_json(text: str, name: str) -> Any:
-    """Parse JSON refusing duplicate keys and NaN / Infinity literals."""
+    """Parse JSON refusing duplicate keys and NaN / Infinity literals.
+
+    Every refused key or literal is reported at once, each naming its place
+    (``policy.load_penalty``, ``volunteer 'v1'`` and ``location[0]``).
+    """
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        repeated: list[str] = []
         for k, v in items:
             if k in out:
-                raise ValueError(f"duplicate key {k!r}")
+                repeated.append(k)
             out[k] = v
+        if repeated:
+            out = _Object(out)
+            out.repeated = repeated
         return out
 
-    def constant(token: str) -> Any:
-        raise ValueError(f"{token} is not a JSON number")
-
     try:
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_Refused)
     except (ValueError, RecursionError) as exc:
         raise InputError(
             [InputProblem(name, "file", "valid JSON", str(exc)[:120], kind="file")]
         ) from None
+    problems = _refused_json(data, name)
+    if problems:
+        raise InputError(problems)
+    return data
+
+
+def _refused_json(data: Any, name: str) -> list[InputProblem]:
+    """The repeated keys and NaN / Infinity literals in parsed *data*, in document order."""
+    problems: list[InputProblem] = []
+    # (node, record label, record kind, record index, path inside the record)
+    stack: list[tuple[Any, str, str, int | None, str]] = [(data, name, "file", None, "")]
+    while stack:
+        node, record, kind, index, path = stack.pop()
+        if isinstance(node, _Refused):
+            problems.append(
+                InputProblem(
+                    record,
+                    path or "value",
+                    "a finite JSON number (NaN and Infinity are not JSON)",
+                    node.token,
+                    kind=kind,
+                    index=index,
+                )
+            )
+        elif isinstance(node, dict):
+            for k in getattr(node, "repeated", ()):
+                problems.append(
+                    InputProblem(
+                        record,
+                        f"{path}.{k}" if path else k,
+                        "each key once in an object",
+                        f"duplicate key {k!r}",
+                        kind=kind,
+                        index=index,
+                    )
+                )
+            children: list[tuple[Any, str, str, int | None, str]] = []
+            for k, v in node.items():
+                sub_kind = _RECORD_LISTS.get(k) if node is data else None
+                if sub_kind is not None and isinstance(v, list):
+                    for i, item in enumerate(v):
+                        rid = item.get("id") if isinstance(item, dict) else None
+                        label = (
+                            f"{sub_kind} {rid!r}" if isinstance(rid, str) else f"{sub_kind} #{i}"
+                        )
+                        children.append((item, label, sub_kind, i, ""))
+                else:
+                    children.append((v, record, kind, index, f"{path}.{k}" if path else k))
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(
+                reversed([(v, record, kind, index, f"{path}[{i}]") for i, v in enumerate(node)])
+            )
+    return problems
 
 
 def _load_json(source: PathLike | IO[str]) -> Any:
@@ -372,6 +467,13 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
         for k in data
         if k not in names and k != "schema_version"
     ]
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0, not "1"
+        problems.append(
+            InputProblem(
+                "policy", "schema_version", str(SCHEMA_VERSION), short_repr(version), kind="policy"
+            )
+        )
     weights = data.get("weights", {})
     if isinstance(weights, Mapping):
         wnames = [f.name for f in fields(Weights)]
@@ -382,12 +484,20 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
             for k in weights
             if k not in wnames
         ]
-    if problems:
-        raise InputError(problems)
     kwargs = {k: v for k, v in data.items() if k in names}
     if isinstance(weights, Mapping):
-        kwargs["weights"] = Weights(**weights)
-    return Policy(**kwargs)
+        wnames = [f.name for f in fields(Weights)]
+        kwargs["weights"] = Weights(**{k: v for k, v in weights.items() if k in wnames})
+    policy = Policy(**kwargs)
+    if problems:
+        # The values of the known fields are checked too, so that every problem is
+        # reported at once (otherwise Problem checks them).
+        try:
+            Problem([], [], policy)
+        except InputError as exc:
+            problems += exc.problems
+        raise InputError(problems)
+    return policy
 
 
 def _record_from_json(
@@ -402,26 +512,33 @@ def _record_from_json(
     known = {f.name for f in fields(cls)}
     a, b = _coord_columns(geometry)
     data = dict(item)
+    if isinstance(data.get("id"), str) and data["id"]:
+        label = f"{kind} {data['id']!r}"
     if "location" not in data and (a in data or b in data):
         data["location"] = (data.pop(a, None), data.pop(b, None))
-    extra = dict(data.pop("extra", {}) or {})
+    extra_in = data.pop("extra", None)
+    extra: dict[str, Any] = {}
+    if isinstance(extra_in, Mapping):
+        extra.update(extra_in)
+    elif extra_in is not None:
+        # Never show the value: extra fields hold personal data.
+        out.append(
+            InputProblem(
+                label, "extra", "a JSON object of field name to string", kind=kind, index=i
+            )
+        )
     for k in [k for k in data if k not in known]:
         value = data.pop(k)
         extra[k] = value if isinstance(value, str) else json.dumps(value)
-    for key in ("slots", "categories"):
-        if isinstance(data.get(key), list):
-            data[key] = frozenset(data[key])
-    if "id" not in data:
-        out.append(InputProblem(label, "id", "present", "missing", kind=kind, index=i))
-        return None
-    missing = [
-        k
-        for k in (("id", "skills", "location") if kind == "volunteer" else ("id", "category"))
-        if k not in data
-    ]
+    # A need has a default location (NaN) only because of the field order of the
+    # dataclass; in a file it is required like a volunteer's.
+    required = (
+        ("id", "skills", "location") if kind == "volunteer" else ("id", "category", "location")
+    )
+    missing = [k for k in required if k not in data]
     for k in missing:
         out.append(InputProblem(label, k, "present", "missing", kind=kind, index=i))
-    if missing:
+    if missing or (extra_in is not None and not isinstance(extra_in, Mapping)):
         return None
     return cls(**data, extra=extra)
 
@@ -440,7 +557,7 @@ def problem_from_dict(data: Any, source: str = "problem") -> Problem:
         )
     problems: list[InputProblem] = []
     version = data.get("schema_version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
         problems.append(
             InputProblem(
                 source, "schema_version", str(SCHEMA_VERSION), short_repr(version), kind="file"
@@ -455,12 +572,15 @@ def problem_from_dict(data: Any, source: str = "problem") -> Problem:
         if k not in allowed
     ]
     policy = Policy()
+    policy_ok = True
     try:
         policy = policy_from_dict(data.get("policy", {}), source)
     except InputError as exc:
         problems += exc.problems
-    geometry = policy.geometry if isinstance(policy.geometry, str) else "geo"
+        policy_ok = False
+    geometry = _geometry_of(policy if policy_ok else data.get("policy"))
     records: dict[str, list[Any]] = {}
+    positions: dict[str, list[int] | None] = {}
     for kind, cls in (("volunteer", Volunteer), ("need", Need)):
         items = data.get(kind + "s", [])
         if not isinstance(items, list):
@@ -473,15 +593,57 @@ def problem_from_dict(data: Any, source: str = "problem") -> Problem:
             for i, item in enumerate(items)
         ]
         records[kind] = [r for r in recs if r is not None]
-    pairs = {
-        k: [tuple(p) if isinstance(p, list) else p for p in data.get(k, [])]
-        for k in ("pinned", "forbidden")
-    }
+        positions[kind] = [i for i, r in enumerate(recs) if r is not None]
+    pairs: dict[str, list[Any]] = {}
+    for k in ("pinned", "forbidden"):
+        value = data.get(k, [])
+        if not isinstance(value, list):
+            problems.append(
+                InputProblem(
+                    source,
+                    k,
+                    "a JSON list of [need_id, volunteer_id] pairs",
+                    type(value).__name__,
+                    kind=k,
+                )
+            )
+            value = []
+        pairs[k] = [tuple(p) if isinstance(p, list) else p for p in value]
     if problems:
+        # Check the records that could be read too, so every problem is reported at
+        # once (pinned pairs wait: they may name a record that could not be read).
+        fallback = policy if policy_ok else Policy(geometry=geometry)  # type: ignore[arg-type]
+        try:
+            Problem(records["volunteer"], records["need"], fallback)
+        except InputError as exc:
+            problems += _at_positions(exc.problems, positions)
         raise InputError(problems)
     return Problem(
         records["volunteer"], records["need"], policy, pairs["pinned"], pairs["forbidden"]
     )
+
+
+def _geometry_of(policy: Any) -> str:
+    """The geometry of a policy (a Policy or its raw dict), ``"geo"`` when not readable."""
+    g = policy.geometry if isinstance(policy, Policy) else None
+    if isinstance(policy, Mapping):
+        g = policy.get("geometry", "geo")
+    return g if isinstance(g, str) and g in ("geo", "plane") else "geo"
+
+
+def _at_positions(
+    problems: Iterable[InputProblem], positions: Mapping[str, list[int] | None]
+) -> list[InputProblem]:
+    """Problems about the records that were read, renumbered to their place in the file."""
+    out = []
+    for p in problems:
+        where = positions.get(p.kind)
+        if where is not None and p.index is not None:
+            i = where[p.index]
+            record = f"{p.kind} #{i}" if p.record == f"{p.kind} #{p.index}" else p.record
+            p = replace(p, record=record, index=i)
+        out.append(p)
+    return out
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -614,11 +776,13 @@ def read_problem(
         return problem_from_dict(_load_json(problem), _source_name(problem))
     out: list[InputProblem] = []
     pol = Policy()
+    raw_policy: Any = None
     if isinstance(policy, Policy):
         pol = policy
     elif policy is not None:
         try:
-            pol = read_policy(policy)
+            raw_policy = _load_json(policy)
+            pol = policy_from_dict(raw_policy, _source_name(policy))
         except InputError as exc:
             out += exc.problems
     if volunteers is None or needs is None:
@@ -633,15 +797,16 @@ def read_problem(
         )
         raise InputError(out)
     policy_ok = not out
-    geometry = pol.geometry if pol.geometry in ("geo", "plane") else "geo"
+    # A policy file that could not be read still says which columns to expect.
+    geometry = _geometry_of(pol if policy_ok else raw_policy)
     vols, vlines = _read_records("volunteer", volunteers, geometry, out)
     nds, nlines = _read_records("need", needs, geometry, out)
-    if policy_ok:
-        # Validate the records that parsed, so every problem is reported at once.
-        try:
-            built = Problem(vols, nds, pol)
-        except InputError as exc:
-            out += _with_rows(exc.problems, {"volunteer": vlines, "need": nlines})
+    # Validate the records that parsed, so every problem is reported at once
+    # (against the default policy of the same geometry when the policy is bad).
+    try:
+        built = Problem(vols, nds, pol if policy_ok else Policy(geometry=geometry))  # type: ignore[arg-type]
+    except InputError as exc:
+        out += _with_rows(exc.problems, {"volunteer": vlines, "need": nlines})
     if out:
         raise InputError(out)
     return built
@@ -677,18 +842,29 @@ def _umask() -> int:
 
 def _atomic_write(path: PathLike, text: str) -> None:
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
+        )
+    except OSError as exc:
+        raise _write_error(exc, target) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         # mkstemp makes the file private (0600); give it the usual mode of a new file.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _write_error(exc, target) from None
         raise
+
+
+def _write_error(exc: OSError, target: Path) -> OSError:
+    """The error of a failed write, naming the file asked for, not the temporary one."""
+    message = f"cannot write {str(target)!r}: {exc.strerror or exc}"
+    return OSError(message) if exc.errno is None else type(exc)(exc.errno, message)
 
 
 def write_json(
@@ -738,10 +914,63 @@ def _extra_columns(records: Sequence[Volunteer | Need]) -> list[str]:
     return list(cols)
 
 
+def _check_csv_spelling(kind: str, records: Sequence[Volunteer | Need]) -> None:
+    """Refuse values that the CSV format cannot write so that they read back the same."""
+    out: list[InputProblem] = []
+    for i, r in enumerate(records):
+        label = f"{kind} {r.id!r}"
+        if any(":" in s or ";" in s for s in r.skills):
+            out.append(
+                InputProblem(
+                    label,
+                    "skills",
+                    "names without ':' or ';' to be written as CSV",
+                    kind=kind,
+                    index=i,
+                )
+            )
+        names = {
+            "categories": getattr(r, "categories", ()),
+            "slots": getattr(r, "slots", None) or (),
+        }
+        if isinstance(r, Need):
+            names = {"category": (r.category,), "slot": (r.slot,) if r.slot else ()}
+        for fld, values in names.items():
+            if any(";" in x for x in values):
+                out.append(
+                    InputProblem(
+                        label, fld, "names without ';' to be written as CSV", kind=kind, index=i
+                    )
+                )
+        if isinstance(r, Volunteer) and r.slots == frozenset():
+            out.append(
+                InputProblem(
+                    label,
+                    "slots",
+                    "at least one slot to be written as CSV (an empty cell means any slot); use JSON",
+                    "no slot",
+                    kind=kind,
+                    index=i,
+                )
+            )
+    if out:
+        raise InputError(out)
+
+
 def write_volunteers_csv(
     volunteers: Sequence[Volunteer], path: PathLike, *, geometry: str = "geo"
 ) -> None:
-    """Write volunteers in the CSV format read by :func:`read_problem`, atomically."""
+    """Write volunteers in the CSV format read by :func:`read_problem`, atomically.
+
+    Raises
+    ------
+    InputError
+        For values the CSV format cannot spell (read back, they would mean
+        something else), all at once: a volunteer free in *no* slot (an empty
+        cell means "any slot"), a skill name with ``:`` or ``;``, a slot or
+        category name with ``;``. Nothing is written; use JSON for these.
+    """
+    _check_csv_spelling("volunteer", volunteers)
     a, b = _coord_columns(geometry)
     extra = _extra_columns(volunteers)
     header = ["id", "skills", a, b, "capacity", "slots", "max_distance_km", "categories",
@@ -767,7 +996,14 @@ def write_volunteers_csv(
 
 
 def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "geo") -> None:
-    """Write needs in the CSV format read by :func:`read_problem`, atomically."""
+    """Write needs in the CSV format read by :func:`read_problem`, atomically.
+
+    Raises
+    ------
+    InputError
+        For a skill name with ``:`` or ``;`` (see :func:`write_volunteers_csv`).
+    """
+    _check_csv_spelling("need", needs)
     a, b = _coord_columns(geometry)
     extra = _extra_columns(needs)
     header = [

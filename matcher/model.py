@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
 
-from . import _rules
+from . import _rules, limits
 from ._frozen import FrozenMap
 from .errors import InputError, InputProblem, short_repr
 
@@ -39,7 +39,10 @@ def _canon_levels(value: Any) -> Any:
     if isinstance(value, Mapping):
         return FrozenMap({k: _canon_int(v) for k, v in value.items()})
     if isinstance(value, (list, tuple, set, frozenset)):
-        return FrozenMap(dict.fromkeys(value, 1))
+        try:
+            return FrozenMap(dict.fromkeys(value, 1))
+        except TypeError:  # an unhashable item, e.g. a nested JSON list: Problem reports it
+            return value
     return value
 
 
@@ -51,13 +54,19 @@ def _canon_int(value: Any) -> Any:
 
 def _canon_float(value: Any) -> Any:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer too large for a float (e.g. 10**400): not finite
+            return math.inf if value > 0 else -math.inf  # type: ignore[operator]
     return value
 
 
 def _canon_strset(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
-        return frozenset(value)
+        try:
+            return frozenset(value)
+        except TypeError:  # an unhashable item, e.g. a nested JSON list: Problem reports it
+            return value
     return value
 
 
@@ -286,6 +295,10 @@ class Policy:
 # --------------------------------------------------------------------------
 
 
+MAX_COUNT = 10**9
+"""Largest capacity or demand (far beyond any real one; keeps every count exact in int64)."""
+
+
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
@@ -393,7 +406,7 @@ def _check_volunteer(v: Volunteer, i: int, geometry: Any, out: list[InputProblem
     c.name("id", v.id)
     c.levels("skills", v.skills)
     c.location(v.location, geometry)
-    c.integer("capacity", v.capacity, 0)
+    c.integer("capacity", v.capacity, 0, MAX_COUNT)
     c.names("slots", v.slots, optional=True)
     c.real("max_distance_km", v.max_distance_km, optional=True)
     c.names("categories", v.categories)
@@ -409,7 +422,7 @@ def _check_need(n: Need, i: int, geometry: Any, out: list[InputProblem]) -> None
     c.levels("skills", n.skills)
     c.location(n.location, geometry)
     c.name("slot", n.slot, optional=True)
-    c.integer("demand", n.demand, 1)
+    c.integer("demand", n.demand, 1, MAX_COUNT)
     c.integer("priority", n.priority, MIN_PRIORITY, MAX_PRIORITY)
     for fld in ("community", "building"):
         c.name(fld, getattr(n, fld), optional=True)
@@ -499,8 +512,12 @@ class Problem:
             value = getattr(self, name)
             if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
                 put(self, name, tuple(value))
-        put(self, "pinned", tuple(_canon_pair(p) for p in self.pinned))
-        put(self, "forbidden", tuple(_canon_pair(p) for p in self.forbidden))
+        # Only sequences are canonicalised; anything else (a string, a number) is left
+        # for _validate to report instead of being iterated (or failing to be).
+        for name in ("pinned", "forbidden"):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                put(self, name, tuple(_canon_pair(p) for p in value))
         problems = _validate(self)
         if problems:
             raise InputError(problems)
@@ -527,6 +544,10 @@ def _canon_pair(pair: Any) -> Any:
 
 def _validate(p: Problem) -> list[InputProblem]:
     out: list[InputProblem] = []
+    for name in ("volunteers", "needs"):
+        records = getattr(p, name)
+        if isinstance(records, tuple):
+            limits.check(name, len(records), "MAX_RECORDS", "problem")
     if not isinstance(p.policy, Policy):
         _Checker("policy", "policy", None, out).bad("policy", "a Policy", p.policy)
         geometry: Any = None
@@ -538,16 +559,21 @@ def _validate(p: Problem) -> list[InputProblem]:
         "volunteer", p.volunteers, Volunteer, _check_volunteer, geometry, out
     )
     records_ok &= _check_records("need", p.needs, Need, _check_need, geometry, out)
-    if not isinstance(p.pinned, tuple) or not isinstance(p.forbidden, tuple):
-        _Checker("pinned", "problem", None, out).bad(
-            "pinned/forbidden", "sequences of (need_id, volunteer_id) pairs", None, show=False
-        )
+    pinned, forbidden = p.pinned, p.forbidden
+    if not isinstance(pinned, tuple) or not isinstance(forbidden, tuple):
+        for k, value in (("pinned", pinned), ("forbidden", forbidden)):
+            if not isinstance(value, tuple):
+                _Checker(k, "problem", None, out).bad(
+                    k, "a sequence of (need_id, volunteer_id) pairs", type(value).__name__
+                )
         return out
-    vids = {v.id for v in p.volunteers if isinstance(v, Volunteer)}
-    nids = {n.id for n in p.needs if isinstance(n, Need)}
-    pinned_ok = _check_pairs("pinned", p.pinned, nids, vids, out)
-    _check_pairs("forbidden", p.forbidden, nids, vids, out)
-    both = sorted(set(p.pinned) & set(p.forbidden), key=str)
+    # Ids and pairs of the wrong type (e.g. JSON lists) are reported above and below;
+    # they are left out of these sets, which need hashable values.
+    vids = {v.id for v in p.volunteers if isinstance(v, Volunteer) and isinstance(v.id, str)}
+    nids = {n.id for n in p.needs if isinstance(n, Need) and isinstance(n.id, str)}
+    pinned_ok = _check_pairs("pinned", pinned, nids, vids, out)
+    _check_pairs("forbidden", forbidden, nids, vids, out)
+    both = sorted(set(_good_pairs(pinned)) & set(_good_pairs(forbidden)), key=str)
     for pair in both:
         _Checker("pinned", f"pinned pair {pair!r}", None, out).bad(
             "pair", "not also forbidden", "a forbidden pair"
@@ -555,6 +581,15 @@ def _validate(p: Problem) -> list[InputProblem]:
     if records_ok and pinned_ok and not both and p.pinned:
         _check_pinned_rules(p, out)
     return out
+
+
+def _good_pairs(pairs: tuple[Any, ...]) -> list[tuple[str, str]]:
+    """The well-formed (need_id, volunteer_id) pairs of *pairs* (the others are reported)."""
+    return [
+        p
+        for p in pairs
+        if isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) for x in p)
+    ]
 
 
 def _check_records(

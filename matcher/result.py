@@ -500,8 +500,41 @@ class Result:
 
     @classmethod
     def from_json(cls, text: str) -> Result:
-        """Rebuild a result from :meth:`to_json` text."""
-        return cls.from_dict(json.loads(text))
+        """Rebuild a result from :meth:`to_json` text.
+
+        Raises
+        ------
+        InputError
+            If the text is not JSON, has ``NaN`` / ``Infinity`` literals or
+            repeated keys, or is not a result.
+        """
+
+        def refuse(token: str) -> Any:
+            raise ValueError(f"{token} is not a number JSON allows")
+
+        def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            keys = [k for k, _ in pairs]
+            if len(set(keys)) != len(keys):
+                raise ValueError(
+                    f"repeated key {sorted(k for k in keys if keys.count(k) > 1)[0]!r}"
+                )
+            return dict(pairs)
+
+        try:
+            data = json.loads(text, parse_constant=refuse, object_pairs_hook=no_repeats)
+        except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+            raise InputError(
+                [
+                    InputProblem(
+                        "result",
+                        "json",
+                        "a result written by Result.to_json()",
+                        str(exc),
+                        kind="file",
+                    )
+                ]
+            ) from None
+        return cls.from_dict(data)
 
     def __eq__(self, other: object) -> bool:
         # Timings differ from run to run; they are not part of the plan.

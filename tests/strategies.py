@@ -11,6 +11,13 @@ no random seeds -- so failures shrink to small, readable problems:
   distance rule bites), slots, capacities, demands, priorities, communities,
   categories and preferences, forbidden pairs and *valid* pinned pairs;
 * :func:`tiny_problems` (brute-force size) and :func:`medium_problems` (MILP size);
+* :func:`medium_cases` -- medium problems, one in ten made invalid on purpose
+  (:data:`BREAKS`: an infeasible or forbidden pinned pair, pins beyond a demand,
+  a resolution too fine for integer costs), as a :class:`Case` to build;
+* :func:`shuffled` -- the same problem with its records and pairs reordered;
+* :func:`far_apart_problems` -- two problems :data:`FAR_KM` apart and their union;
+* :func:`raw_graphs` / :func:`graphs` -- low-level :class:`~matcher.Graph` objects,
+  from drawn integer arrays or built from drawn problems;
 * :func:`dense_matrices` -- cost matrices with ``np.inf`` holes and a perfect matching.
 
 :func:`budget` scales a test's number of examples with the loaded Hypothesis
@@ -28,7 +35,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -38,20 +45,30 @@ import reference
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from matcher import Need, Policy, Problem, Volunteer, Weights
+from matcher import Graph, Need, Policy, Problem, Volunteer, Weights, build_graph
 
 __all__ = [
+    "BREAKS",
     "CATEGORIES",
     "CITIES",
     "COMMUNITIES",
+    "FAR_KM",
+    "FINE_RESOLUTION",
     "SKILLS",
     "SLOTS",
+    "Case",
     "budget",
     "dense_matrices",
+    "far_apart_problems",
+    "graphs",
     "ids",
+    "medium_cases",
     "medium_problems",
     "policies",
+    "prefixed",
     "problems",
+    "raw_graphs",
+    "shuffled",
     "tiny_problems",
     "weights",
 ]
@@ -413,17 +430,22 @@ def problems(
     max_demand: int = 2,
     max_pinned: int = 3,
     max_forbidden: int = 3,
+    offset_km: float = 0.0,
 ) -> Problem:
     """A valid :class:`~matcher.Problem` drawn by structure.
 
     Sometimes every record uses one or two slots only (so one-need-per-slot binds).
+    With the plane geometry, *offset_km* moves the whole box that far along x
+    (records are drawn there, so distances and pinned pairs are exact as drawn).
     Pinned pairs are drawn among the pairs :func:`reference.pair_feasible` accepts
     (after the forbidden pairs are drawn) and kept only while they fit capacities,
     demands and one-need-per-slot, so ``Problem(...)`` must accept them.
     """
     pol = draw(policies() if policy is None else policy)
     if pol.geometry == "plane":
-        center = (PLANE_SIDE_KM / 2, PLANE_SIDE_KM / 2)
+        center = (PLANE_SIDE_KM / 2 + offset_km, PLANE_SIDE_KM / 2)
+    elif offset_km:
+        raise ValueError("offset_km is for the plane geometry only")
     else:
         center = draw(_CITY)
     grid = draw(_BOOL)
@@ -480,7 +502,9 @@ def medium_problems(draw: Any, **kwargs: Any) -> Problem:
         kwargs.setdefault("max_capacity", 1)
     elif flavour == "unit_demand":
         kwargs.setdefault("max_demand", 1)
-        base = kwargs.pop("policy", None) or policies()
+        base = kwargs.pop("policy", None)
+        if base is None:
+            base = policies()
         kwargs["policy"] = base.map(lambda p: _with(p, one_need_per_slot=False))
     kwargs.setdefault("max_pinned", 6)
     kwargs.setdefault("max_forbidden", 10)
@@ -514,3 +538,294 @@ def dense_matrices(draw: Any, max_side: int = 7) -> np.ndarray:
         if not np.isfinite(a[r, c]):
             a[r, c] = float(draw(_ints(-10, 30)))
     return a
+
+
+# --------------------------------------------------------------------------- reordering
+
+
+@st.composite
+def shuffled(draw: Any, problem: Problem) -> Problem:
+    """The same problem with its volunteers, needs, pinned and forbidden pairs reordered."""
+    return Problem(
+        draw(st.permutations(problem.volunteers)),
+        draw(st.permutations(problem.needs)),
+        problem.policy,
+        pinned=draw(st.permutations(problem.pinned)),
+        forbidden=draw(st.permutations(problem.forbidden)),
+    )
+
+
+# --------------------------------------------------------------------------- invalid on purpose
+
+
+#: What :func:`medium_cases` may break on purpose.
+BREAKS = ("infeasible_pin", "pinned_forbidden", "overfull_pins", "fine_resolution")
+
+#: A resolution so fine that any non-zero cost is more than 2**52 units.
+FINE_RESOLUTION = 1e-300
+
+
+@dataclass(frozen=True)
+class Case:
+    """The records of a problem, perhaps broken on purpose; :meth:`build` makes the Problem.
+
+    ``broken`` says what :func:`medium_cases` broke (one of :data:`BREAKS`), or None.
+    It is the strategy's intent only: tests decide validity with their own oracle
+    (a ``fine_resolution`` case whose costs are all 0 is still valid).
+    """
+
+    volunteers: tuple[Volunteer, ...]
+    needs: tuple[Need, ...]
+    policy: Policy
+    pinned: tuple[tuple[str, str], ...]
+    forbidden: tuple[tuple[str, str], ...]
+    broken: str | None = None
+
+    @classmethod
+    def of(cls, problem: Problem, broken: str | None = None, **changes: Any) -> Case:
+        fields_ = {
+            "volunteers": tuple(problem.volunteers),
+            "needs": tuple(problem.needs),
+            "policy": problem.policy,
+            "pinned": tuple(problem.pinned),
+            "forbidden": tuple(problem.forbidden),
+        }
+        fields_.update(changes)
+        return cls(**fields_, broken=broken)
+
+    def build(self) -> Problem:
+        """The Problem (``InputError`` if the records are invalid)."""
+        return Problem(
+            self.volunteers,
+            self.needs,
+            self.policy,
+            pinned=self.pinned,
+            forbidden=self.forbidden,
+        )
+
+
+_BREAK_SOMETHING = _pick((False,) * 9 + (True,))  # one case in ten is broken on purpose
+_BREAK_KIND = _pick(BREAKS)
+
+
+def _index(draw: Any, n: int) -> int:
+    return draw(_ints(0, n - 1))
+
+
+def _break(draw: Any, problem: Problem, kind: str) -> Case | None:
+    """*problem* broken in the way *kind* says, or None when it cannot be."""
+    pinned = list(problem.pinned)
+    forbidden = list(problem.forbidden)
+    if kind == "fine_resolution":
+        policy = _with(problem.policy, resolution=FINE_RESOLUTION)
+        return Case.of(problem, kind, policy=policy)
+    if kind == "pinned_forbidden":
+        if not forbidden:
+            return None
+        pair = forbidden[_index(draw, len(forbidden))]
+        return Case.of(problem, kind, pinned=(*pinned, pair))
+    vols, nds = problem.volunteers, problem.needs
+    if kind == "infeasible_pin":
+        fset = set(forbidden)
+        taken = set(pinned)
+        bad = [
+            (n.id, v.id)
+            for n in nds
+            for v in vols
+            if (n.id, v.id) not in fset
+            and (n.id, v.id) not in taken
+            and reference.pair_feasible(v, n, problem, fset) is not None
+        ]
+        if not bad:
+            return None
+        pair = bad[_index(draw, len(bad))]
+        pins = list(pinned)
+        pins.insert(_index(draw, len(pins) + 1), pair)
+        return Case.of(problem, kind, pinned=tuple(pins))
+    assert kind == "overfull_pins"
+    # Pin one volunteer more than a need's demand; drawn among its feasible volunteers
+    # when it has enough (else a pin breaks a feasibility rule first, also invalid).
+    fset, taken = set(forbidden), set(pinned)
+    options = []  # (enough feasible volunteers?, need id, volunteers to pin, how many)
+    for need in nds:
+        extra = need.demand + 1 - sum(1 for a, _ in pinned if a == need.id)
+        free = [v for v in vols if (need.id, v.id) not in taken | fset]
+        good = [v for v in free if reference.pair_feasible(v, need, problem, fset) is None]
+        pool = good if len(good) >= extra else free
+        if len(pool) >= extra:
+            options.append((pool is good, need.id, [v.id for v in pool], extra))
+    if not options:
+        return None
+    options.sort(key=lambda o: not o[0])  # needs with enough feasible volunteers first
+    _, nid, pool, extra = options[_index(draw, len(options))] if draw(_BOOL) else options[0]
+    chosen = draw(st.permutations(pool))[:extra]
+    return Case.of(problem, kind, pinned=(*pinned, *((nid, v) for v in chosen)))
+
+
+@st.composite
+def medium_cases(draw: Any) -> Case:
+    """A :func:`medium_problems` draw; one time in ten broken on purpose (:data:`BREAKS`).
+
+    ``infeasible_pin`` pins a pair that breaks a feasibility rule;
+    ``pinned_forbidden`` pins a forbidden pair; ``overfull_pins`` pins one more
+    volunteer to a need than its demand; ``fine_resolution`` sets a resolution
+    so fine that costs overflow the integer range (refused by ``solve``, not by
+    ``Problem``). When a problem cannot be broken the chosen way it is kept valid.
+    """
+    problem = draw(medium_problems())
+    if draw(_BREAK_SOMETHING):
+        case = _break(draw, problem, draw(_BREAK_KIND))
+        if case is not None:
+            return case
+    return Case.of(problem)
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+_EDGE_COST = st.one_of(_ints(0, 40), _ints(-5, 40))
+_GRAPH_CAPACITY = _pick((1, 2, 0, 3))
+_GRAPH_DEMAND = _pick((1, 2, 3, 0))
+_GRAPH_SLOT = _pick((-1, 0, 1, -1, 2))
+_GRAPH_LOAD = _pick((0, 0, 1, 3, 10))
+_GRAPH_UNSERVED = _pick((5, 0, 1, 10, 40))
+
+
+@cache
+def _flags(n: int) -> st.SearchStrategy[list[bool]]:
+    """*n* booleans, True two times in three."""
+    return st.lists(_pick((True, False, True)), min_size=n, max_size=n)
+
+
+@cache
+def _int_lists(values: st.SearchStrategy[int], n: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(values, min_size=n, max_size=n)
+
+
+@st.composite
+def raw_graphs(
+    draw: Any, *, finite: bool | None = None, max_volunteers: int = 6, max_needs: int = 6
+) -> Graph:
+    """A :class:`~matcher.Graph` made by ``Graph.from_arrays`` from drawn integer arrays.
+
+    Pairs present two times in three; costs -5..40 (mostly >= 0); capacities
+    0..3, demands 0..3, priorities 1..5, need slots (-1 = none) and the slot
+    rule on or off; an integer load penalty; an integer ``unmatched_cost``
+    (finite when *finite*, None when not *finite*, either when None); up to 3
+    pinned edges that fit capacities, demands and slots.
+    """
+    nv = draw(_sizes(1, max_volunteers))
+    nn = draw(_sizes(1, max_needs))
+    present = draw(_flags(nv * nn))
+    every = [(i, j) for i in range(nv) for j in range(nn)]
+    pairs = [p for p, keep in zip(every, present, strict=True) if keep]
+    m = len(pairs)
+    cost = draw(_int_lists(_EDGE_COST, m))
+    capacity = draw(_int_lists(_GRAPH_CAPACITY, nv))
+    demand = draw(_int_lists(_GRAPH_DEMAND, nn))
+    priority = draw(_int_lists(_PRIORITY, nn))
+    need_slot = draw(_int_lists(_GRAPH_SLOT, nn))
+    one_per_slot = draw(_ONE_PER_SLOT)
+    want_finite = draw(_BOOL) if finite is None else finite
+    unmatched = draw(_GRAPH_UNSERVED) if want_finite else None
+    pinned = [False] * m
+    if m and draw(_BOOL):
+        load: Counter[int] = Counter()
+        units: Counter[int] = Counter()
+        busy: set[tuple[int, int]] = set()
+        for e in draw(_pick_pairs(m, 3)):
+            i, j = pairs[e]
+            s = need_slot[j]
+            if load[i] >= capacity[i] or units[j] >= demand[j]:
+                continue
+            if one_per_slot and s >= 0 and (i, s) in busy:
+                continue
+            pinned[e] = True
+            load[i] += 1
+            units[j] += 1
+            if s >= 0:
+                busy.add((i, s))
+    return Graph.from_arrays(
+        [i for i, _ in pairs],
+        [j for _, j in pairs],
+        np.array(cost, dtype=np.int64),
+        capacity,
+        demand,
+        priority,
+        n_volunteers=nv,
+        n_needs=nn,
+        need_slot=need_slot,
+        one_need_per_slot=one_per_slot,
+        load_penalty=draw(_GRAPH_LOAD),
+        unmatched_cost=unmatched,
+        pinned=pinned,
+    )
+
+
+def graphs(*, finite: bool | None = None) -> st.SearchStrategy[Graph]:
+    """Graphs: half :func:`raw_graphs`, half ``build_graph`` of tiny or medium problems.
+
+    *finite*: True for a finite ``unserved_cost`` (``Policy.unmatched_cost``),
+    False for the coverage-first objective, None for either.
+    """
+    policy = policies(unmatched_cost=finite)
+    built = st.one_of(tiny_problems(policy=policy), medium_problems(policy=policy)).map(build_graph)
+    return st.one_of(raw_graphs(finite=finite), built)
+
+
+# --------------------------------------------------------------------------- far apart
+
+
+def _bounded(policy: Policy) -> Policy:
+    """*policy* with a global travel limit (3 km when it had none)."""
+    if policy.max_distance_km is None:
+        return _with(policy, max_distance_km=3.0)
+    return policy
+
+
+_PLANE_BOUNDED = policies(geometry="plane").map(_bounded)
+
+
+def prefixed(problem: Problem, prefix: str) -> Problem:
+    """*problem* with *prefix* put before every volunteer and need id."""
+
+    def pair(p: tuple[str, str]) -> tuple[str, str]:
+        return (prefix + p[0], prefix + p[1])
+
+    return Problem(
+        [replace(v, id=prefix + v.id) for v in problem.volunteers],
+        [replace(n, id=prefix + n.id) for n in problem.needs],
+        problem.policy,
+        pinned=[pair(p) for p in problem.pinned],
+        forbidden=[pair(p) for p in problem.forbidden],
+    )
+
+
+#: How far apart :func:`far_apart_problems` puts its two halves, in km.
+FAR_KM = 10_000.0
+
+
+@st.composite
+def far_apart_problems(
+    draw: Any, max_volunteers: int = 8, max_needs: int = 8
+) -> tuple[Problem, Problem, Problem]:
+    """``(left, right, together)``: two problems :data:`FAR_KM` apart, and their union.
+
+    Plane geometry, one policy with a global travel limit (so no pair crosses),
+    ids prefixed ``"L"`` and ``"R"`` (disjoint); the right half is drawn in a box
+    moved :data:`FAR_KM` along x, so its distances are exact as drawn. The union
+    lists the records of one half then the other, either way round.
+    """
+    same = st.just(draw(_PLANE_BOUNDED))
+    size = {"max_volunteers": max_volunteers, "max_needs": max_needs, "min_needs": 1}
+    left = prefixed(draw(problems(policy=same, **size)), "L")
+    right = prefixed(draw(problems(policy=same, offset_km=FAR_KM, **size)), "R")
+    a, b = (left, right) if draw(_BOOL) else (right, left)
+    together = Problem(
+        [*a.volunteers, *b.volunteers],
+        [*a.needs, *b.needs],
+        left.policy,
+        pinned=[*a.pinned, *b.pinned],
+        forbidden=[*a.forbidden, *b.forbidden],
+    )
+    return left, right, together
