@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from . import io as mio
 from ._version import __version__
@@ -154,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--method", default="auto", help=method_help)
     d.add_argument("--out", help="also write the result JSON here")
+    d.add_argument("--json", action="store_true", help="print a machine-readable summary (JSON)")
 
     s = sub.add_parser(
         "solve",
@@ -176,6 +179,51 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave timings out of the result JSON: identical input, byte-identical file",
     )
+    s.add_argument("--json", action="store_true", help="print a machine-readable summary (JSON)")
+
+    g = sub.add_parser(
+        "generate",
+        help="write a synthetic community (CSV or JSON) from a few parameters and a seed",
+        description=(
+            "Draw a reproducible synthetic community (matcher.synthetic.generate): buildings in "
+            "communities, households, members who volunteer with skills from their occupation, "
+            "and needs. The same seed writes the same files on every machine."
+        ),
+        epilog="Example: matcher generate --out city --seed 7 --communities 4 --format csv",
+    )
+    g.add_argument("--out", required=True, help="directory to write into (created if missing)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--communities", type=int, default=3, help="communities (default 3)")
+    g.add_argument("--buildings", type=int, default=40, help="buildings per community (40)")
+    g.add_argument("--households", type=int, default=60, help="households per building (60)")
+    g.add_argument(
+        "--volunteer-share", type=float, default=0.02, help="share of members who volunteer (0.02)"
+    )
+    g.add_argument("--needs", type=int, default=None, help="needs (default: 1 per 29 households)")
+    g.add_argument(
+        "--format",
+        choices=("csv", "json"),
+        default="csv",
+        help="csv: volunteers.csv, needs.csv, policy.json; json: one problem.json",
+    )
+    g.add_argument("--json", action="store_true", help="print the files written as JSON")
+
+    b = sub.add_parser(
+        "bench",
+        help="run the small benchmark tier: every family, every method, answers checked",
+        description=(
+            "Time every method on the benchmark families at one tier (S: 300 volunteers x 500 "
+            "needs) after checking that the exact methods agree. The full table with external "
+            "peers is 'python -m benchmarks' in a checkout."
+        ),
+        epilog="Example: matcher bench --tier S --repeat 3",
+    )
+    b.add_argument("--tier", choices=("S", "M", "L"), default="S", help="instance size (S)")
+    b.add_argument("--family", action="append", help="families to run (default: all)")
+    b.add_argument("--seed", type=int, default=0, help="instance seed (0)")
+    b.add_argument("--repeat", type=int, default=3, help="runs per time, median reported (3)")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--json", action="store_true", help="print the rows as JSON")
 
     e = sub.add_parser(
         "explain",
@@ -184,6 +232,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("result", help="result JSON written by 'matcher solve'")
     e.add_argument("need_id")
+    e.add_argument("--json", action="store_true", help="print the need's matches and gaps as JSON")
 
     v = sub.add_parser(
         "verify",
@@ -213,31 +262,193 @@ def _run(args: argparse.Namespace) -> int:
         paths = demo_paths()
         problem = mio.read_problem(paths["volunteers"], paths["needs"], paths["policy"])
         result = solve(problem, method=args.method)
-        print(format_summary(result, problem, "matcher demo: the built-in synthetic community"))
         if args.out:
             mio.write_json(result, args.out)
+        if args.json:
+            print(json.dumps(_summary_json(result, args.out), ensure_ascii=False, indent=2))
+        else:
+            print(format_summary(result, problem, "matcher demo: the built-in synthetic community"))
         return 0
     if args.command == "solve":
         if args.problem:
             problem = mio.read_problem(problem=args.problem)
         else:
             problem = mio.read_problem(args.volunteers, args.needs, args.policy)
-        result = solve(problem, method=args.method)
-        _write_outputs(result, problem, args)
-        if not args.quiet:
+        with _Progress(["solve", "write"], quiet=args.quiet or args.json) as bar:
+            result = solve(problem, method=args.method)
+            bar.step()
+            _write_outputs(result, problem, args)
+            bar.step()
+        if args.json:
+            print(json.dumps(_summary_json(result, args.out), ensure_ascii=False, indent=2))
+        elif not args.quiet:
             print(format_summary(result, problem, f"matcher solve: wrote {args.out}"))
         return 0
     if args.command == "explain":
         result = mio.read_result(args.result)
         try:
-            print(result.explain(args.need_id))
+            text = result.explain(args.need_id)
+            if args.json:
+                print(json.dumps(_need_json(result, args.need_id), ensure_ascii=False, indent=2))
+            else:
+                print(text)
         except KeyError as exc:
             print(f"matcher: {exc.args[0]}", file=sys.stderr)
             return 2
         return 0
     if args.command == "verify":
         return _verify(args)
+    if args.command == "generate":
+        return _generate(args)
+    if args.command == "bench":
+        return _bench(args)
     raise AssertionError(args.command)  # argparse allows only the commands above
+
+
+class _Progress:
+    """A tqdm bar on stderr over named steps; silent when quiet or stderr is not a terminal."""
+
+    def __init__(self, steps: list[str], quiet: bool = False) -> None:
+        self.steps = steps
+        self.bar: Any = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=len(steps), file=sys.stderr, leave=False, desc=steps[0])
+        self.done = 0
+
+    def step(self, label: str | None = None) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            nxt = label or (self.steps[self.done] if self.done < len(self.steps) else "")
+            self.bar.set_description(nxt)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _summary_json(result: Result, out: str | None) -> dict[str, Any]:
+    """What ``--json`` prints for ``demo`` and ``solve``."""
+    return {
+        "out": out,
+        "status": result.status.value,
+        "method": result.method,
+        "objective": dataclasses.asdict(result.objective),
+        "metrics": result.metrics.to_dict(),
+        "matches": len(result.matches),
+        "unmatched": {
+            u.need_id: {"missing": u.missing, "reason": u.reason} for u in result.unmatched
+        },
+        "certificate": result.certificate is not None,
+        "timings": dict(result.timings),
+    }
+
+
+def _need_json(result: Result, need_id: str) -> dict[str, Any]:
+    """What ``explain --json`` prints: the need's matches and unserved units."""
+    return {
+        "need_id": need_id,
+        "matches": [
+            dataclasses.asdict(m) | {"parts": dict(m.parts)}
+            for m in result.matches
+            if m.need_id == need_id
+        ],
+        "unmatched": [
+            dataclasses.asdict(u) | {"candidates": dict(zip(FILTERS, u.candidates, strict=False))}
+            for u in result.unmatched
+            if u.need_id == need_id
+        ],
+    }
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .synthetic import generate
+
+    community = generate(
+        rng=args.seed,
+        n_communities=args.communities,
+        buildings_per_community=args.buildings,
+        households_per_building=args.households,
+        volunteer_share=args.volunteer_share,
+        n_needs=args.needs,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.format == "json":
+        paths = {"problem": out / "problem.json"}
+        mio.write_json(community.problem(), paths["problem"])
+    else:
+        paths = {
+            k: out / f"{k}.{'json' if k == 'policy' else 'csv'}"
+            for k in ("volunteers", "needs", "policy")
+        }
+        mio.write_volunteers_csv(community.volunteers, paths["volunteers"])
+        mio.write_needs_csv(community.needs, paths["needs"])
+        mio.write_json(community.policy, paths["policy"])
+    info = {
+        "files": {k: str(v) for k, v in paths.items()},
+        "volunteers": len(community.volunteers),
+        "needs": len(community.needs),
+        "seed": args.seed,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        names = ", ".join(str(p) for p in paths.values())
+        print(
+            f"matcher generate: {info['volunteers']} volunteers, {info['needs']} needs -> {names}"
+        )
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from . import bench
+    from .families import FAMILIES, sizes
+
+    families = args.family or list(FAMILIES)
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown:
+        raise InputError(
+            [
+                InputProblem(
+                    "bench",
+                    "family",
+                    f"one of {', '.join(FAMILIES)}",
+                    ", ".join(unknown),
+                    kind="option",
+                )
+            ]
+        )
+    steps = [
+        f"{f}: {m}"
+        for f in families
+        if sizes(f, args.tier) is not None
+        for m in ("build", *bench.BENCH_METHODS)
+    ]
+    with _Progress(steps, quiet=args.quiet or args.json) as bar:
+        started = False
+
+        def tick(label: str) -> None:
+            nonlocal started
+            if started:
+                bar.step(label)
+            started = True
+
+        rows = bench.run(args.tier, families, seed=args.seed, repeat=args.repeat, progress=tick)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(
+            f"matcher bench, tier {args.tier} (times in ms, median of {args.repeat}; "
+            "exact methods checked equal; greedy: served-priority gap)"
+        )
+        print(bench.format_table(rows))
+    return 0
 
 
 def _write_outputs(result: Result, problem: Problem, args: argparse.Namespace) -> None:
@@ -309,6 +520,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MatcherError as exc:
         print(f"matcher: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (``matcher ... | head``): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"matcher: {exc}", file=sys.stderr)
         return 2

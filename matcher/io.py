@@ -41,6 +41,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields, replace
+from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
@@ -433,6 +434,42 @@ def _load_json(source: PathLike | IO[str]) -> Any:
             ]
         ) from None
     return _strict_json(text, name)
+
+
+SCHEMAS = {"problem": "problem-v1", "policy": "policy-v1", "result": "result-v2"}
+"""The JSON Schema shipped for each kind of file (``matcher/schema/<name>.schema.json``)."""
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a problem, policy or result file.
+
+    The schemas ship with the package and are versioned with the files'
+    ``schema_version``. They describe the layout and the per-field rules;
+    :class:`~matcher.Problem` also checks what a schema cannot (unique ids,
+    pinned pairs naming known ids and breaking no rule).
+
+    Parameters
+    ----------
+    kind : {"problem", "policy", "result"}
+
+    Examples
+    --------
+    >>> json_schema("result")["properties"]["schema_version"]
+    {'enum': [1, 2]}
+    """
+    if kind not in SCHEMAS:
+        raise InputError(
+            [
+                InputProblem(
+                    "json_schema", "kind", f"one of {', '.join(SCHEMAS)}", repr(kind), kind="option"
+                )
+            ]
+        )
+    text = (resources.files("matcher") / "schema" / f"{SCHEMAS[kind]}.schema.json").read_text(
+        encoding="utf-8"
+    )
+    out: dict[str, Any] = json.loads(text)
+    return out
 
 
 def policy_to_dict(policy: Policy) -> dict[str, Any]:
@@ -1038,13 +1075,14 @@ def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "g
     _atomic_write(path, _csv_text(header, rows))
 
 
-def write_plan_csv(result: Result, problem: Problem, path: PathLike) -> None:
-    """Write the plan as a CSV a coordinator can open, with the user's own columns.
+def plan_table(result: Result, problem: Problem) -> tuple[list[str], list[list[Any]]]:
+    """The plan as a header and rows (what :func:`write_plan_csv` writes).
 
-    One row per match and one per need with units unserved, sorted by need id:
-    ``need_id, volunteer_id, status, reason, missing, cost, distance_km``, then
-    the need's extra columns (prefixed ``need.``) and the volunteer's
-    (prefixed ``volunteer.``), carried through untouched.
+    One row per match and one per need with units unserved, sorted by need id
+    (matches first): ``need_id, volunteer_id, status, reason, missing, cost,
+    distance_km``, then the need's extra columns (prefixed ``need.``) and the
+    volunteer's (prefixed ``volunteer.``), carried through untouched. Empty
+    cells are ``""``.
     """
     needs = {n.id: n for n in problem.needs}
     vols = {v.id: v for v in problem.volunteers}
@@ -1063,4 +1101,13 @@ def write_plan_csv(result: Result, problem: Problem, path: PathLike) -> None:
         rows.append((u.need_id, 1, [u.need_id, "", "unmatched", u.reason, u.missing, "", "",
                                     *(n.extra.get(c, "") for c in n_extra), *("" for _ in v_extra)]))  # fmt: skip
     rows.sort(key=lambda r: (r[0], r[1]))
-    _atomic_write(path, _csv_text(header, (r[2] for r in rows)))
+    return header, [r[2] for r in rows]
+
+
+def write_plan_csv(result: Result, problem: Problem, path: PathLike) -> None:
+    """Write the plan as a CSV a coordinator can open, with the user's own columns.
+
+    The rows of :func:`plan_table`, atomically.
+    """
+    header, rows = plan_table(result, problem)
+    _atomic_write(path, _csv_text(header, rows))

@@ -525,6 +525,19 @@ class Problem:
     def __hash__(self) -> int:
         return hash((len(self.volunteers), len(self.needs), self.policy, self.pinned))
 
+    @classmethod
+    def from_frames(
+        cls, volunteers: Any, needs: Any, policy: Policy | None = None, **kwargs: Any
+    ) -> Problem:
+        """Make a problem from two pandas DataFrames with the CSV columns.
+
+        See :func:`matcher.frames.problem_from_frames` (pandas is an optional
+        extra, imported only then).
+        """
+        from .frames import problem_from_frames
+
+        return problem_from_frames(volunteers, needs, policy, **kwargs)
+
     @cached_property
     def volunteer_index(self) -> dict[str, int]:
         """Map volunteer id -> position in :attr:`volunteers`."""

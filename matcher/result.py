@@ -389,6 +389,19 @@ class Result:
 
         return verify(problem, self)
 
+    # ---------------------------------------------------------------- pandas
+    def to_frame(self, problem: Problem | None = None, which: str = "plan") -> Any:
+        """The plan as a tidy pandas DataFrame.
+
+        See :func:`matcher.frames.result_to_frame` (pandas is an optional
+        extra, imported only then): ``which="plan"`` (matches and unserved
+        needs, with the records' extra columns when *problem* is given),
+        ``"matches"`` or ``"unmatched"``.
+        """
+        from .frames import result_to_frame
+
+        return result_to_frame(self, problem, which)
+
     # -------------------------------------------------------- serialisation
     def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
         """A plain dict (JSON-ready) with every field; :meth:`from_dict` inverts it.

@@ -1,0 +1,200 @@
+"""pandas in and out: problems from DataFrames, plans as tidy DataFrames.
+
+pandas is an optional extra (``pip install "matcher[pandas]"``), imported only
+here and only when called; the rest of matcher never needs it. Also reachable
+as :meth:`matcher.Problem.from_frames` and :meth:`matcher.Result.to_frame`.
+
+A frame has the columns of the CSV format (README, "Files and the command
+line") and is read by the same reader, so it is checked by the same rules and
+its errors name the same fields. Cells may be typed: numbers, ``None``/``NaN``
+(= empty: the default), lists or sets for list fields (``slots``,
+``categories``, or skill names), dicts for skills (``{"nursing": 3}``). Any
+other column is carried through as the records' ``extra`` fields. An
+error's ``row`` counts as in a CSV file: the header is row 1, so the frame's
+k-th row (0-based position) is row ``k + 2``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .model import Policy, Problem
+from .result import Result
+
+__all__ = ["problem_from_frames", "result_to_frame"]
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'this needs pandas, an optional extra: pip install "matcher[pandas]"'
+        ) from exc
+    return pd
+
+
+def _cell(value: Any) -> str:
+    """A typed cell as the text the CSV reader expects."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, Mapping):
+        return ";".join(f"{k}:{v}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return ";".join(str(x) for x in items)
+    if isinstance(value, float):
+        return repr(value)
+    try:  # pandas' own missing values (pd.NA, NaT)
+        if _pandas().isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _as_csv(frame: Any, name: str) -> io.StringIO:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([_cell(x) for x in row])
+    buf.seek(0)
+    buf.name = name
+    return buf
+
+
+def problem_from_frames(
+    volunteers: Any, needs: Any, policy: Policy | None = None, **kwargs: Any
+) -> Problem:
+    """Make a :class:`~matcher.Problem` from two pandas DataFrames.
+
+    Parameters
+    ----------
+    volunteers, needs : pandas.DataFrame
+        One row per record, the CSV columns (see the module notes).
+    policy : Policy, optional
+        Default ``Policy()``; its geometry says whether coordinates are
+        ``lat, lon`` or ``x, y``.
+    **kwargs
+        ``pinned`` and ``forbidden`` pairs, as for :class:`~matcher.Problem`.
+
+    Returns
+    -------
+    Problem
+
+    Raises
+    ------
+    InputError
+        Every problem of both frames at once, as for CSV files.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> vols = pd.DataFrame({"id": ["v1"], "skills": [{"nursing": 3}], "lat": [31.23],
+    ...                      "lon": [121.47], "capacity": [2], "phone": ["555-0100"]})
+    >>> needs = pd.DataFrame({"id": ["n1"], "category": ["elderly_care"], "skills": ["nursing:2"],
+    ...                       "lat": [31.231], "lon": [121.471]})
+    >>> p = problem_from_frames(vols, needs)
+    >>> p.volunteers[0].skills, p.volunteers[0].capacity, p.volunteers[0].extra["phone"]
+    ({'nursing': 3}, 2, '555-0100')
+    """
+    from . import io as mio
+
+    _pandas()
+    base = mio.read_problem(
+        _as_csv(volunteers, "volunteers (DataFrame)"),
+        _as_csv(needs, "needs (DataFrame)"),
+        policy if policy is not None else Policy(),
+    )
+    if not kwargs:
+        return base
+    return Problem(base.volunteers, base.needs, base.policy, **kwargs)
+
+
+def result_to_frame(result: Result, problem: Problem | None = None, which: str = "plan") -> Any:
+    """The plan as a tidy pandas DataFrame.
+
+    Parameters
+    ----------
+    result : Result
+    problem : Problem, optional
+        When given, the records' extra columns are joined (prefixed
+        ``need.`` and ``volunteer.``), as in the plan CSV.
+    which : {"plan", "matches", "unmatched"}, default "plan"
+        ``"plan"``: one row per match and one per need with units unserved
+        (``status`` says which), sorted by need id; ``"matches"``: one row per
+        match with its cost parts; ``"unmatched"``: one row per unserved need
+        with its reason and the candidates left by each filter.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> from matcher import Need, Policy, Problem, Volunteer, solve
+    >>> p = Problem([Volunteer("v", ["driving"], (0.0, 0.0))],
+    ...             [Need("a", "medical", ["driving"], (1.0, 0.0)),
+    ...              Need("b", "legal", ["legal"], (0.0, 1.0))], Policy(geometry="plane"))
+    >>> df = result_to_frame(solve(p))
+    >>> df[["need_id", "volunteer_id", "status", "reason"]].values.tolist()
+    [['a', 'v', 'matched', ''], ['b', '', 'unmatched', 'no_skill']]
+    """
+    pd = _pandas()
+    from .result import FILTERS
+
+    if which == "matches":
+        rows = [
+            {
+                "need_id": m.need_id,
+                "volunteer_id": m.volunteer_id,
+                "cost": m.cost,
+                "distance_km": m.distance_km,
+                **{f"part.{k}": v for k, v in m.parts.items()},
+            }
+            for m in result.matches
+        ]
+        cols = ["need_id", "volunteer_id", "cost", "distance_km"]
+        return pd.DataFrame(rows, columns=None if rows else cols)
+    if which == "unmatched":
+        rows = [
+            {
+                "need_id": u.need_id,
+                "missing": u.missing,
+                "reason": u.reason,
+                **{f"candidates.{f}": c for f, c in zip(FILTERS, u.candidates, strict=False)},
+            }
+            for u in result.unmatched
+        ]
+        cols = ["need_id", "missing", "reason"]
+        return pd.DataFrame(rows, columns=None if rows else cols)
+    if which != "plan":
+        raise ValueError(f"which must be 'plan', 'matches' or 'unmatched'; got {which!r}")
+    if problem is not None:
+        from .io import plan_table
+
+        header, table = plan_table(result, problem)
+    else:
+        header = ["need_id", "volunteer_id", "status", "reason", "missing", "cost", "distance_km"]
+        keyed = [
+            ((m.need_id, 0), [m.need_id, m.volunteer_id, "matched", "", "", m.cost, m.distance_km])
+            for m in result.matches
+        ] + [
+            ((u.need_id, 1), [u.need_id, "", "unmatched", u.reason, u.missing, "", ""])
+            for u in result.unmatched
+        ]
+        keyed.sort(key=lambda kv: kv[0])
+        table = [row for _, row in keyed]
+    frame = pd.DataFrame(table, columns=header)
+    # Numbers stay numbers: an empty cell of a numeric column is NaN (missing: a nullable int).
+    for col in ("cost", "distance_km"):
+        frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce").astype("float64")
+    frame["missing"] = pd.to_numeric(frame["missing"].replace("", None)).astype("Int64")
+    return frame
