@@ -15,7 +15,7 @@ import numpy as np
 from .errors import InputError, InputProblem, short_repr
 from .graph import Graph, _build
 from .model import Problem
-from .result import GraphSolution, Result, Status, assemble
+from .result import GraphSolution, Result, Status, assemble, in_units
 from .solvers import METHODS, Instance, solve_instance
 
 __all__ = ["methods", "solve", "solve_graph"]
@@ -143,7 +143,7 @@ def solve_graph(
         served_priority=obj.served_priority,
         int_cost=obj.int_cost,
         int_penalty=obj.int_penalty,
-        cost=obj.int_cost * graph.resolution,
+        cost=in_units(obj.int_cost, graph.resolution),
         parts=solved.parts,
         backend_seconds=solved.backend_seconds,
         certificate=solved.certificate,

@@ -670,6 +670,17 @@ def unmatched_reasons(
     return out
 
 
+def in_units(count: int, resolution: float) -> float:
+    """``count * resolution`` without binary noise: 479 x 0.001 is 0.479, not 0.47900000000000004.
+
+    Rounded to 15 significant digits (what a float64 holds exactly in
+    decimal) unless that would change the count: ``round(in_units(c, r) / r) == c``.
+    """
+    exact = count * resolution
+    short = float(f"{exact:.15g}")
+    return short if round(short / resolution) == count else exact
+
+
 def assemble(
     problem: Problem,
     graph: Graph,
@@ -687,7 +698,7 @@ def assemble(
         Match(
             need_id=graph.need_ids[j],
             volunteer_id=graph.volunteer_ids[v],
-            cost=c * res,
+            cost=in_units(c, res),
             distance_km=d,
             parts=dict(zip(COST_PARTS, ps, strict=True)),
         )
@@ -707,9 +718,9 @@ def assemble(
     objective = Objective(
         served_priority=solution.served_priority,
         int_cost=solution.int_cost,
-        cost=solution.int_cost * res,
+        cost=in_units(solution.int_cost, res),
         int_penalty=solution.int_penalty,
-        penalty=solution.int_penalty * res,
+        penalty=in_units(solution.int_penalty, res),
     )
     metrics = compute_metrics(problem, graph, solution, objective)
     return Result(
