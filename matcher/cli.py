@@ -8,6 +8,12 @@
     with your own columns carried through).
 ``matcher explain R.json NEED_ID``
     Say what a result does for one need.
+``matcher generate --out DIR [--seed N] [--format csv|json]``
+    Write a reproducible synthetic community.
+``matcher report R.json --out report.html [--problem P.json | --volunteers V --needs N]``
+    One self-contained HTML page for a coordinator.
+``matcher bench [--tier S]``
+    Every method on the benchmark families, answers checked equal.
 ``matcher verify P.json R.json`` (or ``--volunteers V.csv --needs N.csv [--policy P.json] R.json``)
     Re-check a result against its problem, optimality certificate included.
 
@@ -254,6 +260,35 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--needs", help="needs CSV (or JSON)")
     v.add_argument("--policy", help="policy JSON (default: the default Policy)")
     v.add_argument("--json", action="store_true", help="print the violations as JSON")
+    r = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a result, for a coordinator",
+        description=(
+            "Write one self-contained HTML file (figures inline, nothing loaded from the\n"
+            "network): the headline numbers, coverage by category and by community, the load\n"
+            "per volunteer, participation by employer unit, a map, and every unmatched need\n"
+            "with its reason. With the problem (--problem, or --volunteers/--needs/--policy)\n"
+            "the result is also verified and the map is drawn. Personal columns of the input\n"
+            'are never included. Needs matplotlib: pip install "matcher[report]".'
+        ),
+        epilog=(
+            "Examples: matcher report result.json --out report.html --problem problem.json\n"
+            "          matcher report result.json --out report.html "
+            "--volunteers v.csv --needs n.csv --policy p.json\n"
+            "Exit codes: 0 ok, 1 internal error (e.g. matplotlib missing), "
+            "2 bad input (nothing written)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("result", help="result JSON written by 'matcher solve'")
+    r.add_argument("--out", required=True, help="HTML file to write")
+    r.add_argument(
+        "--problem", help="the problem JSON the result solves (adds the verification and the map)"
+    )
+    r.add_argument("--volunteers", help="volunteers CSV (or JSON), instead of --problem")
+    r.add_argument("--needs", help="needs CSV (or JSON)")
+    r.add_argument("--policy", help="policy JSON (default: the default Policy)")
+    r.add_argument("--title", help="heading of the report (default: Volunteer matching report)")
     return p
 
 
@@ -302,6 +337,45 @@ def _run(args: argparse.Namespace) -> int:
         return _generate(args)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "report":
+        from .report import write_report
+
+        found: list[InputProblem] = []
+        report_result: Result | None = None
+        report_problem: Problem | None = None
+        from_files = args.volunteers or args.needs or args.policy
+        both = bool(args.problem and from_files)
+        if both:
+            found.append(
+                InputProblem(
+                    "report",
+                    "--problem",
+                    "either --problem or --volunteers/--needs/--policy",
+                    "both",
+                    kind="option",
+                )
+            )
+        try:
+            report_result = mio.read_result(args.result)
+        except InputError as exc:
+            found += exc.problems
+        if not both:  # every problem of the files at once, the result's and the problem's
+            try:
+                if args.problem:
+                    report_problem = mio.read_problem(problem=args.problem)
+                elif from_files:
+                    report_problem = mio.read_problem(args.volunteers, args.needs, args.policy)
+            except InputError as exc:
+                found += exc.problems
+        if found or report_result is None:
+            raise InputError(found)
+        try:
+            write_report(report_result, args.out, report_problem, title=args.title)
+        except ImportError as exc:  # matplotlib missing: the message says how to install it
+            print(f"matcher: {exc}", file=sys.stderr)
+            return 1
+        print(f"matcher report: wrote {args.out}")
+        return 0
     raise AssertionError(args.command)  # argparse allows only the commands above
 
 

@@ -878,7 +878,20 @@ def _umask() -> int:
 
 
 def _atomic_write(path: PathLike, text: str) -> None:
+    """Write *text* to *path*: to a temporary file beside it, then rename.
+
+    A target that exists and is not a regular file (``/dev/null``, a pipe,
+    ``/dev/stdout``) is written in place: renaming over it would replace a
+    device with a file.
+    """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        try:
+            with open(target, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise _write_error(exc, target) from None
+        return
     try:
         fd, tmp = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")

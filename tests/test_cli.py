@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import replace
@@ -161,6 +162,9 @@ def test_demo_output_is_the_same_in_another_process_with_another_hash_seed():
         env=env,
         timeout=300,
     )
+    # Writing to a device writes through it; it must never be renamed over (as root,
+    # that once turned /dev/null into a regular file).
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
     here = run("demo")
 
     def body(text):

@@ -1,0 +1,655 @@
+"""A self-contained HTML report of a plan, for a coordinator to look at.
+
+:func:`write_report` writes one HTML file that opens anywhere, offline: the
+figures (:mod:`matcher.plots`) are embedded as PNG ``data:`` URIs, the style
+is inline, and the page refers to nothing outside itself (no web fonts, no
+scripts or styles from elsewhere, no links out). :func:`render_report`
+returns the same text.
+
+The report shows, in order:
+
+1. the headline numbers: coverage, priority-weighted coverage, participation
+   rate, mean distance, volunteers used, units of need served, the method and
+   status, and whether the plan verifies against the problem
+   (:meth:`Result.verify`: "proven optimal", or the violations);
+2. coverage by category and by community (figure and table);
+3. the load per volunteer (how the work is spread);
+4. participation by employer unit;
+5. a map of volunteers, needs and pairs (only with the problem: the
+   result has no locations);
+6. every unmatched need: units missing, the reason in words, and how many
+   volunteers each feasibility filter left.
+
+Every text from the data (ids, categories, communities, units, the title) is
+HTML-escaped. The users' own fields (``extra``: names, phone numbers, rooms)
+are never read, so they cannot appear in the report. The same result and
+problem give the same file, byte for byte (no dates, no timings).
+
+matplotlib is needed (``pip install "matcher[report]"``); importing this
+module does not need it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import plots
+from ._version import __version__
+from .io import _atomic_write
+from .model import Problem
+from .result import FILTERS, REASONS, Result, Status
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["DEFAULT_TITLE", "MAX_UNMATCHED_ROWS", "render_report", "write_report"]
+
+DEFAULT_TITLE = "Volunteer matching report"
+
+MAX_UNMATCHED_ROWS = 1000
+"""Unmatched needs listed one by one (highest priority first); the rest are counted."""
+
+_DPI = 110
+
+_CSS = """
+:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --card: #f6f8fa;
+        --ok: #1a7f37; --bad: #cf222e; --accent: #0072b2; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--fg); background: #fff;
+       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans",
+             "DejaVu Sans", Arial, sans-serif; }
+main { max-width: 1200px; margin: 0 auto; padding: 24px 32px 48px; }
+h1 { font-size: 1.75rem; margin: 0 0 4px; }
+h2 { font-size: 1.3rem; margin: 0 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1.05rem; margin: 20px 0 8px; }
+section { margin-top: 36px; }
+nav { margin-top: 8px; font-size: .9rem; }
+nav a { color: var(--accent); margin-right: 14px; text-decoration: none; }
+.sub, .muted, .note { color: var(--muted); }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr));
+         gap: 12px; margin-top: 20px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+        padding: 12px 14px; }
+.card .label { color: var(--muted); font-size: .85rem; }
+.card .value { font-size: 1.6rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card .note { font-size: .8rem; }
+.ok { color: var(--ok); } .bad { color: var(--bad); }
+.pair { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 24px;
+        align-items: start; margin-bottom: 24px; }
+@media (max-width: 860px) { .pair { grid-template-columns: 1fr; } }
+img { display: block; max-width: 100%; height: auto; }
+table { border-collapse: collapse; font-size: .9rem; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left;
+         vertical-align: top; }
+th { background: var(--card); font-weight: 600; }
+.num { text-align: right; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em; }
+#unmatched-filter { margin: 8px 0; padding: 4px 8px; font: inherit; width: 320px; max-width: 100%; }
+ul.violations { color: var(--bad); }
+footer { margin-top: 48px; font-size: .85rem; color: var(--muted); }
+"""
+
+# The page works without JavaScript; the script only adds a filter to the
+# table of unmatched needs. It also records, for tests and for anyone who
+# looks, whether it ran to the end (data-ok) or hit an error (data-error), and
+# how many figures the browser could decode (data-images).
+_SCRIPT = """
+window.onerror = function (message) {
+  (document.body || document.documentElement).dataset.error = String(message);
+};
+window.addEventListener("load", function () {
+  var shown = 0;
+  for (var i = 0; i < document.images.length; i++) {
+    var img = document.images[i];
+    if (img.complete && img.naturalWidth > 0) { shown += 1; }
+  }
+  document.body.dataset.images = shown + "/" + document.images.length;
+});
+(function () {
+  var box = document.getElementById("unmatched-filter");
+  var table = document.getElementById("unmatched-table");
+  if (!box || !table) { return; }
+  box.hidden = false;
+  box.addEventListener("input", function () {
+    var q = box.value.toLowerCase();
+    var rows = table.tBodies[0].rows;
+    for (var i = 0; i < rows.length; i++) {
+      rows[i].hidden = q !== "" && rows[i].textContent.toLowerCase().indexOf(q) < 0;
+    }
+  });
+})();
+document.body.dataset.ok = "1";
+"""
+
+
+# --------------------------------------------------------------------------
+# Small HTML helpers (every text goes through _e)
+# --------------------------------------------------------------------------
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    numeric: Sequence[bool],
+    table_id: str | None = None,
+) -> str:
+    def cell(tag: str, value: object, num: bool) -> str:
+        cls = ' class="num"' if num else ""
+        return f"<{tag}{cls}>{_e(value)}</{tag}>"
+
+    head = "".join(cell("th", h, n) for h, n in zip(headers, numeric, strict=True))
+    body = "\n".join(
+        "<tr>" + "".join(cell("td", v, n) for v, n in zip(row, numeric, strict=True)) + "</tr>"
+        for row in rows
+    )
+    ident = f' id="{_e(table_id)}"' if table_id else ""
+    return f"<table{ident}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _figure(draw: Callable[[Axes], object], size: tuple[float, float], alt: str) -> str:
+    """Draw on a new (pyplot-free) figure; return an ``<img>`` with the PNG inline."""
+    plots._require_matplotlib()
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    draw(fig.add_subplot())
+    buf = io.BytesIO()
+    # No "Software" chunk: the file depends on the plan only.
+    fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None})
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+
+
+# --------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------
+
+
+def _verification(result: Result, problem: Problem | None) -> tuple[str, str, str, list[str]]:
+    """``(value, css class, note, violation lines)`` of the verification card."""
+    if problem is None:
+        return ("not checked", "muted", "checking needs the problem files", [])
+    found = result.verify(problem)
+    if found:
+        return (
+            f"{len(found)} violation{'s' if len(found) != 1 else ''}",
+            "bad",
+            "the plan does not hold against this problem: see below",
+            [str(v) for v in found],
+        )
+    if result.status is Status.OPTIMAL:
+        return ("proven optimal", "ok", "every rule holds; the certificate proves optimality", [])
+    return ("valid plan", "ok", "every rule holds; optimality is not claimed", [])
+
+
+def _cards(result: Result, verdict: tuple[str, str, str, list[str]]) -> str:
+    m = result.metrics
+    cards = [
+        (
+            "coverage",
+            "Coverage",
+            _pct(m.coverage),
+            f"{m.units_served} of {m.units_demanded} units of need served",
+        ),
+        (
+            "priority-coverage",
+            "Priority-weighted coverage",
+            _pct(m.priority_coverage),
+            "urgent needs count more (priority 1 to 5)",
+        ),
+        (
+            "participation",
+            "Participation rate",
+            _pct(m.participation_rate),
+            f"{m.volunteers_used} of {m.volunteers} volunteers serve",
+        ),
+        (
+            "mean-distance",
+            "Mean distance",
+            f"{m.mean_distance_km:.2f} km",
+            "from volunteer to need, per pair",
+        ),
+        (
+            "volunteers-used",
+            "Volunteers used",
+            f"{m.volunteers_used} / {m.volunteers}",
+            f"load mean {m.mean_load:.2f}, max {m.max_load}",
+        ),
+        (
+            "units-served",
+            "Units of need served",
+            f"{m.units_served} / {m.units_demanded}",
+            f"{len({u.need_id for u in result.unmatched})} needs not fully served",
+        ),
+    ]
+    out = [
+        f'<div class="card"><div class="label">{_e(label)}</div>'
+        f'<div class="value" id="{ident}">{_e(value)}</div>'
+        f'<div class="note">{_e(note)}</div></div>'
+        for ident, label, value, note in cards
+    ]
+    out.append(
+        '<div class="card"><div class="label">Method</div>'
+        f'<div class="value" id="method">{_e(result.method)}</div>'
+        f'<div class="note">status <span id="status">{_e(result.status.value)}</span>, '
+        f"served priority {result.objective.served_priority}, "
+        f"cost {result.objective.cost:.3f}</div></div>"
+    )
+    value, cls, note, _ = verdict
+    out.append(
+        '<div class="card"><div class="label">Verified against the problem</div>'
+        f'<div class="value {cls}" id="verification">{_e(value)}</div>'
+        f'<div class="note">{_e(note)}</div></div>'
+    )
+    return '<div class="cards">\n' + "\n".join(out) + "\n</div>"
+
+
+def _share_section(
+    heading: str | None,
+    names: tuple[str, str],
+    shares: dict[str, float],
+    counts: dict[str, tuple[int, int]] | None,
+    count_names: tuple[str, str],
+    figure: str,
+) -> str:
+    """A figure and its table: group, share (and, with the problem, the counts behind it)."""
+    headers = list(names)
+    numeric = [False, True]
+    if counts is not None:
+        headers += list(count_names)
+        numeric += [True, True]
+    rows: list[list[object]] = []
+    for k, share in shares.items():
+        row: list[object] = [k, _pct(share)]
+        if counts is not None:
+            a, b = counts.get(k, (0, 0))
+            row += [a, b]
+        rows.append(row)
+    h3 = "" if heading is None else f"<h3>{_e(heading)}</h3>\n"
+    return (
+        f'{h3}<div class="pair">\n<div>{figure}</div>\n'
+        f"<div>{_table(headers, rows, numeric)}</div>\n</div>"
+    )
+
+
+def _load_table(result: Result, problem: Problem | None) -> str:
+    loads = plots._loads(result, problem)
+    hist = Counter(loads)
+    n = len(loads)
+    rows = [[k, hist.get(k, 0), _pct(hist.get(k, 0) / n) if n else "-"] for k in sorted(hist)]
+    m = result.metrics
+    note = (
+        f"Mean load {m.mean_load:.2f} needs per volunteer, max {m.max_load}, "
+        f"Gini {m.load_gini:.2f} (0 = evenly spread)."
+    )
+    table = _table(["needs per volunteer", "volunteers", "share"], rows, [True, True, True])
+    return f'{table}\n<p class="note">{_e(note)}</p>'
+
+
+def _unmatched_section(result: Result, problem: Problem | None) -> str:
+    if not result.unmatched:
+        return "<p>Every need is fully served.</p>"
+    needs = {n.id: n for n in problem.needs} if problem is not None else {}
+    units: Counter[str] = Counter()
+    count: Counter[str] = Counter()
+    for u in result.unmatched:
+        units[u.reason] += u.missing
+        count[u.reason] += 1
+    order = [r for r in REASONS if r in count] + sorted(set(count) - set(REASONS))
+    summary = _table(
+        ["reason", "code", "needs", "units"],
+        [[REASONS.get(r, r), r, count[r], units[r]] for r in order],
+        [False, False, True, True],
+    )
+
+    listed = list(result.unmatched)
+    if needs:  # the most urgent first, as a coordinator reads them
+        listed.sort(key=lambda u: (-getattr(needs.get(u.need_id), "priority", 0), u.need_id))
+    headers = ["need"]
+    numeric = [False]
+    if needs:
+        headers += ["category", "priority"]
+        numeric += [False, True]
+    headers += ["missing", "reason", *FILTERS]
+    numeric += [True, False, *[True] * len(FILTERS)]
+    rows: list[list[object]] = []
+    for u in listed[:MAX_UNMATCHED_ROWS]:
+        row: list[object] = [u.need_id]
+        if needs:
+            n = needs.get(u.need_id)
+            row += ["-", "-"] if n is None else [n.category, n.priority]
+        cand = [*u.candidates, *[""] * len(FILTERS)][: len(FILTERS)]
+        row += [u.missing, REASONS.get(u.reason, u.reason), *cand]
+        rows.append(row)
+    more = len(listed) - MAX_UNMATCHED_ROWS
+    tail = (
+        f'<p class="note">... and {more} more (the result file lists them all).</p>'
+        if more > 0
+        else ""
+    )
+    order_note = "highest priority first" if needs else "by need id"
+    return (
+        f"<h3>Why units are left unserved</h3>\n{summary}\n"
+        f"<h3>Unmatched needs ({len(listed)}, {order_note})</h3>\n"
+        '<p class="note">The last columns count the volunteers left by each feasibility '
+        "filter, in order: with the skills; of those, within travel range; free in the slot; "
+        "in the community; available. The reason names the first filter that left none, or "
+        "says why the remaining ones serve other needs.</p>\n"
+        '<input id="unmatched-filter" type="search" hidden '
+        'placeholder="Filter by need id, category or reason" aria-label="Filter unmatched needs">\n'
+        f"{_table(headers, rows, numeric, 'unmatched-table')}\n{tail}"
+    )
+
+
+def _central_box(problem: Problem) -> tuple[float, float, float, float] | None:
+    """``(x0, x1, y0, y1)`` around the bulk of the records, or None.
+
+    None unless a few far records (a resident staying outside the area) make
+    the whole map much larger than the area where nearly everything is.
+    """
+    geo = problem.policy.geometry == "geo"
+    pts = [plots._xy(v.location, geo) for v in problem.volunteers]
+    pts += [plots._xy(n.location, geo) for n in problem.needs]
+    if len(pts) < 20:
+        return None
+    xs, ys = sorted(p[0] for p in pts), sorted(p[1] for p in pts)
+    k = len(pts) // 100  # leave out the 1% furthest each way
+    x0, x1, y0, y1 = xs[k], xs[-1 - k], ys[k], ys[-1 - k]
+    full = (xs[-1] - xs[0]) * (ys[-1] - ys[0])
+    if full <= 0 or (x1 - x0) * (y1 - y0) > 0.25 * full:
+        return None
+    pad_x, pad_y = 0.08 * (x1 - x0) or 0.01, 0.08 * (y1 - y0) or 0.01
+    return (x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y)
+
+
+def _map_html(result: Result, problem: Problem) -> str:
+    """The whole map and, when a few far records stretch it, the central area too."""
+    whole = _figure(
+        lambda ax: plots.plot_map(result, problem, ax=ax),
+        (10.0, 7.0),
+        "Map of volunteers, needs and pairs",
+    )
+    box = _central_box(problem)
+    if box is None:
+        return whole
+    x0, x1, y0, y1 = box
+    geo = problem.policy.geometry == "geo"
+    inside = sum(
+        1
+        for n in problem.needs
+        if x0 <= plots._xy(n.location, geo)[0] <= x1 and y0 <= plots._xy(n.location, geo)[1] <= y1
+    )
+
+    def zoomed(ax: Axes) -> None:
+        plots.plot_map(result, problem, ax=ax)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_title(f"Central area: {inside} of {len(problem.needs)} needs in view")
+
+    central = _figure(zoomed, (10.0, 7.0), "Map of the central area")
+    return (
+        f'{central}\n<p class="note">A few records lie far from the others; the whole '
+        f"area:</p>\n{whole}"
+    )
+
+
+# --------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------
+
+
+def render_report(
+    result: Result, problem: Problem | None = None, *, title: str | None = None
+) -> str:
+    """The HTML text of the report of *result* (see :func:`write_report`).
+
+    Parameters
+    ----------
+    result : Result
+    problem : Problem, optional
+        The problem the result solves: adds the verification, counts per
+        group, the map and the category and priority of unmatched needs.
+    title : str, optional
+        Heading and page title (default :data:`DEFAULT_TITLE`).
+
+    Returns
+    -------
+    str
+        A complete HTML document.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install "matcher[report]"``).
+
+    Examples
+    --------
+    >>> from matcher import Need, Problem, Volunteer, solve
+    >>> p = Problem([], [Need("n1", "repair", ["repair"], (31.23, 121.47))])
+    >>> text = render_report(solve(p), p, title="Week 12")
+    >>> text.startswith("<!DOCTYPE html>"), '<h1>Week 12</h1>' in text
+    (True, True)
+    >>> "no volunteer has the required skills" in text
+    True
+    """
+    heading = DEFAULT_TITLE if title is None else title
+    m = result.metrics
+    verdict = _verification(result, problem)
+
+    if problem is not None:
+        n_vol, n_need = len(problem.volunteers), len(problem.needs)
+    else:
+        n_vol = m.volunteers
+        n_need = len({x.need_id for x in result.matches} | {x.need_id for x in result.unmatched})
+    sub = (
+        f"{n_vol} volunteers, {n_need} needs ({m.units_demanded} units of demand); "
+        f"method {result.method}, status {result.status.value}."
+    )
+
+    def share_counts(key: str) -> dict[str, tuple[int, int]] | None:
+        return None if problem is None else plots._group_counts(result, problem, key)
+
+    def bars(plot: Callable[..., Axes], n: int, alt: str) -> str:
+        return _figure(lambda ax: plot(result, problem, ax=ax), plots._bar_height(n), alt)
+
+    violations = verdict[3]
+    violation_html = (
+        '<section id="violations"><h2>Violations</h2>\n<ul class="violations">\n'
+        + "\n".join(f"<li>{_e(v)}</li>" for v in violations)
+        + "\n</ul></section>"
+        if violations
+        else ""
+    )
+
+    coverage = "\n".join(
+        [
+            '<section id="coverage-section"><h2>Coverage</h2>',
+            _share_section(
+                "Coverage by category",
+                ("category", "coverage"),
+                m.coverage_by_category,
+                share_counts("category"),
+                ("units served", "units demanded"),
+                bars(
+                    plots.plot_coverage_by_category,
+                    len(m.coverage_by_category),
+                    "Coverage by category",
+                ),
+            ),
+            _share_section(
+                "Coverage by community",
+                ("community", "coverage"),
+                m.coverage_by_community,
+                share_counts("community"),
+                ("units served", "units demanded"),
+                bars(
+                    plots.plot_coverage_by_community,
+                    len(m.coverage_by_community),
+                    "Coverage by community",
+                ),
+            ),
+            "</section>",
+        ]
+    )
+    load = (
+        '<section id="load-section"><h2>Load per volunteer</h2>\n'
+        '<p class="note">How the work is spread: more members taking part, each with '
+        "less to do, keeps a programme going.</p>\n"
+        '<div class="pair">\n<div>'
+        + _figure(
+            lambda ax: plots.plot_load(result, problem, ax=ax), (7.0, 3.6), "Needs per volunteer"
+        )
+        + f"</div>\n<div>{_load_table(result, problem)}</div>\n</div></section>"
+    )
+    units = "\n".join(
+        [
+            '<section id="units-section"><h2>Participation by employer unit</h2>',
+            _share_section(
+                None,
+                ("employer unit", "participation"),
+                m.participation_by_unit,
+                None if problem is None else plots._unit_counts(result, problem),
+                ("serving", "volunteers"),
+                bars(
+                    plots.plot_participation_by_unit,
+                    len(m.participation_by_unit),
+                    "Participation by employer unit",
+                ),
+            ),
+            "</section>",
+        ]
+    )
+    if problem is not None:
+        the_map = _map_html(result, problem)
+    else:
+        the_map = (
+            '<p class="muted" id="map-missing">The map needs the problem files: the result '
+            "has no locations. Run <code>matcher report RESULT.json --out report.html "
+            "--problem PROBLEM.json</code> (or <code>--volunteers V.csv --needs N.csv</code>).</p>"
+        )
+    map_section = f'<section id="map-section"><h2>Map</h2>\n{the_map}\n</section>'
+    unmatched = (
+        '<section id="unmatched-section"><h2>Unmatched needs</h2>\n'
+        + _unmatched_section(result, problem)
+        + "\n</section>"
+    )
+    nav = (
+        "<nav>"
+        '<a href="#coverage-section">Coverage</a><a href="#load-section">Load</a>'
+        '<a href="#units-section">Employer units</a><a href="#map-section">Map</a>'
+        '<a href="#unmatched-section">Unmatched needs</a></nav>'
+    )
+    footer = (
+        f"<footer>Made by matcher {_e(__version__)} from the result"
+        + (" and its problem" if problem is not None else "")
+        + ". This page is self-contained: it loads nothing from the network. "
+        "Personal fields of the input (names, phone numbers, rooms) are never included.</footer>"
+    )
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(heading)}</title>",
+            f"<style>{_CSS}</style>",
+            "</head>",
+            "<body>",
+            "<main>",
+            f"<h1>{_e(heading)}</h1>",
+            f'<p class="sub">{_e(sub)}</p>',
+            nav,
+            _cards(result, verdict),
+            violation_html,
+            coverage,
+            load,
+            units,
+            map_section,
+            unmatched,
+            footer,
+            "</main>",
+            f"<script>{_SCRIPT}</script>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+def write_report(
+    result: Result,
+    path: str | Path,
+    problem: Problem | None = None,
+    *,
+    title: str | None = None,
+) -> Path:
+    """Write the HTML report of *result* to *path*, atomically.
+
+    Parameters
+    ----------
+    result : Result
+    path : str or Path
+        The HTML file to write (replaced if it exists).
+    problem : Problem, optional
+        The problem the result solves: adds the verification
+        (:meth:`Result.verify`), unit counts per group, the map, and the
+        category and priority of each unmatched need.
+    title : str, optional
+        Heading and page title (default :data:`DEFAULT_TITLE`).
+
+    Returns
+    -------
+    Path
+        *path*.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install "matcher[report]"``);
+        nothing is written.
+    OSError
+        If the file cannot be written (naming *path*); a file already there
+        is left as it was.
+
+    Notes
+    -----
+    The page is one file with everything inside (figures as base64 PNG
+    ``data:`` URIs, inline CSS, a few lines of inline JavaScript that only add
+    a filter to the table of unmatched needs): it can be mailed or archived
+    and opens offline. It is written to a temporary file next to *path*,
+    then renamed. Users' own fields (``extra``) never appear in it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from matcher import Need, Problem, Volunteer, solve
+    >>> p = Problem([Volunteer("v1", ["driving"], (31.230, 121.470))],
+    ...             [Need("n1", "medical", ["driving"], (31.231, 121.471)),
+    ...              Need("n2", "legal", ["legal"], (31.232, 121.470))])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = write_report(solve(p), pathlib.Path(d) / "report.html", p)
+    ...     text = path.read_text(encoding="utf-8")
+    >>> '<div class="value" id="coverage">50.0%</div>' in text
+    True
+    >>> '<div class="value ok" id="verification">proven optimal</div>' in text
+    True
+    """
+    text = render_report(result, problem, title=title)
+    target = Path(path)
+    _atomic_write(target, text)
+    return target
