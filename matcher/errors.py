@@ -19,7 +19,17 @@ __all__ = ["InputError", "InputProblem", "MatcherError", "SolverError", "Unsuppo
 
 
 class MatcherError(Exception):
-    """Base class of every exception raised on purpose by matcher."""
+    """Base class of every exception raised on purpose by matcher.
+
+    Examples
+    --------
+    >>> from matcher import MatcherError, Problem
+    >>> try:
+    ...     Problem([], [], policy="fast")
+    ... except MatcherError as exc:
+    ...     print(type(exc).__name__, exc.problems[0].field)
+    InputError policy
+    """
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,12 @@ class InputProblem:
         ``"pinned"``, ``"forbidden"``, ``"file"`` or ``"option"``.
     index : int or None
         The 0-based position of the record in its input sequence, when known.
+
+    Examples
+    --------
+    >>> from matcher import InputProblem
+    >>> print(InputProblem("volunteer 'v3'", "capacity", "an integer in 0..1000000000", "-1", row=4))
+    volunteer 'v3', row 4: `capacity` must be an integer in 0..1000000000; got -1.
     """
 
     record: str
@@ -99,6 +115,18 @@ class SizeLimitError(InputError):
 
     Raised before the large allocation the input would cause, so that a
     service stays up; the message names the limit and how to raise it.
+
+    Examples
+    --------
+    >>> from matcher import Problem, SizeLimitError, Volunteer, limits
+    >>> old, limits.MAX_RECORDS = limits.MAX_RECORDS, 1
+    >>> try:
+    ...     Problem([Volunteer("a", [], (0.0, 0.0)), Volunteer("b", [], (0.0, 0.0))], [])
+    ... except SizeLimitError as exc:
+    ...     print(exc.problems[0].field, exc.problems[0].kind)
+    ... finally:
+    ...     limits.MAX_RECORDS = old
+    volunteers size
     """
 
 
@@ -106,11 +134,32 @@ class UnsupportedProblem(MatcherError):
     """The requested method cannot solve this problem exactly.
 
     The message says why and which method can (usually ``method="flow"``).
+
+    Examples
+    --------
+    >>> from matcher import Need, Problem, UnsupportedProblem, Volunteer, solve
+    >>> p = Problem([Volunteer("v", [], (31.2, 121.4), capacity=2)],
+    ...             [Need(n, "repair", [], (31.2, 121.4), slot="sat-am") for n in ("a", "b")])
+    >>> try:
+    ...     solve(p, "hungarian")
+    ... except UnsupportedProblem as exc:
+    ...     print(str(exc).endswith("Use method='flow'"))
+    True
     """
 
 
 class SolverError(MatcherError):
-    """A solver backend failed or returned an inconsistent answer."""
+    """A solver backend failed or returned an inconsistent answer.
+
+    Never expected: matcher checks every plan a backend returns (capacities,
+    demands, slots) and raises this rather than return a wrong plan.
+
+    Examples
+    --------
+    >>> from matcher import MatcherError, SolverError
+    >>> issubclass(SolverError, MatcherError)
+    True
+    """
 
 
 def short_repr(value: object, limit: int = 40) -> str:

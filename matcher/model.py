@@ -223,6 +223,12 @@ class Weights:
         When the volunteer has preferred categories and the need's is not among them.
     outside : float, default 0.5
         When both communities are known and differ.
+
+    Examples
+    --------
+    >>> from matcher import Policy, Weights
+    >>> Policy(weights=Weights(distance=2.0, outside=0.0)).weights
+    Weights(distance=2.0, overskill=0.1, preference=1.0, outside=0.0)
     """
 
     distance: float = 1.0

@@ -73,6 +73,13 @@ class Status(enum.Enum):
         Proven optimal for the objective (exact methods).
     FEASIBLE
         Satisfies every constraint, optimality not proven (``greedy``).
+
+    Examples
+    --------
+    >>> from matcher import Need, Problem, Status, solve
+    >>> p = Problem([], [Need("n", "repair", [], (0.0, 0.0))])
+    >>> solve(p).status is Status.OPTIMAL, solve(p, "greedy").status.value
+    (True, 'feasible')
     """
 
     OPTIMAL = "optimal"
@@ -91,6 +98,15 @@ class Match:
     distance_km : float
     parts : mapping of str to float
         Each weighted cost term before rounding: distance, overskill, preference, outside.
+
+    Examples
+    --------
+    >>> from matcher import Need, Policy, Problem, Volunteer, solve
+    >>> p = Problem([Volunteer("v", ["driving"], (0.0, 0.0))],
+    ...             [Need("n", "medical", ["driving"], (0.3, 0.4))], Policy(geometry="plane"))
+    >>> m = solve(p).matches[0]
+    >>> m.need_id, m.volunteer_id, m.cost, m.distance_km, dict(m.parts)["distance"]
+    ('n', 'v', 0.5, 0.5, 0.5)
     """
 
     need_id: str
@@ -119,6 +135,13 @@ class Unmatched:
         How many volunteers each filter of :data:`FILTERS` left, in order
         (skills; of those, within range; free in the slot; in the community;
         available). The reason names the first filter that left none.
+
+    Examples
+    --------
+    >>> from matcher import Need, Problem, solve
+    >>> u = solve(Problem([], [Need("n", "legal", ["legal"], (31.2, 121.4), demand=2)])).unmatched[0]
+    >>> u.need_id, u.missing, u.reason, u.candidates
+    ('n', 2, 'no_skill', (0, 0, 0, 0, 0))
     """
 
     need_id: str
@@ -146,6 +169,14 @@ class Objective:
         Integer penalty of unserved units when ``unmatched_cost`` is set, else 0.
     penalty : float
         ``int_penalty * resolution``.
+
+    Examples
+    --------
+    >>> from matcher import Need, Policy, Problem, Volunteer, solve
+    >>> p = Problem([Volunteer("v", [], (0.0, 0.0))],
+    ...             [Need("n", "repair", [], (2.0, 0.0), priority=3)], Policy(geometry="plane"))
+    >>> solve(p).objective
+    Objective(served_priority=3, int_cost=2000, cost=2.0, int_penalty=0, penalty=0.0)
     """
 
     served_priority: int
@@ -257,6 +288,14 @@ class Metrics:
     coverage_by_category, coverage_by_community : dict of str to float
     participation_by_unit : dict of str to float
         Share of each employer unit's volunteers who serve.
+
+    Examples
+    --------
+    >>> from matcher import solve
+    >>> from matcher.synthetic import demo
+    >>> m = solve(demo().problem()).metrics
+    >>> m.units_served, m.units_demanded, round(m.coverage, 3), m.volunteers_used
+    (231, 278, 0.831, 187)
     """
 
     units_demanded: int
@@ -590,6 +629,13 @@ class GraphSolution:
         the plan is not proven optimal); see :mod:`matcher.solvers._duals`.
     certify_seconds : float
         Time spent computing the certificate (part of the solve).
+
+    Examples
+    --------
+    >>> from matcher import Graph, solve_graph
+    >>> sol = solve_graph(Graph.from_dense([[4, 1], [2, 8]]))
+    >>> sol.edge.tolist(), sol.volunteer.tolist(), sol.need.tolist(), sol.int_cost
+    ([1, 2], [1, 0], [0, 1], 3)
     """
 
     method: str

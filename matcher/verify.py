@@ -80,6 +80,12 @@ class Violation:
         What is wrong, naming ids and numbers (never a user's extra fields).
     need_id, volunteer_id : str or None
         The records concerned, when there are.
+
+    Examples
+    --------
+    >>> from matcher import Violation
+    >>> print(Violation("capacity", "volunteer 'v1' serves 3 > capacity 2", volunteer_id="v1"))
+    capacity: volunteer 'v1' serves 3 > capacity 2
     """
 
     code: str

@@ -28,6 +28,6 @@ def test_public_api_has_docstrings_with_examples():
         for name in matcher.__all__
         if name != "__version__"
         and callable(getattr(matcher, name))
-        and not (getattr(matcher, name).__doc__ or "").strip()
+        and "Examples\n" not in (getattr(matcher, name).__doc__ or "")
     ]
     assert missing == []
