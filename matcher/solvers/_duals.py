@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from ..errors import SolverError
 from ._base import Instance
@@ -144,15 +145,19 @@ def potentials(
     if inst.slot is not None and m:
         s = inst.slot[j]
         width = int(inst.slot.max()) + 1
-        key = np.where(s >= 0, v * width + s, -1)
-        uniq, inverse = np.unique(key, return_inverse=True)
-        real = uniq >= 0
-        node_of_key = np.full(len(uniq), -1, np.int64)
-        node_of_key[real] = n_nodes + np.arange(int(real.sum()), dtype=np.int64)
-        edge_node = node_of_key[inverse.reshape(-1)]
+        # (volunteer, slot) keys are dense (volunteers x slots): a table, not a sort.
+        slotted = s >= 0
+        key = v[slotted] * width + s[slotted]
+        present = np.zeros(nv * width, bool)
+        present[key] = True
+        keys = np.flatnonzero(present)  # in (volunteer, slot) order
+        node_of_key = np.full(nv * width, -1, np.int64)
+        node_of_key[keys] = n_nodes + np.arange(len(keys), dtype=np.int64)
+        edge_node = np.full(m, -1, np.int64)
+        edge_node[slotted] = node_of_key[key]
         pair_tail = np.where(edge_node >= 0, edge_node, pair_tail)
-        sv, st = uniq[real] // width, uniq[real] % width
-        slot_nodes = node_of_key[real]
+        sv, st = keys // width, keys % width
+        slot_nodes = node_of_key[keys]
         n_nodes += len(slot_nodes)
         busy = np.zeros(n_nodes, np.int64)
         np.add.at(busy, edge_node[used & (edge_node >= 0)], 1)
@@ -259,17 +264,27 @@ def _potentials(
     dist = np.zeros(n, np.int64)
     dirty = np.ones(n, bool)
     while True:
-        t = tail[core]
-        by_tail = np.argsort(t, kind="stable")
-        indptr = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(t, minlength=n), out=indptr[1:])
-        arcs = core[by_tail]
+        indptr, arcs = _group_by(tail[core], n)
+        arcs = core[arcs]
         _sweeps(dist, dirty, indptr, head[arcs], cost[arcs], kinds)
         violated = np.flatnonzero(dist[tail] + cost < dist[head])
         if not len(violated):
             return dist
         core = np.r_[core, violated]
         dirty[tail[violated]] = True
+
+
+def _group_by(keys: IntArray, n: int) -> tuple[IntArray, IntArray]:
+    """Counting sort: ``order`` with ``keys[order]`` grouped, and the group bounds.
+
+    O(len(keys) + n) through scipy's COO -> CSR conversion (C); the order
+    within a group is that of *keys*, so the result is deterministic.
+    """
+    k = len(keys)
+    grouped = sparse.coo_array(
+        (np.ones(k, np.int8), (keys, np.arange(k, dtype=np.int64))), shape=(n, max(k, 1))
+    ).tocsr()
+    return grouped.indptr.astype(np.int64), grouped.indices.astype(np.int64)
 
 
 def _sweeps(
