@@ -208,10 +208,11 @@ def potentials(
         tails.append(t)
         heads.append(h)
         costs.append(c)
-    tail = np.concatenate(tails).astype(np.int64)
-    head = np.concatenate(heads).astype(np.int64)
-    cost = np.concatenate(costs).astype(np.int64)
-    if float(np.abs(cost).astype(np.float64).sum()) >= _SAFE:
+    tail = np.concatenate(tails).astype(np.int64, copy=False)
+    head = np.concatenate(heads).astype(np.int64, copy=False)
+    cost = np.concatenate(costs).astype(np.int64, copy=False)
+    # sum(|cost|) bounds every simple path; in float (an int64 sum could wrap).
+    if float(np.abs(cost).sum(dtype=np.float64)) >= _SAFE:
         raise OverflowError("potentials may exceed the exact 64-bit range")
     # Node kinds in the order a sweep relaxes them: a path source -> volunteer
     # -> slot -> need advances several arcs per sweep.
@@ -284,7 +285,7 @@ def _group_by(keys: IntArray, n: int) -> tuple[IntArray, IntArray]:
     grouped = sparse.coo_array(
         (np.ones(k, np.int8), (keys, np.arange(k, dtype=np.int64))), shape=(n, max(k, 1))
     ).tocsr()
-    return grouped.indptr.astype(np.int64), grouped.indices.astype(np.int64)
+    return grouped.indptr.astype(np.int64, copy=False), grouped.indices.astype(np.int64, copy=False)
 
 
 def _sweeps(
