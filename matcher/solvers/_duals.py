@@ -172,8 +172,8 @@ def potentials(
     else:
         unserved = big_m * np.asarray(inst.priority, np.int64)
 
-    free = ~used & ~pinned
-    back = used & ~pinned
+    free = np.flatnonzero(~used & ~pinned)
+    back = np.flatnonzero(used & ~pinned)
     cap = np.maximum(inst.capacity, 0)
     step = inst.load_step
     up = load < cap
@@ -182,14 +182,14 @@ def potentials(
     missing = dem - served
     tails = [
         pair_tail[free],
-        need_node[j[back]],
+        j[back] + (1 + nv),
         np.zeros(int(up.sum()), np.int64),
         vol_node[down],
         np.zeros(int((served > 0).sum()), np.int64),
         need_node[missing > 0],
     ]
     heads = [
-        need_node[j[free]],
+        j[free] + (1 + nv),
         pair_tail[back],
         vol_node[up],
         np.zeros(int(down.sum()), np.int64),
@@ -217,7 +217,7 @@ def potentials(
     # Node kinds in the order a sweep relaxes them: a path source -> volunteer
     # -> slot -> need advances several arcs per sweep.
     kinds = [(0, 1), (1, 1 + nv), (1 + nv + nn, n_nodes), (1 + nv, 1 + nv + nn)]
-    n_free = int(free.sum())
+    n_free = len(free)
     dist = _potentials(n_nodes, tail, head, cost, kinds, n_free)
     dist -= dist[0]
     return Potentials(
