@@ -338,3 +338,31 @@ def test_result_json_is_byte_identical_across_processes_and_hash_seeds(tmp_path)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] == outs[2]
     assert b'"timings": {}' in outs[0] and b'"certificate"' in outs[0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_plan_the_certificate_cannot_prove_is_solved_again_with_the_safe_weight(
+    seed, monkeypatch
+):
+    """With a far too small coverage weight, the moderate plan trades coverage for cost;
+    the certificate (safe weight) refuses it and the parts are solved again."""
+    from matcher.solvers import _base
+    from matcher.synthetic import generate
+
+    p = generate(rng=seed, n_communities=2, buildings_per_community=8).problem()
+    p = Problem(p.volunteers, p.needs, replace(p.policy, load_penalty=2.0))
+    safe = solve(p, certify=False)  # no certificate: always the safe weight
+    monkeypatch.setattr(_base, "MODERATE_FACTOR", 0)  # B = 1: coverage barely counts
+    r = solve(p)
+    assert r.objective == safe.objective
+    assert r.verify(p) == []
+    # ...and it really had to: with the tiny weight alone the optimum is another plan.
+    from matcher.api import _instance
+    from matcher.graph import build_graph
+    from matcher.solvers import run_task
+    from matcher.solvers._base import fold_objective
+
+    inst = fold_objective(_instance(build_graph(p)), True, moderate=True)
+    chosen, _, _ = run_task("flow", inst, {})
+    served = int(inst.priority[inst.need[chosen]].sum())
+    assert served < safe.objective.served_priority

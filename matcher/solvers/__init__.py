@@ -43,7 +43,7 @@ from ._base import (
     fix_pinned,
     fold_objective,
 )
-from ._duals import Potentials, certificate_big_m, potentials
+from ._duals import NotProven, Potentials, certificate_big_m, potentials
 from ._split import split
 
 __all__ = [
@@ -88,6 +88,10 @@ METHODS: dict[str, Method] = {
     )
 }
 
+
+SWEEP_BUDGET = 20_000
+"""Bellman-Ford sweeps allowed when proving a plan solved with the moderate weight;
+beyond them the plan is solved again with the safe weight (see :func:`solve_instance`)."""
 
 AUTO_CELLS_PER_EDGE = 3.5
 """``auto`` runs ``hungarian`` when its dense matrix has at most this many cells per pair."""
@@ -213,35 +217,61 @@ def solve_instance(
     _check_method(method, options)
     residual, kept = fix_pinned(inst, pinned)
     tasks = split(residual)
-    parts = [fold_objective(t.instance, priority_first) for t in tasks]
+    # With a certificate to prove the plan, the coverage-first weight can be moderate
+    # (cost scaling runs faster on smaller costs): the certificate is computed with the
+    # safe weight, and if it cannot prove the plan, the parts are solved again with it.
+    moderate = priority_first and certify and method != "greedy"
+    parts = [fold_objective(t.instance, priority_first, moderate=moderate) for t in tasks]
     name = choose_method(parts) if method == "auto" else method
     pool = executor.get_executor() if hasattr(executor, "get_executor") else executor
-    if pool is None:
-        outs = [run_task(name, part, options) for part in parts]
-    else:
-        futures = [pool.submit(run_task, name, part, options) for part in parts]
-        outs = [f.result() for f in futures]
-    picked = [t.edges[chosen] for t, (chosen, _, _) in zip(tasks, outs, strict=True)]
-    solved = np.concatenate(picked) if picked else np.zeros(0, np.int64)
-    chosen = np.sort(np.concatenate([kept[solved], np.nonzero(pinned)[0]])).astype(np.int64)
-    check_plan(inst, chosen)
-    objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
+
+    def run(parts: list[Instance]) -> tuple[NDArray[np.int64], list[Any]]:
+        if pool is None:
+            outs = [run_task(name, part, options) for part in parts]
+        else:
+            futures = [pool.submit(run_task, name, part, options) for part in parts]
+            outs = [f.result() for f in futures]
+        picked = [t.edges[chosen] for t, (chosen, _, _) in zip(tasks, outs, strict=True)]
+        solved = np.concatenate(picked) if picked else np.zeros(0, np.int64)
+        chosen = np.sort(np.concatenate([kept[solved], np.nonzero(pinned)[0]])).astype(np.int64)
+        check_plan(inst, chosen)
+        return chosen, outs
+
+    chosen, outs = run(parts)
     optimal = all(ok for _, ok, _ in outs) and METHODS[name].exact
+    backend = sum(t for _, _, t in outs)
     t0 = time.perf_counter()
     certificate = None
     if optimal and certify:
         big_m = certificate_big_m(inst) if priority_first else None
+        bounded = moderate and any(
+            p.unserved_cost is not None and not np.array_equal(p.unserved_cost, q.unserved_cost)
+            for p, q in zip(parts, (fold_objective(t.instance, True) for t in tasks), strict=True)
+        )
         try:
+            certificate = potentials(
+                inst, chosen, pinned, big_m, max_sweeps=SWEEP_BUDGET if bounded else None
+            )
+        except NotProven:
+            # The moderate weight traded coverage for cost somewhere: solve with the safe one.
+            chosen, outs = run([fold_objective(t.instance, True) for t in tasks])
+            backend += sum(t for _, _, t in outs)
             certificate = potentials(inst, chosen, pinned, big_m)
         except OverflowError:
-            certificate = None  # beyond exact 64-bit potentials: no proof, said in the docs
+            # Beyond exact 64-bit potentials: no proof (said in the docs), so no
+            # moderate weight either.
+            certificate = None
+            if bounded:
+                chosen, outs = run([fold_objective(t.instance, True) for t in tasks])
+                backend += sum(t for _, _, t in outs)
+    objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
     return Solved(
         chosen,
         objective,
         name,
         optimal,
         len(tasks),
-        sum(t for _, _, t in outs),
+        backend,
         certificate,
         time.perf_counter() - t0 if certificate is not None else 0.0,
     )

@@ -164,13 +164,23 @@ def max_plan_cost_spread(inst: Instance) -> int:
     return spread
 
 
-def fold_objective(inst: Instance, priority_first: bool) -> Instance:
+MODERATE_FACTOR = 100
+"""The moderate coverage-first weight: this many times the largest cost step (see fold_objective)."""
+
+
+def fold_objective(inst: Instance, priority_first: bool, *, moderate: bool = False) -> Instance:
     """Set ``unserved_cost`` for the coverage-first (lexicographic) objective.
 
     With ``priority_first``, an unserved unit of a need of priority ``p`` costs
     ``B * p`` with ``B`` larger than any difference of plan costs: minimising
     ``cost + B * (unserved priority)`` then maximises the served priority first
     and minimises the cost among those plans, exactly, in integers.
+
+    With ``moderate``, ``B`` is at most :data:`MODERATE_FACTOR` times the
+    largest single cost step instead: cost scaling is faster on smaller costs,
+    and the plan is almost always the same, but only a certificate computed
+    with the safe ``B`` proves it (:func:`matcher.solvers.solve_instance`
+    checks, and solves again with the safe ``B`` when it cannot).
 
     Raises
     ------
@@ -179,6 +189,13 @@ def fold_objective(inst: Instance, priority_first: bool) -> Instance:
     """
     if priority_first:
         big = max_plan_cost_spread(inst) + 1
+        if moderate:
+            # Not a proof by itself: a plan found with it must be proven by the
+            # certificate (computed with a safe weight), else solved again.
+            step = int(np.abs(inst.cost).max(initial=0))
+            if inst.load_step:
+                step = max(step, inst.load_step * int(np.maximum(inst.capacity, 0).max(initial=0)))
+            big = min(big, MODERATE_FACTOR * max(step, 1) + 1)
         unserved = big * inst.priority
         inst = replace(inst, unserved_cost=unserved)
     worst = int(np.abs(inst.unserved_cost).max(initial=0)) + int(np.abs(inst.cost).max(initial=0))

@@ -50,7 +50,12 @@ from scipy import sparse
 from ..errors import SolverError
 from ._base import Instance
 
-__all__ = ["Potentials", "certificate_big_m", "potentials"]
+__all__ = ["NotProven", "Potentials", "certificate_big_m", "potentials"]
+
+
+class NotProven(SolverError):
+    """The sweep budget ran out before the potentials settled: no proof (yet)."""
+
 
 IntArray = NDArray[np.int64]
 
@@ -105,7 +110,12 @@ def certificate_big_m(inst: Instance) -> int:
 
 
 def potentials(
-    inst: Instance, chosen: IntArray, pinned: NDArray[np.bool_], big_m: int | None
+    inst: Instance,
+    chosen: IntArray,
+    pinned: NDArray[np.bool_],
+    big_m: int | None,
+    *,
+    max_sweeps: int | None = None,
 ) -> Potentials:
     """Potentials proving that the plan *chosen* of *inst* is optimal.
 
@@ -121,9 +131,14 @@ def potentials(
     big_m : int or None
         ``B`` (see the module notes) under the lexicographic objective, from
         :func:`certificate_big_m`; None to use ``inst.unserved_cost``.
+    max_sweeps : int, optional
+        Give up (:class:`NotProven`) after this many Bellman-Ford sweeps in all;
+        without it, a plan that is not optimal is found out after ``n`` sweeps.
 
     Raises
     ------
+    NotProven
+        The budget *max_sweeps* ran out (the plan may not be optimal).
     SolverError
         If the plan is not optimal (the residual network has a negative cycle):
         a solver bug, never an input problem.
@@ -218,7 +233,7 @@ def potentials(
     # -> slot -> need advances several arcs per sweep.
     kinds = [(0, 1), (1, 1 + nv), (1 + nv + nn, n_nodes), (1 + nv, 1 + nv + nn)]
     n_free = len(free)
-    dist = _potentials(n_nodes, tail, head, cost, kinds, n_free)
+    dist = _potentials(n_nodes, tail, head, cost, kinds, n_free, max_sweeps)
     dist -= dist[0]
     return Potentials(
         big_m=big_m,
@@ -238,6 +253,7 @@ def _potentials(
     cost: IntArray,
     kinds: list[tuple[int, int]],
     n_free: int,
+    max_sweeps: int | None = None,
 ) -> IntArray:
     """Shortest distances from a virtual root joined to every node at cost 0.
 
@@ -264,10 +280,11 @@ def _potentials(
         core = np.arange(m)
     dist = np.zeros(n, np.int64)
     dirty = np.ones(n, bool)
+    budget = [max_sweeps if max_sweeps is not None else -1]  # shared by every search
     while True:
         indptr, arcs = _group_by(tail[core], n)
         arcs = core[arcs]
-        _sweeps(dist, dirty, indptr, head[arcs], cost[arcs], kinds)
+        _sweeps(dist, dirty, indptr, head[arcs], cost[arcs], kinds, budget)
         violated = np.flatnonzero(dist[tail] + cost < dist[head])
         if not len(violated):
             return dist
@@ -295,6 +312,7 @@ def _sweeps(
     head: IntArray,
     cost: IntArray,
     kinds: list[tuple[int, int]],
+    budget: list[int] | None = None,
 ) -> None:
     """Bellman-Ford from *dist* (in place) over the CSR arcs, dirty nodes first.
 
@@ -310,6 +328,10 @@ def _sweeps(
     """
     n = len(dist)
     for _ in range(n + 2):
+        if budget is not None and budget[0] >= 0:
+            if budget[0] == 0:
+                raise NotProven("the sweep budget ran out before the potentials settled")
+            budget[0] -= 1
         progress = False
         for lo_k, hi_k in kinds:
             nodes = np.flatnonzero(dirty[lo_k:hi_k]) + lo_k
@@ -332,4 +354,6 @@ def _sweeps(
             dirty[h] = True
         if not progress:
             return
+    if budget is not None and budget[0] >= 0:
+        raise NotProven("the plan is not optimal for the safe weight (a negative cycle)")
     raise SolverError("the plan is not optimal: its residual network has a negative cycle")
