@@ -30,6 +30,13 @@ def test_fit_slope():
     assert bench.fit_slope([(10.0, 1.0)]) is None
 
 
+def test_certificate_net_cost_is_the_solve_stage_against_the_uncertified_one():
+    m = {"stages": {"solve": 1.2}, "solve_uncertified": 1.0}
+    assert bench._cert_net(m) == "+20%"
+    assert bench._cert_net({"stages": {"solve": 0.9}, "solve_uncertified": 1.0}) == "-10%"
+    assert bench._cert_net({"stages": {"solve": 1.0}}) == "—"
+
+
 def test_a_mismatching_peer_is_reported_as_such_never_as_a_time(monkeypatch):
     calls = []
 
@@ -83,6 +90,7 @@ def test_smoke_run_of_the_small_tier(tmp_path):
     data = json.loads(out.with_suffix(".json").read_text())
     (case,) = data["cases"]
     assert case["matcher"]["status"] == "ok" and case["bare"]["status"] == "ok"
+    assert case["matcher"]["solve_uncertified"] > 0  # the certificate's net cost is measured
     for name in ("flow", "auto", "highs_lp", "network_simplex", "greedy"):
         assert case["peers"][name]["status"] == "ok", name
     assert "MISMATCH" not in out.read_text()
