@@ -5,7 +5,7 @@ The public API, all importable from ``matcher``:
 - the model: :class:`Volunteer`, :class:`Need`, :class:`Weights`, :class:`Policy`, :class:`Problem`;
 - solving: :func:`solve` (and :func:`methods`);
 - the result: :class:`Result`, :class:`Match`, :class:`Unmatched`, :class:`Objective`,
-  :class:`Metrics`, :class:`Status`, :class:`Certificate`;
+  :class:`Metrics`, :class:`Status`, :class:`Certificate`, :class:`Churn`;
 - checking: :func:`verify` (also ``Result.verify``) and :class:`Violation`;
 - low level: :class:`Graph`, :func:`build_graph`, :func:`solve_graph`, :class:`GraphSolution`;
 - errors: :class:`MatcherError`, :class:`InputError`, :class:`InputProblem`,
@@ -39,6 +39,7 @@ from .graph import Graph, build_graph
 from .model import Need, Policy, Problem, Volunteer, Weights
 from .result import (
     Certificate,
+    Churn,
     GraphSolution,
     Match,
     Metrics,
@@ -51,6 +52,7 @@ from .verify import Violation, verify
 
 __all__ = [
     "Certificate",
+    "Churn",
     "Graph",
     "GraphSolution",
     "InputError",

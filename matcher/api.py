@@ -6,17 +6,21 @@ entry for researchers who bring their own graph.
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import InputError, InputProblem, short_repr
 from .graph import Graph, _build
 from .model import Problem
-from .result import GraphSolution, Result, Status, assemble, in_units
+from .result import Churn, GraphSolution, Result, Status, assemble, in_units
 from .solvers import METHODS, Instance, solve_instance
+from .solvers._base import evaluate
 
 __all__ = ["methods", "solve", "solve_graph"]
 
@@ -121,9 +125,27 @@ def solve_graph(
                 )
             ]
         )
+    return _solve_graph(graph, method, executor=executor, certify=certify, options=options)
+
+
+def _solve_graph(
+    graph: Graph,
+    method: str,
+    *,
+    executor: Any,
+    certify: bool,
+    options: dict[str, Any],
+    bonus: NDArray[np.int64] | None = None,
+) -> GraphSolution:
+    """:func:`solve_graph`, optionally with *bonus* taken off each edge's cost.
+
+    The plan minimises the costs less the bonus (a re-plan's churn term); its
+    reported objective is that of the true costs.
+    """
     priority_first = graph.unserved_cost is None
+    inst = _instance(graph)
     solved = solve_instance(
-        _instance(graph),
+        inst if bonus is None else replace(inst, cost=inst.cost - bonus),
         np.asarray(graph.pinned),
         priority_first=priority_first,
         method=method,
@@ -132,6 +154,8 @@ def solve_graph(
         **options,
     )
     chosen, obj = solved.chosen, solved.objective
+    if bonus is not None:
+        obj = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
     served = np.bincount(graph.need[chosen], minlength=graph.n_needs)
     return GraphSolution(
         method=solved.method,
@@ -151,10 +175,72 @@ def solve_graph(
     )
 
 
+def _pair_mask(graph: Graph, pairs: Iterable[tuple[str, str]]) -> NDArray[np.bool_]:
+    """Which edges of *graph* are among the ``(need_id, volunteer_id)`` *pairs*."""
+    need_of = {k: i for i, k in enumerate(graph.need_ids)}
+    vol_of = {k: i for i, k in enumerate(graph.volunteer_ids)}
+    nv = graph.n_volunteers
+    keys = [need_of[a] * nv + vol_of[b] for a, b in pairs if a in need_of and b in vol_of]
+    if not keys or not graph.n_edges:
+        return np.zeros(graph.n_edges, bool)
+    return np.isin(graph.need * nv + graph.volunteer, np.array(keys, np.int64))
+
+
+def _churn_units(churn_cost: Any, previous: Any, resolution: float) -> int:
+    """Check ``previous`` / ``churn_cost``; return the churn cost in resolution units."""
+    problems = []
+    if previous is not None and not isinstance(previous, Result):
+        problems.append(
+            InputProblem(
+                "solve",
+                "previous",
+                "a matcher.Result (the plan to re-plan from)",
+                short_repr(previous),
+                kind="option",
+            )
+        )
+    if churn_cost is None:
+        units = 0
+    elif (
+        isinstance(churn_cost, bool)
+        or not isinstance(churn_cost, int | float)
+        or not math.isfinite(churn_cost)
+        or churn_cost < 0
+    ):
+        problems.append(
+            InputProblem(
+                "solve",
+                "churn_cost",
+                "a finite number >= 0 (cost per pair not kept)",
+                short_repr(churn_cost),
+                kind="option",
+            )
+        )
+        units = 0
+    else:
+        # In resolution units, like every cost; a positive churn cost is at least one unit.
+        units = max(1, round(churn_cost / resolution)) if churn_cost > 0 else 0
+        if previous is None and churn_cost:
+            problems.append(
+                InputProblem(
+                    "solve",
+                    "churn_cost",
+                    "to come with previous= (the plan to keep close to)",
+                    short_repr(churn_cost),
+                    kind="option",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return int(units)
+
+
 def solve(
     problem: Problem,
     method: str = "auto",
     *,
+    previous: Result | None = None,
+    churn_cost: float | None = None,
     executor: Any = None,
     certify: bool = True,
     **options: Any,
@@ -166,6 +252,20 @@ def solve(
     problem : Problem
     method : {"auto", "flow", "hungarian", "network_simplex", "greedy"}, default "auto"
         ``"auto"`` picks the fastest exact method and records it in ``Result.method``.
+    previous : Result, optional
+        The plan this one replaces (last week's, or before needs arrived or
+        volunteers dropped out). The result then reports the churn
+        (``Result.churn``: pairs kept, moved, added, dropped).
+    churn_cost : float, optional
+        With *previous*: what changing a previous pair costs, in the units of
+        the edge costs (km-equivalent). Every previous pair that is still
+        possible is kept unless changing it gains more than this; so with the
+        same input and a large churn cost, nothing moves. Under the default
+        coverage-first objective, coverage still comes first: the churn cost
+        weighs against the other costs only. Exact: the solver minimises
+        ``cost + churn_cost * (previous pairs not kept)``, with the churn cost
+        in units of ``Policy.resolution`` like every cost (at least one unit
+        when positive).
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Solve the independent parts of the problem (connected components of
         the candidate graph) there: a ``ProcessPoolExecutor``, or a dask
@@ -226,10 +326,19 @@ def solve(
                 )
             ]
         )
+    churn_units = _churn_units(churn_cost, previous, problem.policy.resolution)
     t0 = time.perf_counter()
     graph, diag = _build(problem)
+    before: list[tuple[str, str]] = []
+    bonus = None
+    if previous is not None:
+        before = [(m.need_id, m.volunteer_id) for m in previous.matches]
+        if churn_units:
+            bonus = churn_units * _pair_mask(graph, before).astype(np.int64)
     t1 = time.perf_counter()
-    solution = solve_graph(graph, method, executor=executor, certify=certify, **options)
+    solution = _solve_graph(
+        graph, method, executor=executor, certify=certify, options=options, bonus=bonus
+    )
     t2 = time.perf_counter()
     priority_first = problem.policy.unmatched_cost is None
     timings = {
@@ -239,5 +348,8 @@ def solve(
         "certify": solution.certify_seconds,
     }
     result = assemble(problem, graph, diag, solution, priority_first, timings)
+    if previous is not None:
+        after = [(m.need_id, m.volunteer_id) for m in result.matches]
+        result = replace(result, churn=Churn.between(before, after, churn_cost or 0.0, churn_units))
     t3 = time.perf_counter()
     return replace(result, timings={**timings, "assemble": t3 - t2, "total": t3 - t0})

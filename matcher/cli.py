@@ -93,6 +93,12 @@ def format_summary(result: Result, problem: Problem, title: str, max_unmatched: 
         f"load mean {m.mean_load:.2f}, max {m.max_load}, Gini {m.load_gini:.2f}",
         f"Travel          {m.mean_distance_km:6.2f} km mean per match; mean cost {m.mean_cost:.3f}",
     ]
+    if result.churn is not None:
+        c = result.churn
+        lines.append(
+            f"Churn           {c.kept} pairs kept, {c.moved} moved, {c.added} added, "
+            f"{c.dropped} dropped (of {len(c.previous)} before; churn cost {c.cost:g})"
+        )
 
     def table(name: str, key: str, shares: dict[str, float]) -> None:
         units: Counter[str] = Counter()
@@ -168,13 +174,27 @@ def _parser() -> argparse.ArgumentParser:
         "solve",
         help="solve your own volunteers and needs",
         description="Solve volunteers and needs from CSV or JSON files; write the result as JSON.",
-        epilog="Example: matcher solve --volunteers v.csv --needs n.csv --policy p.json --out result.json",
+        epilog=(
+            "Example: matcher solve --volunteers v.csv --needs n.csv --policy p.json --out result.json\n"
+            "Re-plan: matcher solve --volunteers v.csv --needs n2.csv --previous result.json "
+            "--churn-cost 1.0 --out result2.json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     s.add_argument("--volunteers", help="volunteers CSV (or JSON)")
     s.add_argument("--needs", help="needs CSV (or JSON)")
     s.add_argument("--policy", help="policy JSON (default: the default Policy)")
     s.add_argument("--problem", help="one problem JSON instead of --volunteers/--needs/--policy")
     s.add_argument("--method", default="auto", help=method_help)
+    s.add_argument(
+        "--previous", help="result JSON of the plan this one replaces: report (and limit) churn"
+    )
+    s.add_argument(
+        "--churn-cost",
+        type=float,
+        help="with --previous: cost of changing a previous pair (km-equivalent); keep pairs "
+        "unless a change gains more",
+    )
     s.add_argument("--out", required=True, help="result JSON to write")
     s.add_argument(
         "--plan-csv", help="also write the plan as CSV, with your own columns carried through"
@@ -309,8 +329,11 @@ def _run(args: argparse.Namespace) -> int:
             problem = mio.read_problem(problem=args.problem)
         else:
             problem = mio.read_problem(args.volunteers, args.needs, args.policy)
+        previous = mio.read_result(args.previous) if args.previous else None
         with _Progress(["solve", "write"], quiet=args.quiet or args.json) as bar:
-            result = solve(problem, method=args.method)
+            result = solve(
+                problem, method=args.method, previous=previous, churn_cost=args.churn_cost
+            )
             bar.step()
             _write_outputs(result, problem, args)
             bar.step()
@@ -419,6 +442,9 @@ def _summary_json(result: Result, out: str | None) -> dict[str, Any]:
             u.need_id: {"missing": u.missing, "reason": u.reason} for u in result.unmatched
         },
         "certificate": result.certificate is not None,
+        "churn": None
+        if result.churn is None
+        else {k: v for k, v in result.churn.to_dict().items() if k != "previous"},
         "timings": dict(result.timings),
     }
 

@@ -436,7 +436,7 @@ def _load_json(source: PathLike | IO[str]) -> Any:
     return _strict_json(text, name)
 
 
-SCHEMAS = {"problem": "problem-v1", "policy": "policy-v1", "result": "result-v2"}
+SCHEMAS = {"problem": "problem-v1", "policy": "policy-v1", "result": "result-v3"}
 """The JSON Schema shipped for each kind of file (``matcher/schema/<name>.schema.json``)."""
 
 
@@ -455,7 +455,7 @@ def json_schema(kind: str) -> dict[str, Any]:
     Examples
     --------
     >>> json_schema("result")["properties"]["schema_version"]
-    {'enum': [1, 2]}
+    {'enum': [1, 2, 3]}
     """
     if kind not in SCHEMAS:
         raise InputError(

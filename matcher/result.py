@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ __all__ = [
     "FILTERS",
     "REASONS",
     "Certificate",
+    "Churn",
     "SCHEMA_VERSION",
     "GraphSolution",
     "Match",
@@ -41,10 +42,11 @@ __all__ = [
     "Unmatched",
 ]
 
-SCHEMA_VERSION = 2
-"""Version of the dict / JSON layout of :meth:`Result.to_dict` (2: with ``certificate``)."""
+SCHEMA_VERSION = 3
+"""Version of the dict / JSON layout of :meth:`Result.to_dict` (2: with ``certificate``;
+3: with ``churn``)."""
 
-_READABLE_VERSIONS = (1, 2)
+_READABLE_VERSIONS = (1, 2, 3)
 
 FILTERS = ("skills", "distance", "slot", "community", "available")
 """The filters behind ``Unmatched.candidates``, in order (the feasibility rules)."""
@@ -259,6 +261,85 @@ class Certificate:
 
 
 @dataclass(frozen=True)
+class Churn:
+    """How a re-plan differs from the plan it replaces (``solve(..., previous=)``).
+
+    Pairs are ``(need_id, volunteer_id)``. Every previous pair is *kept*
+    (still in the plan), *moved* (its need is now served by another
+    volunteer instead) or *dropped*; every pair of the new plan is *kept*,
+    *moved* (the replacement) or *added*. Per need, ``moved`` is the smaller
+    of its dropped and its new pairs. So ``kept + moved + dropped`` is the
+    number of previous pairs and ``kept + moved + added`` that of matches.
+
+    Attributes
+    ----------
+    cost : float
+        ``churn_cost``: what each previous pair that is still possible costs
+        when it is not kept (0.0: churn only reported, not weighed).
+    int_cost : int
+        The same in units of ``Policy.resolution``, as the solver used it.
+    previous : tuple of (str, str)
+        The previous plan's pairs, sorted.
+    kept, moved, added, dropped : int
+
+    Examples
+    --------
+    >>> c = Churn.between([("n1", "a"), ("n2", "b")], [("n1", "a"), ("n2", "c"), ("n3", "b")])
+    >>> c.kept, c.moved, c.added, c.dropped
+    (1, 1, 1, 0)
+    """
+
+    cost: float
+    int_cost: int
+    previous: tuple[tuple[str, str], ...]
+    kept: int
+    moved: int
+    added: int
+    dropped: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "previous", tuple(tuple(p) for p in self.previous))
+
+    @classmethod
+    def between(
+        cls,
+        previous: Iterable[tuple[str, str]],
+        current: Iterable[tuple[str, str]],
+        cost: float = 0.0,
+        int_cost: int = 0,
+    ) -> Churn:
+        """Count the churn from the pairs *previous* to the pairs *current*."""
+        before = sorted({(str(n), str(v)) for n, v in previous})
+        after = {(str(n), str(v)) for n, v in current}
+        old = set(before)
+        kept = len(old & after)
+        gone: Counter[str] = Counter(n for n, _ in old - after)
+        new: Counter[str] = Counter(n for n, _ in after - old)
+        moved = sum(min(k, new[n]) for n, k in gone.items())
+        return cls(
+            cost=float(cost),
+            int_cost=int(int_cost),
+            previous=tuple(before),
+            kept=kept,
+            moved=moved,
+            added=len(after - old) - moved,
+            dropped=len(old - after) - moved,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (JSON-ready)."""
+        return {
+            "cost": self.cost,
+            "int_cost": self.int_cost,
+            "previous": [list(p) for p in self.previous],
+            "kept": self.kept,
+            "moved": self.moved,
+            "added": self.added,
+            "dropped": self.dropped,
+        }
+
+
+@dataclass(frozen=True)
 class Metrics:
     """Measures of a plan, as plain Python numbers.
 
@@ -343,6 +424,9 @@ class Result:
     certificate : Certificate or None
         The proof of optimality of an ``OPTIMAL`` plan (None otherwise, or when
         solved with ``certify=False``); :meth:`verify` checks it.
+    churn : Churn or None
+        For a re-plan (``solve(..., previous=)``): what changed from the
+        previous plan, and the churn cost the plan was optimised with.
 
     Examples
     --------
@@ -367,6 +451,7 @@ class Result:
     metrics: Metrics
     timings: Mapping[str, float] = field(default_factory=dict)
     certificate: Certificate | None = None
+    churn: Churn | None = None
 
     # ------------------------------------------------------------ explain
     def explain(self, need_id: str) -> str:
@@ -454,7 +539,7 @@ class Result:
         >>> from matcher import Need, Problem, solve
         >>> r = solve(Problem([], [Need("n1", "repair", [], (0.0, 0.0))]))
         >>> sorted(r.to_dict())
-        ['certificate', 'matches', 'method', 'metrics', 'objective', 'schema_version', 'status', 'timings', 'unmatched']
+        ['certificate', 'churn', 'matches', 'method', 'metrics', 'objective', 'schema_version', 'status', 'timings', 'unmatched']
         >>> Result.from_dict(r.to_dict()) == r
         True
         """
@@ -485,6 +570,7 @@ class Result:
             "metrics": self.metrics.to_dict(),
             "timings": dict(self.timings) if timings else {},
             "certificate": None if self.certificate is None else self.certificate.to_dict(),
+            "churn": None if self.churn is None else self.churn.to_dict(),
         }
 
     @classmethod
@@ -523,6 +609,7 @@ class Result:
                 certificate=(
                     None if data.get("certificate") is None else Certificate(**data["certificate"])
                 ),
+                churn=None if data.get("churn") is None else Churn(**data["churn"]),
             )
         except InputError:
             raise

@@ -61,6 +61,7 @@ VIOLATIONS = {
     "big_m": "the certificate's big_m does not exceed the cost difference of two plans",
     "potential": "a node of the certificate network has no potential, or an unusable one",
     "reduced_cost": "an arc has a negative reduced cost: the potentials do not prove optimality",
+    "churn": "a re-plan's churn counts are not those of its previous and current pairs",
 }
 """Violation codes -> meaning."""
 
@@ -157,6 +158,7 @@ class _Verifier:
         self._constraints(pairs)
         self._accounting(pairs)
         self._objective(pairs)
+        self._churn()
         if self.r.status.value == "optimal":
             if self.out:
                 pass  # a certificate cannot prove an invalid plan; the plan's faults are listed
@@ -400,6 +402,32 @@ class _Verifier:
                 f"reported (served_priority, int_cost, int_penalty) = {got}, the plan gives {want}",
             )
 
+    def _churn(self) -> None:
+        """A re-plan's counts: kept, moved, added, dropped, from the pairs themselves."""
+        churn = self.r.churn
+        if churn is None:
+            return
+        before = {(str(a), str(b)) for a, b in churn.previous}
+        after = {(m.need_id, m.volunteer_id) for m in self.r.matches}
+        kept = len(before & after)
+        gone = Counter(a for a, _ in before - after)
+        new = Counter(a for a, _ in after - before)
+        moved = sum(min(k, new[a]) for a, k in gone.items())
+        want = (kept, moved, len(after - before) - moved, len(before - after) - moved)
+        got = (churn.kept, churn.moved, churn.added, churn.dropped)
+        if got != want:
+            self.bad(
+                "churn",
+                f"reported (kept, moved, added, dropped) = {got}, the pairs give {want}",
+            )
+        units = max(1, round(churn.cost / self.res)) if churn.cost > 0 else 0
+        if churn.int_cost != units:
+            self.bad(
+                "churn",
+                f"churn int_cost {churn.int_cost!r} is not churn cost {churn.cost!r} "
+                f"in units of {self.res}",
+            )
+
     # ---------------------------------------------------------- certificate
     def _candidates(self) -> tuple[IntArray, IntArray, NDArray[np.float64]]:
         """Every feasible pair (volunteer, need), found with a k-d tree."""
@@ -458,6 +486,16 @@ class _Verifier:
         cap = np.maximum(np.array([a.capacity for a in self.vols], np.int64), 0)
         keys = v * nn + n
         used = np.isin(keys, pairs[0] * nn + pairs[1])
+        churn = self.r.churn
+        if churn is not None and churn.int_cost:
+            # A re-plan weighs churn: every previous pair still possible is cheaper
+            # by the churn cost (so leaving it costs that much more).
+            prev = [
+                self.vpos[b] * nn + self.npos[a]
+                for a, b in churn.previous
+                if a in self.npos and b in self.vpos
+            ]
+            cost = cost - churn.int_cost * np.isin(keys, np.array(prev, np.int64))
         pinned_keys = [self.vpos[b] * nn + self.npos[a] for a, b in self.p.pinned]
         fixed = np.isin(keys, np.array(pinned_keys, np.int64))
 

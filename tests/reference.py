@@ -807,7 +807,11 @@ def milp_optimum(problem: ProblemLike, time_limit: float | None = 60.0) -> Tripl
     return milp_plan(problem, time_limit)[1]
 
 
-def milp_plan(problem: ProblemLike, time_limit: float | None = 60.0) -> tuple[list[Pair], Triple]:
+def milp_plan(
+    problem: ProblemLike,
+    time_limit: float | None = 60.0,
+    bonus: Mapping[Pair, int] | None = None,
+) -> tuple[list[Pair], Triple]:
     """Optimal plan of a problem, by mixed-integer programming (HiGHS).
 
     Formulation (all coefficients integers, so the optimum is exact):
@@ -834,6 +838,10 @@ def milp_plan(problem: ProblemLike, time_limit: float | None = 60.0) -> tuple[li
         The problem (intended for up to about 30 volunteers x 40 needs).
     time_limit : float or None, optional
         Seconds allowed per solve (None = no limit).
+    bonus : mapping of (need_id, volunteer_id) to int, optional
+        Taken off the integer cost of those pairs in the objective (a
+        re-plan's churn term: keeping a previous pair earns its bonus). The
+        returned triple is still the plan's true one.
 
     Returns
     -------
@@ -868,7 +876,7 @@ def milp_plan(problem: ProblemLike, time_limit: float | None = 60.0) -> tuple[li
         for i, v in enumerate(vols):
             if pair_feasible(v, n, problem, forbidden) is None:
                 edges.append((i, j))
-                ecost.append(edge_int_cost(v, n, policy))
+                ecost.append(edge_int_cost(v, n, policy) - (bonus or {}).get((n.id, v.id), 0))
     n_x = len(edges)
     if n_x == 0:
         return [], evaluate(problem, [])
@@ -992,6 +1000,7 @@ def milp_plan(problem: ProblemLike, time_limit: float | None = 60.0) -> tuple[li
     plan = sorted((needs[j].id, vols[i].id) for e, (i, j) in enumerate(edges) if x[e] > 0.5)
     triple = evaluate(problem, plan)
     got = triple[1] + triple[2] if finite else triple[1]
+    got -= sum((bonus or {}).get(p, 0) for p in plan)
     if got != target:
         raise RuntimeError(f"MILP objective {target} disagrees with its plan's value {triple}")
     if not finite and triple[0] != best_served:

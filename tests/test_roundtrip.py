@@ -62,6 +62,12 @@ def test_problem_and_result_round_trip_through_json(problem: Problem, data: Any)
     assert back.to_json(timings=False) == r.to_json(timings=False)
     assert back.timings == r.timings
     assert back.verify(p) == []
+    if data.draw(st.booleans()):  # a re-plan carries its churn through too
+        churn = data.draw(st.sampled_from([None, 0.0, 0.3, 1e3]))
+        again_r = solve(p, previous=r, churn_cost=churn)
+        back = Result.from_json(again_r.to_json())
+        assert back == again_r and back.churn == again_r.churn
+        assert back.verify(p) == []
 
 
 def _via_files(p: Problem, geometry: str) -> Problem:
