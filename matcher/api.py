@@ -18,9 +18,10 @@ from numpy.typing import NDArray
 from .errors import InputError, InputProblem, short_repr
 from .graph import Graph, _build
 from .model import Problem
-from .result import Churn, GraphSolution, Result, Status, assemble, in_units
-from .solvers import METHODS, Instance, solve_instance
+from .result import Certificate, Churn, GraphSolution, Result, Status, assemble, in_units
+from .solvers import METHODS, Instance, Warm, WarmStart, solve_instance
 from .solvers._base import evaluate
+from .solvers._duals import UNKNOWN
 
 __all__ = ["methods", "solve", "solve_graph"]
 
@@ -136,21 +137,28 @@ def _solve_graph(
     certify: bool,
     options: dict[str, Any],
     bonus: NDArray[np.int64] | None = None,
+    previous: tuple[NDArray[np.bool_], Certificate] | None = None,
 ) -> GraphSolution:
     """:func:`solve_graph`, optionally with *bonus* taken off each edge's cost.
 
     The plan minimises the costs less the bonus (a re-plan's churn term); its
-    reported objective is that of the true costs.
+    reported objective is that of the true costs. With *previous* (the
+    previous plan's edges and its certificate), re-plan from them.
     """
     priority_first = graph.unserved_cost is None
     inst = _instance(graph)
+    work = inst if bonus is None else replace(inst, cost=inst.cost - bonus)
+    warm = None
+    if previous is not None:
+        warm = _warm(graph, work, previous[0], previous[1], priority_first)
     solved = solve_instance(
-        inst if bonus is None else replace(inst, cost=inst.cost - bonus),
+        work,
         np.asarray(graph.pinned),
         priority_first=priority_first,
         method=method,
         executor=executor,
         certify=certify,
+        warm=warm,
         **options,
     )
     chosen, obj = solved.chosen, solved.objective
@@ -172,7 +180,53 @@ def _solve_graph(
         backend_seconds=solved.backend_seconds,
         certificate=solved.certificate,
         certify_seconds=solved.certify_seconds,
+        replan_rounds=solved.replan_rounds,
     )
+
+
+_WARM_LIMIT = 1 << 61  # potentials beyond this are no use as a start (and may be forged)
+
+
+def _warm(
+    graph: Graph,
+    inst: Instance,
+    edges: NDArray[np.bool_],
+    cert: Certificate,
+    priority_first: bool,
+) -> Warm | None:
+    """A re-plan's start: the previous plan's edges and its potentials by node of *graph*.
+
+    None when the previous certificate is of another kind of objective or holds
+    unusable numbers (it is only a start: the new plan is proven from scratch).
+    """
+    if (cert.big_m is None) == priority_first:
+        return None
+
+    def values(table: Any, ids: tuple[str, ...]) -> NDArray[np.int64] | None:
+        out = [table.get(k, UNKNOWN) for k in ids]
+        if any(type(x) is not int or abs(x) >= _WARM_LIMIT for x in out):
+            return None
+        return np.array(out, np.int64).reshape(len(ids))
+
+    vol = values(cert.volunteers, graph.volunteer_ids)
+    need = values(cert.needs, graph.need_ids)
+    if vol is None or need is None:
+        return None
+    slot = None
+    if inst.slot is not None and inst.n_needs:
+        width = int(inst.slot.max()) + 1
+        slot = np.full(graph.n_volunteers * width, UNKNOWN, np.int64)
+        name_of = {name: t for t, name in enumerate(graph.slot_names) if t < width}
+        vol_of = {k: i for i, k in enumerate(graph.volunteer_ids)}
+        for vid, by_slot in cert.slots.items():
+            i = vol_of.get(vid)
+            if i is None:
+                continue
+            for name, x in by_slot.items():
+                t = name_of.get(name)
+                if t is not None and type(x) is int and abs(x) < _WARM_LIMIT:
+                    slot[i * width + t] = x
+    return Warm(edges, WarmStart(vol, need, slot), cert.big_m)
 
 
 def _pair_mask(graph: Graph, pairs: Iterable[tuple[str, str]]) -> NDArray[np.bool_]:
@@ -331,13 +385,23 @@ def solve(
     graph, diag = _build(problem)
     before: list[tuple[str, str]] = []
     bonus = None
+    start = None
     if previous is not None:
         before = [(m.need_id, m.volunteer_id) for m in previous.matches]
+        mask = _pair_mask(graph, before)
         if churn_units:
-            bonus = churn_units * _pair_mask(graph, before).astype(np.int64)
+            bonus = churn_units * mask.astype(np.int64)
+        if previous.certificate is not None:
+            start = (mask, previous.certificate)
     t1 = time.perf_counter()
     solution = _solve_graph(
-        graph, method, executor=executor, certify=certify, options=options, bonus=bonus
+        graph,
+        method,
+        executor=executor,
+        certify=certify,
+        options=options,
+        bonus=bonus,
+        previous=start,
     )
     t2 = time.perf_counter()
     priority_first = problem.policy.unmatched_cost is None

@@ -716,6 +716,9 @@ class GraphSolution:
         the plan is not proven optimal); see :mod:`matcher.solvers._duals`.
     certify_seconds : float
         Time spent computing the certificate (part of the solve).
+    replan_rounds : int
+        Rounds of a re-plan from a previous plan (``solve(..., previous=)``),
+        0 when solved from scratch.
 
     Examples
     --------
@@ -739,6 +742,7 @@ class GraphSolution:
     backend_seconds: float = 0.0
     certificate: Potentials | None = None
     certify_seconds: float = 0.0
+    replan_rounds: int = 0
 
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import reference
-from hypothesis import assume, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import budget, medium_problems
 from test_properties import EXACT, assert_valid, plan_of, solve_exact, triple_of
@@ -225,3 +225,95 @@ def test_the_command_line_replans_from_a_previous_result(tmp_path: Any, capsys: 
     assert summary["churn"]["kept"] == len(before.matches) and summary["churn"]["cost"] == 2.5
     assert main([*args, "--churn-cost", "1"]) == 2  # a churn cost needs --previous
     assert "previous=" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- warm re-plans
+
+
+def _rounds(problem: Problem, previous: matcher.Result, **kw: Any) -> tuple[int, Any]:
+    """Re-plan *problem* at graph level; return the re-plan's rounds and the solution."""
+    from matcher.api import _pair_mask, _solve_graph
+
+    graph = matcher.build_graph(problem)
+    before = [(m.need_id, m.volunteer_id) for m in previous.matches]
+    assert previous.certificate is not None
+    sol = _solve_graph(
+        graph,
+        kw.pop("method", "auto"),
+        executor=None,
+        certify=True,
+        options={},
+        previous=(_pair_mask(graph, before), previous.certificate),
+    )
+    return sol.replan_rounds, sol
+
+
+@settings(max_examples=budget(0.15), deadline=None)
+@given(data=st.data(), problem=medium_problems())
+def test_a_warm_replan_is_proven_and_equals_a_solve_from_scratch(
+    data: Any, problem: Problem
+) -> None:
+    before = solve(problem, "flow")
+    after = data.draw(changed(problem))
+    scratch = solve(after, "flow")
+    rounds, sol = _rounds(after, before)
+    event(f"re-plan rounds: {rounds}")
+    assert (sol.served_priority, sol.int_cost, sol.int_penalty) == triple_of(scratch)
+    result = solve(after, previous=before)
+    assert triple_of(result) == triple_of(scratch)
+    assert_valid(after, result)
+
+
+def test_warm_replans_happen_and_prove_in_the_first_rounds() -> None:
+    from matcher.synthetic import generate
+
+    c = generate(rng=11, n_communities=2)
+    problem = c.problem()
+    before = solve(problem)
+    needs = list(problem.needs)
+    moved = [replace(n, id=n.id + "+x") for n in needs[:3]] + needs[3:]
+    after = Problem(problem.volunteers, moved, problem.policy)
+    rounds, sol = _rounds(after, before)
+    assert 1 <= rounds <= 3  # the warm path ran and proved the plan
+    assert sol.served_priority == solve(after, "flow").objective.served_priority
+    rounds, _ = _rounds(problem, before)  # nothing changed: proven at once
+    assert rounds == 1
+
+
+def test_a_forged_previous_certificate_is_only_a_start() -> None:
+    from matcher.synthetic import generate
+
+    problem = generate(rng=5, n_communities=2).problem()
+    before = solve(problem)
+    want = triple_of(solve(problem, "flow"))
+    cert = before.certificate
+    assert cert is not None
+    for forged in (
+        replace(cert, needs={k: -x for k, x in cert.needs.items()}),
+        replace(cert, volunteers={k: 10**30 for k in cert.volunteers}),
+        replace(cert, volunteers={}, needs={}, slots={}),
+        replace(cert, big_m=None),
+    ):
+        r = solve(problem, previous=replace(before, certificate=forged))
+        assert triple_of(r) == want
+        assert r.verify(problem) == []
+
+
+def test_when_the_region_cannot_prove_the_plan_it_is_solved_from_scratch(
+    monkeypatch: Any,
+) -> None:
+    from matcher.solvers import _replan
+    from matcher.synthetic import generate
+
+    problem = generate(rng=2, n_communities=2).problem()
+    before = solve(problem)
+    needs = list(problem.needs)
+    after = Problem(
+        problem.volunteers, [replace(n, priority=6 - n.priority) for n in needs], problem.policy
+    )
+    monkeypatch.setattr(_replan, "HOPS", (0,))
+    monkeypatch.setattr(_replan, "SWEEPS", 1)
+    rounds, sol = _rounds(after, before)
+    assert rounds == 0  # gave up: solved from scratch
+    assert sol.served_priority == solve(after, "flow").objective.served_priority
+    assert solve(after, previous=before).verify(after) == []

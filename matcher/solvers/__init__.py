@@ -43,7 +43,8 @@ from ._base import (
     fix_pinned,
     fold_objective,
 )
-from ._duals import NotProven, Potentials, certificate_big_m, potentials
+from ._duals import NotProven, Potentials, WarmStart, certificate_big_m, potentials
+from ._replan import replan
 from ._split import split
 
 __all__ = [
@@ -53,6 +54,9 @@ __all__ = [
     "Objective",
     "Potentials",
     "Solved",
+    "WARM_METHODS",
+    "Warm",
+    "WarmStart",
     "choose_method",
     "run_task",
     "solve_instance",
@@ -145,6 +149,18 @@ def _check_method(method: str, options: dict[str, Any]) -> None:
         raise InputError(problems)
 
 
+class Warm(NamedTuple):
+    """What a re-plan starts from (see :func:`solve_instance`)."""
+
+    previous: NDArray[np.bool_]  # edges of the previous plan (those still candidates)
+    start: WarmStart  # the previous certificate's potentials, by node of this instance
+    big_m: int | None  # the previous certificate's weight
+
+
+WARM_METHODS = ("auto", "flow")
+"""Methods that re-plan from a previous plan (the others solve from scratch)."""
+
+
 class Solved(NamedTuple):
     """What :func:`solve_instance` returns."""
 
@@ -156,6 +172,7 @@ class Solved(NamedTuple):
     backend_seconds: float  # time inside the solver backends, summed over parts
     certificate: Potentials | None  # proof of optimality (None when not optimal)
     certify_seconds: float  # time spent computing it
+    replan_rounds: int = 0  # rounds of a re-plan from a previous plan (0: solved from scratch)
 
 
 def run_task(
@@ -181,6 +198,7 @@ def solve_instance(
     method: str = "auto",
     executor: Any = None,
     certify: bool = True,
+    warm: Warm | None = None,
     **options: Any,
 ) -> Solved:
     """Solve *inst* with *method*; the one path every method goes through.
@@ -207,6 +225,10 @@ def solve_instance(
         depend on it, so the plan is the same with or without.
     certify : bool, default True
         Compute the optimality certificate of an optimal plan.
+    warm : Warm, optional
+        A previous plan and its potentials: with *certify* and method
+        ``"auto"`` or ``"flow"``, re-plan from them (:mod:`._replan`), and
+        solve from scratch only if that does not prove a plan optimal.
     **options
         Passed to the method.
 
@@ -215,6 +237,20 @@ def solve_instance(
     Solved
     """
     _check_method(method, options)
+    if warm is not None and certify and method in WARM_METHODS:
+        out = replan(
+            inst,
+            pinned,
+            warm.previous,
+            warm.start,
+            priority_first=priority_first,
+            big_m_hint=warm.big_m,
+            method=method,
+            options=options,
+        )
+        if out is not None:
+            chosen, objective, name, backend, pot, certify_s, rounds = out
+            return Solved(chosen, objective, name, True, 1, backend, pot, certify_s, rounds)
     residual, kept = fix_pinned(inst, pinned)
     tasks = split(residual)
     # With a certificate to prove the plan, the coverage-first weight can be moderate

@@ -42,6 +42,7 @@ arcs are ``s -> v`` at cost ``L * load_step`` (if ``L < C``) and ``v -> s`` at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,7 +51,15 @@ from scipy import sparse
 from ..errors import SolverError
 from ._base import Instance
 
-__all__ = ["NotProven", "Potentials", "certificate_big_m", "potentials"]
+__all__ = [
+    "UNKNOWN",
+    "NotProven",
+    "Potentials",
+    "WarmStart",
+    "certificate_big_m",
+    "potentials",
+    "unsettled",
+]
 
 
 class NotProven(SolverError):
@@ -61,6 +70,33 @@ IntArray = NDArray[np.int64]
 
 # Potentials are sums of arc costs along simple paths: keep every such sum exact.
 _SAFE = 1 << 62
+
+
+UNKNOWN = 1 << 60
+"""A warm start's value for a node it knows nothing of (a new volunteer or need)."""
+
+
+@dataclass(frozen=True, eq=False)
+class WarmStart:
+    """Potentials to start from: those of an earlier, similar instance.
+
+    Any start gives correct potentials (Bellman-Ford from any values ends at
+    potentials that satisfy every arc, if the plan is optimal); a start close to
+    the answer ends after few, local sweeps. Nodes the start does not know hold
+    :data:`UNKNOWN`.
+
+    Attributes
+    ----------
+    volunteer : int64 array, shape (n_volunteers,)
+    need : int64 array, shape (n_needs,)
+    slot : int64 array, shape (n_volunteers * width,), or None
+        Potential of the (volunteer, slot) node at ``volunteer * width + slot``,
+        ``width`` being ``slot.max() + 1`` of the instance's need slots.
+    """
+
+    volunteer: IntArray
+    need: IntArray
+    slot: IntArray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,40 +145,26 @@ def certificate_big_m(inst: Instance) -> int:
     return spread + 1
 
 
-def potentials(
-    inst: Instance,
-    chosen: IntArray,
-    pinned: NDArray[np.bool_],
-    big_m: int | None,
-    *,
-    max_sweeps: int | None = None,
-) -> Potentials:
-    """Potentials proving that the plan *chosen* of *inst* is optimal.
+class _Net(NamedTuple):
+    """The residual certificate network of a plan, as arc arrays."""
 
-    Parameters
-    ----------
-    inst : Instance
-        The whole instance: all candidate edges (pinned ones included), the
-        users' unserved costs, ``load_start`` zero.
-    chosen : int64 array
-        Indices of the plan's edges.
-    pinned : bool array
-        Edges that must be in the plan.
-    big_m : int or None
-        ``B`` (see the module notes) under the lexicographic objective, from
-        :func:`certificate_big_m`; None to use ``inst.unserved_cost``.
-    max_sweeps : int, optional
-        Give up (:class:`NotProven`) after this many Bellman-Ford sweeps in all;
-        without it, a plan that is not optimal is found out after ``n`` sweeps.
+    n_nodes: int
+    tail: IntArray
+    head: IntArray
+    cost: IntArray
+    kinds: list[tuple[int, int]]
+    n_free: int  # the first n_free arcs are the unused pair arcs
+    vol_node: IntArray
+    need_node: IntArray
+    slot_volunteer: IntArray
+    slot: IntArray
+    slot_keys: IntArray  # volunteer * width + slot of each slot node
 
-    Raises
-    ------
-    NotProven
-        The budget *max_sweeps* ran out (the plan may not be optimal).
-    SolverError
-        If the plan is not optimal (the residual network has a negative cycle):
-        a solver bug, never an input problem.
-    """
+
+def _network(
+    inst: Instance, chosen: IntArray, pinned: NDArray[np.bool_], big_m: int | None
+) -> _Net:
+    """The residual arcs of the certificate network (module notes) under the plan *chosen*."""
     nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
     v, j = inst.volunteer, inst.need
     used = np.zeros(m, bool)
@@ -155,7 +177,7 @@ def potentials(
 
     # -- (volunteer, slot) nodes
     pair_tail = vol_node[v]
-    sv = st = np.zeros(0, np.int64)
+    sv = st = slot_keys = np.zeros(0, np.int64)
     slot_arcs: list[tuple[IntArray, IntArray, IntArray]] = []
     if inst.slot is not None and m:
         s = inst.slot[j]
@@ -172,6 +194,7 @@ def potentials(
         edge_node[slotted] = node_of_key[key]
         pair_tail = np.where(edge_node >= 0, edge_node, pair_tail)
         sv, st = keys // width, keys % width
+        slot_keys = keys
         slot_nodes = node_of_key[keys]
         n_nodes += len(slot_nodes)
         busy = np.zeros(n_nodes, np.int64)
@@ -232,18 +255,98 @@ def potentials(
     # Node kinds in the order a sweep relaxes them: a path source -> volunteer
     # -> slot -> need advances several arcs per sweep.
     kinds = [(0, 1), (1, 1 + nv), (1 + nv + nn, n_nodes), (1 + nv, 1 + nv + nn)]
-    n_free = len(free)
-    dist = _potentials(n_nodes, tail, head, cost, kinds, n_free, max_sweeps)
+    return _Net(n_nodes, tail, head, cost, kinds, len(free), vol_node, need_node, sv, st, slot_keys)
+
+
+def potentials(
+    inst: Instance,
+    chosen: IntArray,
+    pinned: NDArray[np.bool_],
+    big_m: int | None,
+    *,
+    max_sweeps: int | None = None,
+    start: WarmStart | None = None,
+) -> Potentials:
+    """Potentials proving that the plan *chosen* of *inst* is optimal.
+
+    Parameters
+    ----------
+    inst : Instance
+        The whole instance: all candidate edges (pinned ones included), the
+        users' unserved costs, ``load_start`` zero.
+    chosen : int64 array
+        Indices of the plan's edges.
+    pinned : bool array
+        Edges that must be in the plan.
+    big_m : int or None
+        ``B`` (see the module notes) under the lexicographic objective, from
+        :func:`certificate_big_m`; None to use ``inst.unserved_cost``.
+    max_sweeps : int, optional
+        Give up (:class:`NotProven`) after this many Bellman-Ford sweeps in all;
+        without it, a plan that is not optimal is found out after ``n`` sweeps.
+    start : WarmStart, optional
+        Start from these potentials (a re-plan's previous certificate) instead
+        of zero: the search then only repairs where they fail.
+
+    Raises
+    ------
+    NotProven
+        The budget *max_sweeps* ran out (the plan may not be optimal).
+    SolverError
+        If the plan is not optimal (the residual network has a negative cycle):
+        a solver bug, never an input problem.
+    """
+    net = _network(inst, chosen, pinned, big_m)
+    dist0 = None if start is None else _start(net, start)
+    dist = _potentials(
+        net.n_nodes, net.tail, net.head, net.cost, net.kinds, net.n_free, max_sweeps, dist0
+    )
+    if start is not None:
+        _settle_unknown(dist, net.tail, net.head, net.cost)
     dist -= dist[0]
+    first_slot = 1 + inst.n_volunteers + inst.n_needs
     return Potentials(
         big_m=big_m,
         source=0,
-        volunteer=dist[vol_node],
-        need=dist[need_node],
-        slot_volunteer=sv,
-        slot=st,
-        slot_node=dist[1 + nv + nn :],
+        volunteer=dist[net.vol_node],
+        need=dist[net.need_node],
+        slot_volunteer=net.slot_volunteer,
+        slot=net.slot,
+        slot_node=dist[first_slot:],
     )
+
+
+def _start(net: _Net, start: WarmStart) -> IntArray:
+    """The warm start as one value per node of *net* (the source at 0)."""
+    dist0 = np.zeros(net.n_nodes, np.int64)
+    dist0[net.vol_node] = start.volunteer
+    dist0[net.need_node] = start.need
+    first_slot = 1 + len(net.vol_node) + len(net.need_node)
+    if len(net.slot_keys):
+        dist0[first_slot:] = UNKNOWN if start.slot is None else start.slot[net.slot_keys]
+    return dist0
+
+
+def unsettled(
+    inst: Instance, chosen: IntArray, pinned: NDArray[np.bool_], big_m: int | None, start: WarmStart
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Volunteers and needs at an end of an arc the warm start does not satisfy.
+
+    Where the start's potentials fail the plan *chosen* (records new since,
+    changed, or whose pairs changed), a re-plan has work to do; elsewhere the
+    start already proves the plan locally.
+    """
+    net = _network(inst, chosen, pinned, big_m)
+    dist0 = _start(net, start)
+    bad = dist0[net.tail] + net.cost < dist0[net.head]
+    nodes = np.zeros(net.n_nodes, bool)
+    nodes[net.tail[bad]] = True
+    nodes[net.head[bad]] = True
+    nodes |= dist0 >= UNKNOWN // 2
+    nv, nn = len(net.vol_node), len(net.need_node)
+    vols = nodes[1 : 1 + nv].copy()
+    vols[net.slot_volunteer[nodes[1 + nv + nn :]]] = True
+    return vols, nodes[1 + nv : 1 + nv + nn].copy()
 
 
 def _potentials(
@@ -254,8 +357,12 @@ def _potentials(
     kinds: list[tuple[int, int]],
     n_free: int,
     max_sweeps: int | None = None,
+    start: IntArray | None = None,
 ) -> IntArray:
     """Shortest distances from a virtual root joined to every node at cost 0.
+
+    From *start* instead (values the search lowers until every arc holds:
+    feasible potentials, not distances) when given.
 
     The first *n_free* arcs are the unused pair arcs: most of them are slack
     at the optimum. So distances are first computed on a sparse core (every
@@ -278,7 +385,7 @@ def _potentials(
         core = np.r_[cheap, np.arange(n_free, m)]
     else:
         core = np.arange(m)
-    dist = np.zeros(n, np.int64)
+    dist = np.zeros(n, np.int64) if start is None else start.copy()
     dirty = np.ones(n, bool)
     budget = [max_sweeps if max_sweeps is not None else -1]  # shared by every search
     while True:
@@ -290,6 +397,21 @@ def _potentials(
             return dist
         core = np.r_[core, violated]
         dirty[tail[violated]] = True
+
+
+def _settle_unknown(dist: IntArray, tail: IntArray, head: IntArray, cost: IntArray) -> None:
+    """Give a value to the nodes a warm start left unknown (no arc leads into them).
+
+    Such a node only constrains itself through the arcs leaving it
+    (``dist[node] >= dist[head] - cost``): take the least value that holds them, or 0.
+    """
+    unknown = dist >= UNKNOWN // 2
+    if not unknown.any():
+        return
+    out = unknown[tail]
+    low = np.full(len(dist), np.iinfo(np.int64).min, np.int64)
+    np.maximum.at(low, tail[out], dist[head[out]] - cost[out])
+    dist[unknown] = np.where(low[unknown] == np.iinfo(np.int64).min, 0, low[unknown])
 
 
 def _group_by(keys: IntArray, n: int) -> tuple[IntArray, IntArray]:
