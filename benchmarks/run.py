@@ -34,6 +34,7 @@ GRAPH_PEERS = (
     "highs_lp",
     "network_simplex",
     "greedy",
+    "stable",
 )
 EXACT_PEERS = ("flow", "hungarian", "auto", "scipy_matching", "highs_lp", "network_simplex")
 # Where a slow peer is attempted at all (tier -> families); elsewhere it is marked "not run".
@@ -257,6 +258,16 @@ def _cert_net(m: dict[str, Any]) -> str:
     return f"{100 * (m['stages']['solve'] / bare - 1):+.0f}%"
 
 
+def _gap(g: dict[str, Any], m: dict[str, Any]) -> str:
+    """A non-optimal method's served priority and cost against the optimum's."""
+    if g.get("status") != "ok" or m.get("status") != "ok":
+        return ""
+    out = (
+        f"; served priority {100 * (g['served_priority'] / max(m['served_priority'], 1) - 1):+.1f}%"
+    )
+    return out + f", cost {100 * (g['int_cost'] / max(m['int_cost'], 1) - 1):+.1f}%"
+
+
 def report(data: dict[str, Any]) -> str:
     lines = [
         "# matcher benchmarks",
@@ -306,11 +317,12 @@ def report(data: dict[str, Any]) -> str:
         "## Solve stage: every method and peer on matcher's candidate graph",
         "",
         "Same graph for all (built untimed); time of the solve only; ratio against matcher's `flow`.",
+        "greedy and stable (deferred acceptance) are not optimal: their gap to the optimum follows.",
         "`n/a`: the method cannot express the instance exactly (hungarian, scipy: a volunteer who",
         "can take two needs meets a need wanting two volunteers, or one-need-per-slot can bind).",
         "",
-        "| family | tier | edges | flow | auto (chose) | hungarian | scipy matching | HiGHS LP | networkx | greedy (gap) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| family | tier | edges | flow | auto (chose) | hungarian | scipy matching | HiGHS LP | networkx | greedy (gap) | stable (gap) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in data["cases"]:
         p = c.get("peers", {})
@@ -321,17 +333,14 @@ def report(data: dict[str, Any]) -> str:
         auto_cell = _cell(auto, ref_s) + (
             f" {auto.get('method', '')}" if auto.get("status") == "ok" else ""
         )
-        g = p.get("greedy", {})
-        gap = ""
         m = c.get("matcher", {})
-        if g.get("status") == "ok" and m.get("status") == "ok":
-            gap = f"; served priority {100 * (g['served_priority'] / max(m['served_priority'], 1) - 1):+.1f}%"
-            gap += f", cost {100 * (g['int_cost'] / max(m['int_cost'], 1) - 1):+.1f}%"
+
+        g, sb = p.get("greedy", {}), p.get("stable", {})
         lines.append(
             f"| {c['family']} | {c['tier']} | {edges:,} | {_cell(flow, 0)} | {auto_cell} | "
             f"{_cell(p.get('hungarian'), ref_s)} | {_cell(p.get('scipy_matching'), ref_s)} | "
             f"{_cell(p.get('highs_lp'), ref_s)} | {_cell(p.get('network_simplex'), ref_s)} | "
-            f"{_cell(g, ref_s)}{gap} |"
+            f"{_cell(g, ref_s)}{_gap(g, m)} | {_cell(sb, ref_s)}{_gap(sb, m)} |"
         )
     if data.get("parallel"):
         lines += [

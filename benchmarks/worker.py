@@ -10,7 +10,7 @@ Jobs
 matcher     ``matcher.solve(problem)`` with default options: stage times
 bare        the bare OR-Tools pipeline a skilled user would write (peers.bare_ortools)
 graph       one solve-stage peer on matcher's candidate graph: flow, hungarian,
-            auto, network_simplex, scipy_matching, highs_lp, greedy
+            auto, network_simplex, scipy_matching, highs_lp, greedy, stable
 parallel    ``matcher.solve(problem, executor=ProcessPoolExecutor(workers))``
 """
 
@@ -87,7 +87,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         peer = job["peer"]
 
         def call() -> Any:
-            if peer in ("flow", "hungarian", "auto", "network_simplex", "greedy"):
+            if peer in ("flow", "hungarian", "auto", "network_simplex", "greedy", "stable"):
                 sol = matcher.solve_graph(graph, method=peer)
                 return sol
             return getattr(peers, peer)(graph)

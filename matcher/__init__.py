@@ -5,7 +5,8 @@ The public API, all importable from ``matcher``:
 - the model: :class:`Volunteer`, :class:`Need`, :class:`Weights`, :class:`Policy`, :class:`Problem`;
 - solving: :func:`solve` (and :func:`methods`);
 - the result: :class:`Result`, :class:`Match`, :class:`Unmatched`, :class:`Objective`,
-  :class:`Metrics`, :class:`Status`, :class:`Certificate`, :class:`Churn`;
+  :class:`Metrics`, :class:`Status`, :class:`Certificate`, :class:`Churn`, :class:`Stability`;
+- what would fix the gaps: :func:`gaps` (and :class:`Gaps`, :class:`Recommendation`);
 - checking: :func:`verify` (also ``Result.verify``) and :class:`Violation`;
 - low level: :class:`Graph`, :func:`build_graph`, :func:`solve_graph`, :class:`GraphSolution`;
 - errors: :class:`MatcherError`, :class:`InputError`, :class:`InputProblem`,
@@ -35,6 +36,7 @@ from .errors import (
     SolverError,
     UnsupportedProblem,
 )
+from .gap_analysis import Gaps, Recommendation, gaps
 from .graph import Graph, build_graph
 from .model import Need, Policy, Problem, Volunteer, Weights
 from .result import (
@@ -45,6 +47,7 @@ from .result import (
     Metrics,
     Objective,
     Result,
+    Stability,
     Status,
     Unmatched,
 )
@@ -53,6 +56,7 @@ from .verify import Violation, verify
 __all__ = [
     "Certificate",
     "Churn",
+    "Gaps",
     "Graph",
     "GraphSolution",
     "InputError",
@@ -64,9 +68,11 @@ __all__ = [
     "Objective",
     "Policy",
     "Problem",
+    "Recommendation",
     "Result",
     "SizeLimitError",
     "SolverError",
+    "Stability",
     "Status",
     "Unmatched",
     "UnsupportedProblem",
@@ -75,6 +81,7 @@ __all__ = [
     "Weights",
     "__version__",
     "build_graph",
+    "gaps",
     "methods",
     "solve",
     "solve_graph",

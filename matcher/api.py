@@ -19,7 +19,7 @@ from .errors import InputError, InputProblem, short_repr
 from .graph import Graph, _build
 from .model import Problem
 from .result import Certificate, Churn, GraphSolution, Result, Status, assemble, in_units
-from .solvers import METHODS, Instance, Warm, WarmStart, solve_instance
+from .solvers import METHODS, Instance, Warm, WarmStart, solve_instance, stable
 from .solvers._base import evaluate
 from .solvers._duals import UNKNOWN
 
@@ -32,7 +32,7 @@ def methods() -> dict[str, str]:
     Examples
     --------
     >>> list(methods())
-    ['auto', 'flow', 'hungarian', 'network_simplex', 'greedy']
+    ['auto', 'flow', 'hungarian', 'network_simplex', 'greedy', 'stable']
     """
     return {
         "auto": "the fastest exact method for the problem",
@@ -79,7 +79,7 @@ def solve_graph(
     ----------
     graph : Graph
         From :func:`build_graph`, :meth:`Graph.from_arrays` or :meth:`Graph.from_dense`.
-    method : {"auto", "flow", "hungarian", "network_simplex", "greedy"}, default "auto"
+    method : {"auto", "flow", "hungarian", "network_simplex", "greedy", "stable"}, default "auto"
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         As in :func:`solve`.
     certify : bool, default True
@@ -151,6 +151,8 @@ def _solve_graph(
     warm = None
     if previous is not None:
         warm = _warm(graph, work, previous[0], previous[1], priority_first)
+    if method == "stable":
+        work = replace(work, rank=_volunteer_ranks(graph))
     solved = solve_instance(
         work,
         np.asarray(graph.pinned),
@@ -181,7 +183,28 @@ def _solve_graph(
         certificate=solved.certificate,
         certify_seconds=solved.certify_seconds,
         replan_rounds=solved.replan_rounds,
+        blocking=(
+            None
+            if method != "stable"
+            else stable.blocking_pairs(
+                work, chosen, work.rank, stable.need_keys(work.cost, work.volunteer)
+            )
+        ),
     )
+
+
+def _volunteer_ranks(graph: Graph) -> NDArray[np.int64] | None:
+    """How each volunteer ranks its pairs for method ``"stable"``.
+
+    A preferred category first (no preference miss), then the nearer need;
+    None (by cost) for a graph without distances and cost parts. The miss is
+    read from the ``preference`` cost part, so with ``Weights.preference`` 0
+    volunteers rank by distance alone.
+    """
+    if graph.distance_km is None or graph.parts is None or "preference" not in graph.parts:
+        return None
+    miss = np.asarray(graph.parts["preference"]) > 0
+    return stable.volunteer_keys(miss, graph.distance_km, graph.need)
 
 
 _WARM_LIMIT = 1 << 61  # potentials beyond this are no use as a start (and may be forged)
@@ -304,7 +327,7 @@ def solve(
     Parameters
     ----------
     problem : Problem
-    method : {"auto", "flow", "hungarian", "network_simplex", "greedy"}, default "auto"
+    method : {"auto", "flow", "hungarian", "network_simplex", "greedy", "stable"}, default "auto"
         ``"auto"`` picks the fastest exact method and records it in ``Result.method``.
     previous : Result, optional
         The plan this one replaces (last week's, or before needs arrived or

@@ -33,6 +33,7 @@ __all__ = [
     "Certificate",
     "Churn",
     "SCHEMA_VERSION",
+    "Stability",
     "GraphSolution",
     "Match",
     "Metrics",
@@ -340,6 +341,45 @@ class Churn:
 
 
 @dataclass(frozen=True)
+class Stability:
+    """Whether a plan is stable, for method ``"stable"`` (deferred acceptance).
+
+    A pair (volunteer, need) not in the plan *blocks* it when both would
+    rather be matched to each other: the volunteer ranks the need above one
+    it serves (or has room and a free slot), and the need ranks the
+    volunteer above one who serves it (or still wants one). Volunteers rank
+    needs by urgency, then their preferred categories, then distance; needs
+    rank volunteers by the pair's cost (see :mod:`matcher.solvers.stable`).
+
+    Attributes
+    ----------
+    stable : bool
+        No pair blocks the plan.
+    blocking : tuple of (str, str)
+        The blocking ``(need_id, volunteer_id)`` pairs, sorted (pinned pairs
+        are outside the market and may cause some).
+
+    Examples
+    --------
+    >>> from matcher import Need, Policy, Problem, Volunteer, solve
+    >>> p = Problem([Volunteer("v", ["x"], (0.0, 0.0))],
+    ...             [Need("n", "c", ["x"], (1.0, 0.0))], Policy(geometry="plane"))
+    >>> solve(p, "stable").stability
+    Stability(stable=True, blocking=())
+    """
+
+    stable: bool
+    blocking: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "blocking", tuple(tuple(p) for p in self.blocking))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (JSON-ready)."""
+        return {"stable": self.stable, "blocking": [list(p) for p in self.blocking]}
+
+
+@dataclass(frozen=True)
 class Metrics:
     """Measures of a plan, as plain Python numbers.
 
@@ -427,6 +467,9 @@ class Result:
     churn : Churn or None
         For a re-plan (``solve(..., previous=)``): what changed from the
         previous plan, and the churn cost the plan was optimised with.
+    stability : Stability or None
+        For method ``"stable"``: whether the plan is stable, and the pairs
+        that block it.
 
     Examples
     --------
@@ -452,6 +495,7 @@ class Result:
     timings: Mapping[str, float] = field(default_factory=dict)
     certificate: Certificate | None = None
     churn: Churn | None = None
+    stability: Stability | None = None
 
     # ------------------------------------------------------------ explain
     def explain(self, need_id: str) -> str:
@@ -539,7 +583,7 @@ class Result:
         >>> from matcher import Need, Problem, solve
         >>> r = solve(Problem([], [Need("n1", "repair", [], (0.0, 0.0))]))
         >>> sorted(r.to_dict())
-        ['certificate', 'churn', 'matches', 'method', 'metrics', 'objective', 'schema_version', 'status', 'timings', 'unmatched']
+        ['certificate', 'churn', 'matches', 'method', 'metrics', 'objective', 'schema_version', 'stability', 'status', 'timings', 'unmatched']
         >>> Result.from_dict(r.to_dict()) == r
         True
         """
@@ -571,6 +615,7 @@ class Result:
             "timings": dict(self.timings) if timings else {},
             "certificate": None if self.certificate is None else self.certificate.to_dict(),
             "churn": None if self.churn is None else self.churn.to_dict(),
+            "stability": None if self.stability is None else self.stability.to_dict(),
         }
 
     @classmethod
@@ -610,6 +655,9 @@ class Result:
                     None if data.get("certificate") is None else Certificate(**data["certificate"])
                 ),
                 churn=None if data.get("churn") is None else Churn(**data["churn"]),
+                stability=(
+                    None if data.get("stability") is None else Stability(**data["stability"])
+                ),
             )
         except InputError:
             raise
@@ -719,6 +767,8 @@ class GraphSolution:
     replan_rounds : int
         Rounds of a re-plan from a previous plan (``solve(..., previous=)``),
         0 when solved from scratch.
+    blocking : int64 array or None
+        Method ``"stable"``: the edges that block the plan (None for other methods).
 
     Examples
     --------
@@ -743,6 +793,7 @@ class GraphSolution:
     certificate: Potentials | None = None
     certify_seconds: float = 0.0
     replan_rounds: int = 0
+    blocking: NDArray[np.int64] | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -872,6 +923,23 @@ def assemble(
             None
             if solution.certificate is None
             else Certificate.from_potentials(solution.certificate, graph)
+        ),
+        stability=(
+            None
+            if solution.blocking is None
+            else Stability(
+                stable=len(solution.blocking) == 0,
+                blocking=tuple(
+                    sorted(
+                        (graph.need_ids[j], graph.volunteer_ids[v])
+                        for j, v in zip(
+                            graph.need[solution.blocking].tolist(),
+                            graph.volunteer[solution.blocking].tolist(),
+                            strict=True,
+                        )
+                    )
+                ),
+            )
         ),
     )
 

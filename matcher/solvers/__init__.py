@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputError, InputProblem
-from . import flow, greedy, hungarian, network_simplex
+from . import flow, greedy, hungarian, network_simplex, stable
 from ._base import (
     Instance,
     Objective,
@@ -89,6 +89,12 @@ METHODS: dict[str, Method] = {
             "network_simplex", network_simplex.solve, True, "exact network simplex (networkx), slow"
         ),
         Method("greedy", greedy.solve, False, "cheapest feasible edge first (baseline)"),
+        Method(
+            "stable",
+            stable.solve,
+            False,
+            "volunteer-proposing deferred acceptance: a stable plan, for comparison",
+        ),
     )
 }
 
@@ -256,7 +262,7 @@ def solve_instance(
     # With a certificate to prove the plan, the coverage-first weight can be moderate
     # (cost scaling runs faster on smaller costs): the certificate is computed with the
     # safe weight, and if it cannot prove the plan, the parts are solved again with it.
-    moderate = priority_first and certify and method != "greedy"
+    moderate = priority_first and certify and (method == "auto" or METHODS[method].exact)
     parts = [fold_objective(t.instance, priority_first, moderate=moderate) for t in tasks]
     name = choose_method(parts) if method == "auto" else method
     pool = executor.get_executor() if hasattr(executor, "get_executor") else executor

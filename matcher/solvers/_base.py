@@ -54,6 +54,9 @@ class Instance:
         Needs each volunteer already serves (fixed pinned edges).
     unserved_cost : int64 array, shape (n_needs,)
         Cost of each unit of demand left unserved.
+    rank : int64 array, shape (m,), or None
+        How each volunteer ranks its edges, lower is better (read by method
+        ``"stable"`` only; None: by cost).
     """
 
     n_volunteers: int
@@ -68,6 +71,7 @@ class Instance:
     load_step: int
     load_start: IntArray
     unserved_cost: IntArray
+    rank: IntArray | None = None
 
     @property
     def n_edges(self) -> int:
@@ -133,6 +137,7 @@ def fix_pinned(inst: Instance, pinned: BoolArray) -> tuple[Instance, IntArray]:
         volunteer=inst.volunteer[kept],
         need=inst.need[kept],
         cost=inst.cost[kept],
+        rank=None if inst.rank is None else inst.rank[kept],
         capacity=inst.capacity - used_v,
         demand=inst.demand - used_n,
         load_start=inst.load_start + used_v,

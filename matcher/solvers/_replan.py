@@ -135,6 +135,7 @@ def replan(
             volunteer=inst.volunteer[keep],
             need=inst.need[keep],
             cost=inst.cost[keep],
+            rank=None if inst.rank is None else inst.rank[keep],
         )
         t0 = time.perf_counter()
         solved = solve_instance(

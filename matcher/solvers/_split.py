@@ -103,6 +103,7 @@ def split(inst: Instance, task_edges: int | None = None) -> list[Task]:
             volunteer=np.searchsorted(vols, v[edges]).astype(np.int64),
             need=np.searchsorted(needs, j[edges]).astype(np.int64),
             cost=inst.cost[edges],
+            rank=None if inst.rank is None else inst.rank[edges],
             capacity=inst.capacity[vols],
             demand=inst.demand[needs],
             priority=inst.priority[needs],
