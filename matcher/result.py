@@ -221,7 +221,7 @@ class Certificate:
     ...             [Need("n", "medical", ["driving"], (1.0, 0.0))], Policy(geometry="plane"))
     >>> r = solve(p)
     >>> r.certificate.big_m, dict(r.certificate.needs), r.verify(p)
-    (1001, {'n': 1000}, [])
+    (2048, {'n': 1000}, [])
     """
 
     big_m: int | None

@@ -125,7 +125,12 @@ class Potentials:
 
 
 def certificate_big_m(inst: Instance) -> int:
-    """``B`` for the certificate: one more than a bound on any plan-cost difference.
+    """``B`` for the certificate: a power of two above twice a bound on any plan-cost difference.
+
+    Any ``B`` above the bound proves the same plans; a round one with room to
+    spare stays valid when the instance changes a little, so a re-plan keeps
+    the previous certificate's ``B`` and starts from its potentials
+    (:mod:`._replan`).
 
     The bound: each need ``j`` takes at most ``min(demand, candidates)`` pairs,
     each costing between the cheapest and the dearest pair into ``j`` (and
@@ -142,7 +147,7 @@ def certificate_big_m(inst: Instance) -> int:
     spread = int(np.dot(units, hi)) - int(np.dot(units, lo))
     k = np.minimum(np.maximum(inst.capacity, 0), deg_v)
     spread += inst.load_step * int(np.sum(k * (k - 1) // 2))
-    return spread + 1
+    return 1 << (spread.bit_length() + 1)
 
 
 class _Net(NamedTuple):

@@ -41,7 +41,7 @@ __all__ = ["HOPS", "ROUNDS", "SWEEPS", "replan", "start_plan"]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-HOPS = (1, 2, 4)
+HOPS = (0, 1, 2)
 """Hops the region grows by in the candidate graph, round after round."""
 
 ROUNDS = len(HOPS)
