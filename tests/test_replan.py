@@ -264,20 +264,36 @@ def test_a_warm_replan_is_proven_and_equals_a_solve_from_scratch(
     assert_valid(after, result)
 
 
-def test_warm_replans_happen_and_prove_in_the_first_rounds() -> None:
+def _city() -> Problem:
     from matcher.synthetic import generate
 
-    c = generate(rng=11, n_communities=2)
-    problem = c.problem()
+    c = generate(rng=11, n_communities=4)
+    return Problem(c.volunteers, c.needs, replace(c.policy, same_community=True))
+
+
+def test_a_replan_solves_again_only_the_parts_that_changed() -> None:
+    problem = _city()
     before = solve(problem)
     needs = list(problem.needs)
-    moved = [replace(n, id=n.id + "+x") for n in needs[:3]] + needs[3:]
-    after = Problem(problem.volunteers, moved, problem.policy)
-    rounds, sol = _rounds(after, before)
-    assert 1 <= rounds <= 3  # the warm path ran and proved the plan
-    assert sol.served_priority == solve(after, "flow").objective.served_priority
-    rounds, _ = _rounds(problem, before)  # nothing changed: proven at once
-    assert rounds == 1
+    here = needs[0].community
+    # three needs of one community leave and three arrive there; the rest is as before
+    gone = [n for n in needs if n.community == here][:3]
+    fresh = [replace(n, id=n.id + "+x", priority=5) for n in gone]
+    after = Problem(problem.volunteers, [n for n in needs if n not in gone] + fresh, problem.policy)
+    parts, sol = _rounds(after, before)
+    assert parts == 1  # the warm path ran and proved the plan
+    scratch = solve(after, "flow")
+    assert (sol.served_priority, sol.int_cost) == triple_of(scratch)[:2]
+    result = solve(after, previous=before)
+    assert result.verify(after) == []
+    community = {n.id: n.community for n in after.needs}
+
+    def outside(r: matcher.Result) -> set[tuple[str, str]]:
+        return {(m.need_id, m.volunteer_id) for m in r.matches if community[m.need_id] != here}
+
+    assert outside(result) == outside(before)  # the other communities' pairs are kept
+    parts, _ = _rounds(problem, before)  # nothing changed: proven at once
+    assert parts == 1
 
 
 def test_a_forged_previous_certificate_is_only_a_start() -> None:
@@ -299,7 +315,7 @@ def test_a_forged_previous_certificate_is_only_a_start() -> None:
         assert r.verify(problem) == []
 
 
-def test_when_the_region_cannot_prove_the_plan_it_is_solved_from_scratch(
+def test_when_too_much_changed_it_is_solved_from_scratch(
     monkeypatch: Any,
 ) -> None:
     from matcher.solvers import _replan
@@ -311,8 +327,7 @@ def test_when_the_region_cannot_prove_the_plan_it_is_solved_from_scratch(
     after = Problem(
         problem.volunteers, [replace(n, priority=6 - n.priority) for n in needs], problem.policy
     )
-    monkeypatch.setattr(_replan, "HOPS", (0,))
-    monkeypatch.setattr(_replan, "SWEEPS", 1)
+    monkeypatch.setattr(_replan, "MAX_SHARE", 0.0)
     rounds, sol = _rounds(after, before)
     assert rounds == 0  # gave up: solved from scratch
     assert sol.served_priority == solve(after, "flow").objective.served_priority

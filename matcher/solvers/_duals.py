@@ -343,11 +343,14 @@ def unsettled(
     """
     net = _network(inst, chosen, pinned, big_m)
     dist0 = _start(net, start)
-    bad = dist0[net.tail] + net.cost < dist0[net.head]
+    known = dist0 < UNKNOWN // 2
+    # An arc into a node the start does not know fails trivially: the node, not
+    # the arc's tail, is what is new.
+    bad = (dist0[net.tail] + net.cost < dist0[net.head]) & known[net.head] & known[net.tail]
     nodes = np.zeros(net.n_nodes, bool)
     nodes[net.tail[bad]] = True
     nodes[net.head[bad]] = True
-    nodes |= dist0 >= UNKNOWN // 2
+    nodes |= ~known
     nv, nn = len(net.vol_node), len(net.need_node)
     vols = nodes[1 : 1 + nv].copy()
     vols[net.slot_volunteer[nodes[1 + nv + nn :]]] = True

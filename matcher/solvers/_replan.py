@@ -1,26 +1,29 @@
-"""Re-planning from a previous optimal plan: solve where things changed, prove the rest.
+"""Re-planning from a previous optimal plan: solve again only the parts that changed.
 
-When a few needs arrive or leave, or a few volunteers change, most of last
-plan stays optimal, and so do most of its certificate's potentials. A re-plan
-then (:func:`replan`):
+The candidate graph falls into independent parts (connected components: in a
+city with ``same_community``, one or a few per community). When needs arrive
+or leave, or volunteers change, in some parts only, the other parts keep their
+plan, and the previous certificate's potentials still prove it there. A
+re-plan (:func:`replan`):
 
 1. starts from the previous plan's pairs that are still possible, trimmed to
    the new capacities, demands and slots (pinned pairs first, then the
-   cheapest), and from the previous potentials (:class:`~._duals.WarmStart`);
-2. finds where they fail -- the volunteers and needs at an end of a residual
-   arc with a negative reduced cost, and every record the start does not know
-   (:func:`~._duals.unsettled`);
-3. frees every pair touching that region, grown by a few hops in the candidate
-   graph, keeps every other pair of the start plan fixed (as pinned) and
-   leaves every other pair out; solves that small problem exactly;
-4. proves the whole plan optimal with potentials computed from the warm start
-   (:func:`~._duals.potentials`), under a sweep budget. A proof makes the plan
-   optimal for the whole problem, wherever the region ended; without one, the
-   region grows and step 3 runs again; after :data:`ROUNDS` rounds the caller
-   solves from scratch.
+   cheapest), and from the previous potentials (:class:`~._duals.WarmStart`;
+   the previous certificate's weight ``B`` is kept when it still bounds the
+   cost spread, which its power-of-two rounding makes likely);
+2. finds where they fail -- volunteers and needs at an end of a residual arc
+   with a negative reduced cost, and every record the start does not know
+   (:func:`~._duals.unsettled`) -- and takes the parts that hold them;
+3. solves those parts exactly (as any solve) and computes their potentials;
+4. checks every arc of the whole network under the combined potentials in one
+   pass (:func:`~._duals.potentials` from them, which also settles records
+   with no pair at all). That is the certificate of the whole plan.
 
-So the answer is always exactly optimal and proven; the speed depends on how
-far the effects of the change reach.
+So the answer is always exactly optimal and proven. When the changed parts
+hold more than :data:`MAX_SHARE` of the pairs (changes spread over one
+connected city), the caller solves from scratch instead: OR-Tools' cost
+scaling cannot start from a previous flow, so a warm start pays only where
+whole parts can be kept.
 """
 
 from __future__ import annotations
@@ -31,24 +34,22 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-from ..errors import SolverError
 from ._base import Instance, evaluate
 from ._duals import NotProven, WarmStart, certificate_big_m, potentials, unsettled
 
-__all__ = ["HOPS", "ROUNDS", "SWEEPS", "replan", "start_plan"]
+__all__ = ["MAX_SHARE", "SETTLE", "replan", "start_plan"]
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-HOPS = (0, 1, 2)
-"""Hops the region grows by in the candidate graph, round after round."""
+MAX_SHARE = 0.5
+"""Solve from scratch when the parts to re-solve hold more than this share of the pairs."""
 
-ROUNDS = len(HOPS)
-"""Rounds before giving up (the caller then solves from scratch)."""
-
-SWEEPS = 4_000
-"""Bellman-Ford sweeps allowed to each proof attempt."""
+SETTLE = 200
+"""Bellman-Ford sweeps allowed to the final check (it needs a handful)."""
 
 
 def start_plan(inst: Instance, pinned: BoolArray, previous: BoolArray) -> BoolArray:
@@ -81,18 +82,29 @@ def start_plan(inst: Instance, pinned: BoolArray, previous: BoolArray) -> BoolAr
     return keep
 
 
-def _grow(
-    inst: Instance, vols: BoolArray, needs: BoolArray, hops: int
-) -> tuple[BoolArray, BoolArray]:
-    """The region after *hops* steps along candidate pairs (volunteer <-> need)."""
-    v, n = inst.volunteer, inst.need
-    for _ in range(hops):
-        touch = vols[v] | needs[n]
-        vols = vols.copy()
-        needs = needs.copy()
-        vols[v[touch]] = True
-        needs[n[touch]] = True
-    return vols, needs
+def _compact(inst: Instance, edges: IntArray) -> tuple[Instance, IntArray, IntArray]:
+    """The sub-instance of *edges* on their own volunteers and needs, renumbered.
+
+    Returns the sub-instance and, for its volunteers and needs, their indices in *inst*.
+    """
+    vols = np.unique(inst.volunteer[edges])
+    needs = np.unique(inst.need[edges])
+    sub = replace(
+        inst,
+        n_volunteers=len(vols),
+        n_needs=len(needs),
+        volunteer=np.searchsorted(vols, inst.volunteer[edges]).astype(np.int64),
+        need=np.searchsorted(needs, inst.need[edges]).astype(np.int64),
+        cost=inst.cost[edges],
+        rank=None if inst.rank is None else inst.rank[edges],
+        capacity=inst.capacity[vols],
+        demand=inst.demand[needs],
+        priority=inst.priority[needs],
+        slot=None if inst.slot is None else inst.slot[needs],
+        load_start=inst.load_start[vols],
+        unserved_cost=inst.unserved_cost[needs],
+    )
+    return sub, vols, needs
 
 
 def replan(
@@ -112,49 +124,73 @@ def replan(
     -------
     tuple or None
         ``(chosen, objective, method, backend_seconds, potentials,
-        certify_seconds, rounds)`` of a proven optimal plan; None when
-        :data:`ROUNDS` rounds did not prove one (solve from scratch then).
+        certify_seconds, parts re-solved)`` of a proven optimal plan; None
+        when the parts to re-solve hold more than :data:`MAX_SHARE` of the
+        pairs, or the potentials do not settle (solve from scratch then).
     """
     from . import solve_instance  # the one path every method goes through
 
     big_m = None
     if priority_first:
         big_m = certificate_big_m(inst)
-        if big_m_hint is not None:
-            big_m = max(big_m, big_m_hint)  # the previous weight still proves (and starts) well
-    x0 = start_plan(inst, pinned, previous)
-    vols, needs = unsettled(inst, np.flatnonzero(x0), pinned, big_m, start)
-    backend = certify = 0.0
-    for rounds, hops in enumerate(HOPS, start=1):
-        rv, rn = _grow(inst, vols, needs, hops)
-        free = rv[inst.volunteer] | rn[inst.need]
-        fixed = x0 & ~free
-        keep = np.flatnonzero(free | fixed)
-        sub = replace(
-            inst,
-            volunteer=inst.volunteer[keep],
-            need=inst.need[keep],
-            cost=inst.cost[keep],
-            rank=None if inst.rank is None else inst.rank[keep],
-        )
+        if big_m_hint is not None and big_m_hint > big_m:
+            big_m = big_m_hint  # the previous weight still proves, and its potentials fit
+    t0 = time.perf_counter()
+    plan = start_plan(inst, pinned, previous)
+    bad_v, bad_n = unsettled(inst, np.flatnonzero(plan), pinned, big_m, start)
+    nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
+    # -- the parts (connected components) where the start fails are solved again
+    graph = coo_matrix((np.ones(m, np.int8), (inst.volunteer, nv + inst.need)), (nv + nn,) * 2)
+    _, label = connected_components(graph, directed=False)
+    changed = np.zeros(len(label), bool)
+    changed[label[np.r_[np.flatnonzero(bad_v), nv + np.flatnonzero(bad_n)]]] = True
+    redo = changed[label[inst.volunteer]]
+    if redo.sum() > MAX_SHARE * m:
+        return None
+    edges = np.flatnonzero(redo)
+    certify = time.perf_counter() - t0
+    backend = 0.0
+    vol_pot, need_pot, slot_pot = start.volunteer.copy(), start.need.copy(), start.slot
+    chosen = np.flatnonzero(plan & ~redo)
+    method_ran = method
+    if len(edges):
+        sub, vols, needs = _compact(inst, edges)
         t0 = time.perf_counter()
         solved = solve_instance(
             sub,
-            (fixed | pinned)[keep],
+            pinned[edges],
             priority_first=priority_first,
             method=method,
             certify=False,
             **options,
         )
-        backend += time.perf_counter() - t0
-        chosen = keep[solved.chosen]
+        backend = time.perf_counter() - t0
+        method_ran = solved.method
         t0 = time.perf_counter()
-        try:
-            pot = potentials(inst, chosen, pinned, big_m, max_sweeps=SWEEPS, start=start)
-        except (NotProven, SolverError, OverflowError):
-            certify += time.perf_counter() - t0
-            continue
+        # The part's own potentials (source at 0), in place of the start's there.
+        pot = potentials(sub, solved.chosen, pinned[edges], big_m)
+        vol_pot[vols] = pot.volunteer
+        need_pot[needs] = pot.need
+        if slot_pot is not None and len(pot.slot_node):
+            width = int(inst.slot.max()) + 1 if inst.slot is not None else 0
+            slot_pot = slot_pot.copy()
+            slot_pot[vols[pot.slot_volunteer] * width + pot.slot] = pot.slot_node
+        chosen = np.sort(np.r_[chosen, edges[solved.chosen]])
         certify += time.perf_counter() - t0
-        objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
-        return chosen, objective, solved.method, backend, pot, certify, rounds
-    return None
+    t0 = time.perf_counter()
+    # Every part now holds its own proof; one pass checks them all together (and
+    # settles the records with no pair at all).
+    try:
+        proof = potentials(
+            inst,
+            chosen,
+            pinned,
+            big_m,
+            start=WarmStart(vol_pot, need_pot, slot_pot),
+            max_sweeps=SETTLE,
+        )
+    except NotProven:
+        return None
+    certify += time.perf_counter() - t0
+    objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
+    return chosen, objective, method_ran, backend, proof, certify, 1
