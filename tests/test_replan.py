@@ -286,7 +286,7 @@ def test_a_replan_solves_again_only_the_parts_that_changed() -> None:
     assert (sol.served_priority, sol.int_cost) == triple_of(scratch)[:2]
     result = solve(after, previous=before)
     assert result.verify(after) == []
-    community = {n.id: n.community for n in after.needs}
+    community = {n.id: n.community for n in (*problem.needs, *after.needs)}
 
     def outside(r: matcher.Result) -> set[tuple[str, str]]:
         return {(m.need_id, m.volunteer_id) for m in r.matches if community[m.need_id] != here}
