@@ -83,7 +83,7 @@ def problem_from_frames(
         Default ``Policy()``; its geometry says whether coordinates are
         ``lat, lon`` or ``x, y``.
     **kwargs
-        ``pinned`` and ``forbidden`` pairs, as for :class:`~matcher.Problem`.
+        ``pinned``, ``forbidden`` and ``history`` pairs, as for :class:`~matcher.Problem`.
 
     Returns
     -------

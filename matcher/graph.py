@@ -40,7 +40,7 @@ BoolArray = NDArray[np.bool_]
 
 _EMPTY_I = np.zeros(0, np.int64)
 
-COST_PARTS = ("distance", "overskill", "preference", "outside")
+COST_PARTS = ("distance", "overskill", "preference", "outside", "continuity")
 """Names of the cost terms, as in ``Match.parts`` and ``Graph.parts``."""
 
 # Costs must stay exact through every solver: |int cost| <= 2**52 keeps them
@@ -579,8 +579,10 @@ def build_graph(problem: Problem) -> Graph:
     unless no travel limit is set (then every pair is in range).
 
     The cost of an edge is ``w.distance*km + w.overskill*levels_above +
-    w.preference*[preference miss] + w.outside*[other community]``, rounded
-    half to even to an integer number of ``resolution`` units.
+    w.preference*[preference miss] + w.outside*[other community] -
+    w.continuity*[served before]`` (the pair, by need id or household, in
+    ``problem.history``), rounded half to even to an integer number of
+    ``resolution`` units.
 
     Examples
     --------
@@ -624,9 +626,18 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         "overskill": w.overskill * over.astype(np.float64),
         "preference": w.preference * miss.astype(np.float64),
         "outside": w.outside * outside.astype(np.float64),
+        "continuity": np.where(
+            _served_before(problem, vols, needs, v, n), -w.continuity, 0.0
+        ).astype(np.float64),
     }
     # Summed left to right, in the order of the formula (bit-for-bit reproducible).
-    total = parts["distance"] + parts["overskill"] + parts["preference"] + parts["outside"]
+    total = (
+        parts["distance"]
+        + parts["overskill"]
+        + parts["preference"]
+        + parts["outside"]
+        + parts["continuity"]
+    )
     int_cost = _scaled(total, policy.resolution, "edge cost")
 
     unserved = None
@@ -668,6 +679,32 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         parts=FrozenMap({k: _frozen_array(a[order], np.float64) for k, a in parts.items()}),
     )
     return graph, Diagnostics(encoding=enc)
+
+
+def _served_before(
+    problem: Problem, vols: list[Any], needs: list[Any], v: IntArray, n: IntArray
+) -> NDArray[np.bool_]:
+    """Which pairs ``(v[k], n[k])`` are in ``problem.history``, by need id or household."""
+    if not problem.history or not problem.policy.weights.continuity or not len(v):
+        return np.zeros(len(v), bool)
+    vpos = {x.id: i for i, x in enumerate(vols)}
+    code: dict[str, int] = {}
+    for x in needs:
+        code.setdefault(x.id, len(code))
+        if x.household is not None:
+            code.setdefault(x.household, len(code))
+    nv = len(vols)
+    keys = np.array(
+        [code[a] * nv + vpos[b] for a, b in problem.history if a in code and b in vpos], np.int64
+    )
+    if not len(keys):
+        return np.zeros(len(v), bool)
+    by_id = np.array([code[x.id] for x in needs], np.int64)
+    by_house = np.array([-1 if x.household is None else code[x.household] for x in needs], np.int64)
+    hit = np.isin(by_id[n] * nv + v, keys)
+    house = by_house[n]
+    hit |= (house >= 0) & np.isin(house * nv + v, keys)
+    return hit
 
 
 def _scaled(values: FloatArray, resolution: float, what: str) -> IntArray:

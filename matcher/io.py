@@ -67,15 +67,20 @@ __all__ = [
     "write_volunteers_csv",
 ]
 
-SCHEMA_VERSION = 1
-"""Version of the JSON layout of problems, policies and results."""
+SCHEMA_VERSION = 2
+"""Version of the JSON layout of problems and policies (2: ``Weights.continuity``,
+``Need.household`` and ``history``; version 1 files still read)."""
+
+_READABLE = (1, 2)
 
 PathLike = str | os.PathLike[str]
 
 VOLUNTEER_COLUMNS = (
     "id", "skills", "capacity", "slots", "max_distance_km", "categories", "community", "building", "unit",
 )  # fmt: skip
-NEED_COLUMNS = ("id", "category", "skills", "slot", "demand", "priority", "community", "building")
+NEED_COLUMNS = (
+    "id", "category", "skills", "slot", "demand", "priority", "community", "building", "household",
+)  # fmt: skip
 
 
 def _coord_columns(geometry: str) -> tuple[str, str]:
@@ -305,6 +310,7 @@ def _needs_from_csv(
             "slot": r.one_name("slot"),
             "community": r.text("community"),
             "building": r.text("building"),
+            "household": r.text("household"),
             "extra": {c: cells[c] for c in extra_cols},
         }
         for col, expected in (("demand", "an integer >= 1"), ("priority", "an integer in 1..5")):
@@ -436,7 +442,7 @@ def _load_json(source: PathLike | IO[str]) -> Any:
     return _strict_json(text, name)
 
 
-SCHEMAS = {"problem": "problem-v1", "policy": "policy-v1", "result": "result-v3"}
+SCHEMAS = {"problem": "problem-v2", "policy": "policy-v2", "result": "result-v3"}
 """The JSON Schema shipped for each kind of file (``matcher/schema/<name>.schema.json``)."""
 
 
@@ -505,10 +511,14 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
         if k not in names and k != "schema_version"
     ]
     version = data.get("schema_version", SCHEMA_VERSION)
-    if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0, not "1"
+    if type(version) is not int or version not in _READABLE:  # not True, not 1.0, not "1"
         problems.append(
             InputProblem(
-                "policy", "schema_version", str(SCHEMA_VERSION), short_repr(version), kind="policy"
+                "policy",
+                "schema_version",
+                " or ".join(map(str, _READABLE)),
+                short_repr(version),
+                kind="policy",
             )
         )
     weights = data.get("weights", {})
@@ -594,13 +604,17 @@ def problem_from_dict(data: Any, source: str = "problem") -> Problem:
         )
     problems: list[InputProblem] = []
     version = data.get("schema_version", SCHEMA_VERSION)
-    if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
+    if type(version) is not int or version not in _READABLE:  # not True, not 1.0
         problems.append(
             InputProblem(
-                source, "schema_version", str(SCHEMA_VERSION), short_repr(version), kind="file"
+                source,
+                "schema_version",
+                " or ".join(map(str, _READABLE)),
+                short_repr(version),
+                kind="file",
             )
         )
-    allowed = {"schema_version", "policy", "volunteers", "needs", "pinned", "forbidden"}
+    allowed = {"schema_version", "policy", "volunteers", "needs", "pinned", "forbidden", "history"}
     problems += [
         InputProblem(
             source, str(k), f"one of the problem fields ({', '.join(sorted(allowed))})", kind="file"
@@ -632,7 +646,7 @@ def problem_from_dict(data: Any, source: str = "problem") -> Problem:
         records[kind] = [r for r in recs if r is not None]
         positions[kind] = [i for i, r in enumerate(recs) if r is not None]
     pairs: dict[str, list[Any]] = {}
-    for k in ("pinned", "forbidden"):
+    for k in ("pinned", "forbidden", "history"):
         value = data.get(k, [])
         if not isinstance(value, list):
             problems.append(
@@ -656,7 +670,12 @@ def problem_from_dict(data: Any, source: str = "problem") -> Problem:
             problems += _at_positions(exc.problems, positions)
         raise InputError(problems)
     return Problem(
-        records["volunteer"], records["need"], policy, pairs["pinned"], pairs["forbidden"]
+        records["volunteer"],
+        records["need"],
+        policy,
+        pairs["pinned"],
+        pairs["forbidden"],
+        pairs["history"],
     )
 
 
@@ -706,6 +725,7 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
         "needs": [rec(n) for n in problem.needs],
         "pinned": [list(p) for p in problem.pinned],
         "forbidden": [list(p) for p in problem.forbidden],
+        "history": [list(p) for p in problem.history],
     }
 
 
@@ -1067,6 +1087,7 @@ def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "g
         "priority",
         "community",
         "building",
+        "household",
         *extra,
     ]
     rows = (
@@ -1081,6 +1102,7 @@ def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "g
             n.priority,
             n.community,
             n.building,
+            n.household,
             *(n.extra.get(c, "") for c in extra),
         ]  # fmt: skip
         for n in needs

@@ -174,6 +174,10 @@ class Need:
     priority : int, default 1
         1 (low) .. 5 (urgent).
     community, building : str or None, default None
+    household : str or None, default None
+        The resident or household the need is for: the same household's needs
+        of other weeks share it, so :attr:`Problem.history` can name it
+        (continuity of care).
     extra : mapping of str to str, default empty
         The user's own fields, carried through, never used or printed.
 
@@ -193,6 +197,7 @@ class Need:
     priority: int = 1
     community: str | None = None
     building: str | None = None
+    household: str | None = None
     extra: Mapping[str, str] = field(default_factory=FrozenMap)
 
     def __post_init__(self) -> None:
@@ -211,7 +216,8 @@ class Need:
 class Weights:
     """Weights of the terms of an edge's cost (all >= 0).
 
-    ``cost = distance*km + overskill*levels_above + preference*[miss] + outside*[other community]``
+    ``cost = distance*km + overskill*levels_above + preference*[miss] + outside*[other community]
+    - continuity*[served before]``
 
     Parameters
     ----------
@@ -223,18 +229,23 @@ class Weights:
         When the volunteer has preferred categories and the need's is not among them.
     outside : float, default 0.5
         When both communities are known and differ.
+    continuity : float, default 0.0
+        Taken off the cost of a pair that served before: the volunteer and the
+        need's id or household are in :attr:`Problem.history` (so a resident
+        keeps the same helper). The cost may then be negative.
 
     Examples
     --------
     >>> from matcher import Policy, Weights
     >>> Policy(weights=Weights(distance=2.0, outside=0.0)).weights
-    Weights(distance=2.0, overskill=0.1, preference=1.0, outside=0.0)
+    Weights(distance=2.0, overskill=0.1, preference=1.0, outside=0.0, continuity=0.0)
     """
 
     distance: float = 1.0
     overskill: float = 0.1
     preference: float = 1.0
     outside: float = 0.5
+    continuity: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -430,7 +441,7 @@ def _check_need(n: Need, i: int, geometry: Any, out: list[InputProblem]) -> None
     c.name("slot", n.slot, optional=True)
     c.integer("demand", n.demand, 1, MAX_COUNT)
     c.integer("priority", n.priority, MIN_PRIORITY, MAX_PRIORITY)
-    for fld in ("community", "building"):
+    for fld in ("community", "building", "household"):
         c.name(fld, getattr(n, fld), optional=True)
     c.extra(n.extra)
 
@@ -448,7 +459,11 @@ def _check_policy(p: Policy, out: list[InputProblem]) -> None:
             c.real(f"weights.{f.name}", getattr(p.weights, f.name))
     elif isinstance(p.weights, Mapping):
         unknown = sorted(set(p.weights) - {f.name for f in fields(Weights)}, key=str)
-        c.bad("weights", "a Weights with fields distance, overskill, preference, outside", unknown)
+        c.bad(
+            "weights",
+            "a Weights with fields " + ", ".join(f.name for f in fields(Weights)),
+            unknown,
+        )
     else:
         c.bad("weights", "a Weights", p.weights)
     c.real("load_penalty", p.load_penalty)
@@ -475,6 +490,11 @@ class Problem:
         capacities, demands and (with ``one_need_per_slot``) the slots.
     forbidden : iterable of (need_id, volunteer_id), default ()
         Pairs that must not be in the plan.
+    history : iterable of (need_id or household, volunteer_id), default ()
+        Pairs served before (continuity of care): a candidate pair of a
+        volunteer with a need whose id or ``household`` is paired with them
+        here costs ``Weights.continuity`` less. Records no longer present may
+        be named (they no longer count); kept sorted and without repeats.
 
     Raises
     ------
@@ -511,22 +531,24 @@ class Problem:
     policy: Policy = Policy()
     pinned: Sequence[tuple[str, str]] = ()
     forbidden: Sequence[tuple[str, str]] = ()
+    history: Sequence[tuple[str, str]] = ()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        for name in ("volunteers", "needs", "pinned", "forbidden"):
+        for name in ("volunteers", "needs", "pinned", "forbidden", "history"):
             value = getattr(self, name)
             if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
                 put(self, name, tuple(value))
         # Only sequences are canonicalised; anything else (a string, a number) is left
         # for _validate to report instead of being iterated (or failing to be).
-        for name in ("pinned", "forbidden"):
+        for name in ("pinned", "forbidden", "history"):
             value = getattr(self, name)
             if isinstance(value, tuple):
                 put(self, name, tuple(_canon_pair(p) for p in value))
         problems = _validate(self)
         if problems:
             raise InputError(problems)
+        put(self, "history", tuple(sorted(set(self.history))))
 
     def __hash__(self) -> int:
         return hash((len(self.volunteers), len(self.needs), self.policy, self.pinned))
@@ -599,6 +621,18 @@ def _validate(p: Problem) -> list[InputProblem]:
         )
     if records_ok and pinned_ok and not both and p.pinned:
         _check_pinned_rules(p, out)
+    if not isinstance(p.history, tuple):
+        _Checker("history", "problem", None, out).bad(
+            "history",
+            "a sequence of (need_id or household, volunteer_id) pairs",
+            type(p.history).__name__,
+        )
+    else:
+        for i, pair in enumerate(p.history):
+            if not (isinstance(pair, tuple) and len(pair) == 2 and all(_is_name(x) for x in pair)):
+                _Checker("history", f"history pair #{i}", i, out).bad(
+                    "pair", "a (need_id or household, volunteer_id) pair of non-empty strings", pair
+                )
     return out
 
 

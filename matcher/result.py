@@ -634,7 +634,8 @@ class Result:
                         InputProblem(
                             "result",
                             "schema_version",
-                            str(SCHEMA_VERSION),
+                            ", ".join(map(str, _READABLE_VERSIONS[:-1]))
+                            + f" or {_READABLE_VERSIONS[-1]}",
                             short_repr(data.get("schema_version")),
                             kind="file",
                         )

@@ -574,6 +574,7 @@ def generate(
                 xy=xy,
                 community=community_ids[b_comm[b]],
                 building=building,
+                household=f"{building_ids[b]}-{_room(hh)}",
                 extra={"name": name, "room": _room(hh), "topic": kind.topic},
                 origin=(lat0, lon0),
             )
@@ -820,6 +821,7 @@ def _need(
     xy: np.ndarray,
     community: str,
     building: str | None,
+    household: str,
     extra: dict[str, str],
     origin: tuple[float, float],
 ) -> Need:
@@ -842,5 +844,6 @@ def _need(
         priority=priority,
         community=community,
         building=building,
+        household=household,
         extra=extra,
     )

@@ -273,13 +273,33 @@ class _Verifier:
         miss = self.vol_has_pref[v] & ~self.vol_pref[v, self.need_cat[n]]
         cv, cn = self.vol_comm[v], self.need_comm[n]
         outside = (cv >= 0) & (cn >= 0) & (cv != cn)
+        before = self._served_before(v, n)
         total = (
             w.distance * dist
             + w.overskill * over.astype(np.float64)
             + w.preference * miss.astype(np.float64)
             + w.outside * outside.astype(np.float64)
+            + np.where(before, -w.continuity, 0.0)
         )
         return np.rint(total / self.res).astype(np.int64)
+
+    def _served_before(self, v: IntArray, n: IntArray) -> NDArray[np.bool_]:
+        """Pairs in the problem's history, by the need's id or its household."""
+        hist = self.p.history
+        if not hist or not self.p.policy.weights.continuity or not len(v):
+            return np.zeros(len(v), bool)
+        # Per volunteer, the history's keys; a pair matches by need id or household.
+        keys_of: dict[int, set[str]] = {}
+        for key, vid in hist:
+            if vid in self.vpos:
+                keys_of.setdefault(self.vpos[vid], set()).add(key)
+        out = np.zeros(len(v), bool)
+        cand = np.flatnonzero(np.isin(v, np.fromiter(keys_of, np.int64, len(keys_of))))
+        for k in cand.tolist():
+            b = self.needs[n[k]]
+            mine = keys_of[int(v[k])]
+            out[k] = b.id in mine or (b.household is not None and b.household in mine)
+        return out
 
     def _feasibility(self, pairs: tuple[IntArray, IntArray]) -> None:
         v, n = pairs

@@ -293,7 +293,16 @@ def pair_feasible(
     return None
 
 
-def edge_float_cost(v: VolunteerLike, n: NeedLike, policy: PolicyLike) -> float:
+def served_before(problem: ProblemLike, v: VolunteerLike, n: NeedLike) -> bool:
+    """Whether ``(n.id, v.id)`` or ``(n.household, v.id)`` is in ``problem.history``."""
+    history = {tuple(p) for p in getattr(problem, "history", ())}
+    house = getattr(n, "household", None)
+    return (n.id, v.id) in history or (house is not None and (house, v.id) in history)
+
+
+def edge_float_cost(
+    v: VolunteerLike, n: NeedLike, policy: PolicyLike, before: bool = False
+) -> float:
     """Float cost of the edge ``(n, v)``, before rounding.
 
     ``w.distance*d + w.overskill*over + w.preference*miss + w.outside*outside``,
@@ -327,10 +336,13 @@ def edge_float_cost(v: VolunteerLike, n: NeedLike, policy: PolicyLike) -> float:
         if v.community is not None and n.community is not None and v.community != n.community
         else 0.0
     )
-    return w.distance * d + w.overskill * over + w.preference * miss + w.outside * outside
+    total = w.distance * d + w.overskill * over + w.preference * miss + w.outside * outside
+    if before and getattr(w, "continuity", 0.0):
+        total = total - w.continuity
+    return total
 
 
-def edge_int_cost(v: VolunteerLike, n: NeedLike, policy: PolicyLike) -> int:
+def edge_int_cost(v: VolunteerLike, n: NeedLike, policy: PolicyLike, before: bool = False) -> int:
     """Integer cost of the edge ``(n, v)``: ``round(cost / policy.resolution)``.
 
     Parameters
@@ -347,7 +359,7 @@ def edge_int_cost(v: VolunteerLike, n: NeedLike, policy: PolicyLike) -> int:
     int
         The rounded cost (Python ``round``, half to even).
     """
-    return round(edge_float_cost(v, n, policy) / policy.resolution)
+    return round(edge_float_cost(v, n, policy, before) / policy.resolution)
 
 
 def load_int_penalty(policy: PolicyLike) -> int:
@@ -427,7 +439,7 @@ def evaluate(problem: ProblemLike, pairs: Iterable[Sequence[str]]) -> Triple:
         nid, vid = p[0], p[1]
         n, v = needs[nid], vols[vid]
         served += n.priority
-        cost += edge_int_cost(v, n, policy)
+        cost += edge_int_cost(v, n, policy, served_before(problem, v, n))
         load[vid] += 1
         units[nid] += 1
     step = load_int_penalty(policy)
@@ -694,7 +706,7 @@ def brute_force(problem: ProblemLike) -> Triple:
     plan_needs = []
     for n in needs:
         cost_of = {
-            i: edge_int_cost(v, n, policy)
+            i: edge_int_cost(v, n, policy, served_before(problem, v, n))
             for i, v in enumerate(vols)
             if pair_feasible(v, n, problem, forbidden) is None
         }
@@ -876,7 +888,8 @@ def milp_plan(
         for i, v in enumerate(vols):
             if pair_feasible(v, n, problem, forbidden) is None:
                 edges.append((i, j))
-                ecost.append(edge_int_cost(v, n, policy) - (bonus or {}).get((n.id, v.id), 0))
+                base = edge_int_cost(v, n, policy, served_before(problem, v, n))
+                ecost.append(base - (bonus or {}).get((n.id, v.id), 0))
     n_x = len(edges)
     if n_x == 0:
         return [], evaluate(problem, [])

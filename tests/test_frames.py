@@ -44,6 +44,7 @@ def frames_of(problem: Problem) -> tuple[pd.DataFrame, pd.DataFrame]:
             "priority": [n.priority for n in problem.needs],
             "community": [n.community for n in problem.needs],
             "building": [n.building for n in problem.needs],
+            "household": [n.household for n in problem.needs],
         }
     )
     return vols, needs

@@ -138,7 +138,7 @@ def test_problem_json_round_trip(tmp_path):
     mio.write_json(p, path)
     again = mio.read_problem(problem=path)
     assert again == p
-    assert json.loads(path.read_text(encoding="utf-8"))["schema_version"] == 1
+    assert json.loads(path.read_text(encoding="utf-8"))["schema_version"] == 2
 
 
 def test_csv_round_trip(tmp_path):
