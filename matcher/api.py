@@ -62,6 +62,7 @@ def _instance(graph: Graph) -> Instance:
         load_step=graph.load_step,
         load_start=np.zeros(graph.n_volunteers, np.int64),
         unserved_cost=np.asarray(unserved),
+        participation=graph.participation,
     )
 
 

@@ -93,6 +93,9 @@ class Graph:
         Distance of each pair (graphs built from a problem).
     parts : mapping of str to ndarray, or None
         Each cost term of each edge, weighted, in cost units (before rounding).
+    participation : bool
+        Volunteers engaged are a level of the objective, between the served
+        priority and the cost (``Policy.participation``; coverage-first only).
 
     Examples
     --------
@@ -122,6 +125,7 @@ class Graph:
     need_ids: tuple[str, ...] = ()
     distance_km: FloatArray | None = None
     parts: Mapping[str, FloatArray] | None = None
+    participation: bool = False
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -677,6 +681,7 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         need_ids=tuple(nid),
         distance_km=_frozen_array(dist[order], np.float64),
         parts=FrozenMap({k: _frozen_array(a[order], np.float64) for k, a in parts.items()}),
+        participation=policy.participation,
     )
     return graph, Diagnostics(encoding=enc)
 

@@ -496,7 +496,7 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
     Traceback (most recent call last):
       ...
     matcher.errors.InputError: 1 problem in the input:
-      policy: `max_distance` must be one of the Policy fields (max_distance_km, same_community, one_need_per_slot, geometry, weights, load_penalty, unmatched_cost, resolution).
+      policy: `max_distance` must be one of the Policy fields (max_distance_km, same_community, one_need_per_slot, geometry, weights, load_penalty, unmatched_cost, resolution, participation).
     """
     if not isinstance(data, Mapping):
         raise InputError(

@@ -275,6 +275,11 @@ class Policy:
         unit of a need of priority ``p`` costs ``c * p``.
     resolution : float, default 0.001
         Costs are rounded (half to even) to integer multiples of this before solving.
+    participation : bool, default False
+        Make breadth of participation a level of the objective: first the
+        served priority, then the number of volunteers engaged (at least one
+        need), then the cost. Exact in every exact method. Only with the
+        coverage-first objective (``unmatched_cost`` None).
 
     Examples
     --------
@@ -290,6 +295,7 @@ class Policy:
     load_penalty: float = 0.0
     unmatched_cost: float | None = None
     resolution: float = 0.001
+    participation: bool = False
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -449,9 +455,16 @@ def _check_need(n: Need, i: int, geometry: Any, out: list[InputProblem]) -> None
 def _check_policy(p: Policy, out: list[InputProblem]) -> None:
     c = _Checker("policy", "policy", None, out)
     c.real("max_distance_km", p.max_distance_km, optional=True)
-    for fld in ("same_community", "one_need_per_slot"):
+    for fld in ("same_community", "one_need_per_slot", "participation"):
         if not isinstance(getattr(p, fld), bool):
             c.bad(fld, "True or False", getattr(p, fld))
+    if p.participation is True and p.unmatched_cost is not None:
+        c.bad(
+            "participation",
+            "False when unmatched_cost is set (participation is a level of the "
+            "coverage-first objective)",
+            True,
+        )
     if p.geometry not in GEOMETRIES:
         c.bad("geometry", "'geo' or 'plane'", p.geometry)
     if isinstance(p.weights, Weights):

@@ -213,6 +213,10 @@ class Certificate:
         Potential of each volunteer and each need, by id.
     slots : mapping of str to mapping of str to int
         Potential of each (volunteer, slot) node: volunteer id -> slot -> potential.
+    engage : int or None
+        With ``Policy.participation``: what engaging one more volunteer is worth
+        in the certificate network (taken off each volunteer's first need),
+        larger than any difference in cost; None otherwise.
 
     Examples
     --------
@@ -228,6 +232,7 @@ class Certificate:
     volunteers: Mapping[str, int] = field(default_factory=FrozenMap)
     needs: Mapping[str, int] = field(default_factory=FrozenMap)
     slots: Mapping[str, Mapping[str, int]] = field(default_factory=FrozenMap)
+    engage: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "volunteers", FrozenMap(self.volunteers))
@@ -243,6 +248,7 @@ class Certificate:
             "volunteers": dict(self.volunteers),
             "needs": dict(self.needs),
             "slots": {k: dict(v) for k, v in self.slots.items()},
+            "engage": self.engage,
         }
 
     @classmethod
@@ -258,6 +264,7 @@ class Certificate:
             volunteers=dict(zip(graph.volunteer_ids, pot.volunteer.tolist(), strict=True)),
             needs=dict(zip(graph.need_ids, pot.need.tolist(), strict=True)),
             slots=slots,
+            engage=pot.engage or None,
         )
 
 

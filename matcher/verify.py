@@ -61,6 +61,7 @@ VIOLATIONS = {
     "big_m": "the certificate's big_m does not exceed the cost difference of two plans",
     "potential": "a node of the certificate network has no potential, or an unusable one",
     "reduced_cost": "an arc has a negative reduced cost: the potentials do not prove optimality",
+    "engage": "the certificate's engage weight (participation) does not exceed the cost difference of two plans",
     "churn": "a re-plan's churn counts are not those of its previous and current pairs",
 }
 """Violation codes -> meaning."""
@@ -522,6 +523,19 @@ class _Verifier:
         # -- the lexicographic weight
         if pol.unmatched_cost is None:
             bound = _spread_bound(v, n, cost, dem, cap, self.step, nv, nn)
+            if pol.participation:
+                # One more volunteer engaged must outweigh any cost difference, and
+                # coverage any swing of cost and engagement together.
+                engage = cert.engage
+                if isinstance(engage, bool) or not isinstance(engage, int) or engage <= bound:
+                    self.bad(
+                        "engage",
+                        f"engage = {engage!r} must exceed {bound}, the largest cost difference "
+                        "of two plans",
+                    )
+                    return
+                can = (np.bincount(v, minlength=nv) > 0) & (cap > 0)
+                bound += engage * int(can.sum())
             big_m = cert.big_m
             if isinstance(big_m, bool) or not isinstance(big_m, int) or big_m <= bound:
                 self.bad(
@@ -587,9 +601,12 @@ class _Verifier:
         ]
         vi = np.arange(nv, dtype=np.int64)
         ni = np.arange(nn, dtype=np.int64)
+        bonus = cert.engage if pol.participation and pol.unmatched_cost is None else 0
+        more = load * self.step - bonus * (load == 0)  # the next need; the first engages
+        fewer = (load - 1) * self.step - bonus * (load == 1)  # the last need
         checks += [
-            ("load (one more)", vi, None, load * self.step - pv, load < cap),
-            ("load (one fewer)", vi, None, -(load - 1) * self.step + pv, load > 0),
+            ("load (one more)", vi, None, more - pv, load < cap),
+            ("load (one fewer)", vi, None, -fewer + pv, load > 0),
             ("unserved (one more)", None, ni, unserved - pn, served > 0),
             ("unserved (one fewer)", None, ni, -unserved + pn, missing > 0),
         ]

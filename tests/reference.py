@@ -909,6 +909,14 @@ def milp_plan(
         y_of[i] = list(range(col, col + k_max))
         y_cost.extend(k * step for k in range(k_max))  # k-th increment (1-based) costs (k-1)*L
         col += k_max
+    # Participation (coverage first, then volunteers engaged, then cost): a binary
+    # z_v <= sum of v's pairs per volunteer with a pair.
+    engage = bool(getattr(policy, "participation", False)) and not finite
+    z_of: dict[int, int] = {}
+    if engage:
+        for i in sorted(by_vol):
+            z_of[i] = col
+            col += 1
     n_var = col
 
     rows: list[int] = []
@@ -931,6 +939,8 @@ def milp_plan(
             add_row([(e, 1.0) for e in es], -np.inf, float(needs[j].demand))
     for i, es in sorted(by_vol.items()):
         add_row([(e, 1.0) for e in es] + [(c, -1.0) for c in y_of[i]], 0.0, 0.0)
+        if engage:
+            add_row([(z_of[i], 1.0)] + [(e, -1.0) for e in es], -np.inf, 0.0)
         if step < 0:
             ys = y_of[i]
             for a, b in zip(ys[:-1], ys[1:], strict=True):
@@ -954,12 +964,14 @@ def milp_plan(
     integrality[:n_x] = 1
     if step < 0:
         integrality[n_x:] = 1
+    for z in z_of.values():
+        integrality[z] = 1
     bounds = Bounds(lb_var, ub_var)
 
     prio = np.array([float(needs[j].priority) for _, j in edges])
     cost_vec = np.zeros(n_var)
     cost_vec[:n_x] = np.array(ecost, dtype=float)
-    cost_vec[n_x:] = np.array(y_cost, dtype=float)
+    cost_vec[n_x : n_x + len(y_cost)] = np.array(y_cost, dtype=float)
     options: dict[str, Any] = {"mip_rel_gap": 0.0, "disp": False}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
@@ -1006,7 +1018,14 @@ def milp_plan(
         res1 = solve(c1, [])
         best_served = round(-res1.fun)
         row = [(e, float(prio[e])) for e in range(n_x)]
-        res = solve(cost_vec, [(row, best_served - 0.5, np.inf)])
+        levels = [(row, best_served - 0.5, np.inf)]
+        if engage:
+            c2 = np.zeros(n_var)
+            zs = sorted(z_of.values())
+            c2[zs] = -1.0
+            best_engaged = round(-solve(c2, levels).fun)
+            levels.append(([(z, 1.0) for z in zs], best_engaged - 0.5, np.inf))
+        res = solve(cost_vec, levels)
         target = round(res.fun)
 
     x = np.round(res.x[:n_x])

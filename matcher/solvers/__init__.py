@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -43,7 +43,14 @@ from ._base import (
     fix_pinned,
     fold_objective,
 )
-from ._duals import NotProven, Potentials, WarmStart, certificate_big_m, potentials
+from ._duals import (
+    NotProven,
+    Potentials,
+    WarmStart,
+    certificate_big_m,
+    certificate_engage,
+    potentials,
+)
 from ._replan import replan
 from ._split import split
 
@@ -243,7 +250,7 @@ def solve_instance(
     Solved
     """
     _check_method(method, options)
-    if warm is not None and certify and method in WARM_METHODS:
+    if warm is not None and certify and method in WARM_METHODS and not inst.participation:
         out = replan(
             inst,
             pinned,
@@ -285,6 +292,8 @@ def solve_instance(
     t0 = time.perf_counter()
     certificate = None
     if optimal and certify:
+        if inst.participation and priority_first:
+            inst = replace(inst, engage=certificate_engage(inst))
         big_m = certificate_big_m(inst) if priority_first else None
         bounded = moderate and any(
             p.unserved_cost is not None and not np.array_equal(p.unserved_cost, q.unserved_cost)

@@ -57,6 +57,12 @@ class Instance:
     rank : int64 array, shape (m,), or None
         How each volunteer ranks its edges, lower is better (read by method
         ``"stable"`` only; None: by cost).
+    participation : bool
+        Breadth of participation is a level of the objective, between coverage
+        and cost (:func:`fold_objective` sets ``engage``).
+    engage : int
+        Taken off the cost of each volunteer's first need (one more volunteer
+        engaged outweighs any cost difference when larger than the spread).
     """
 
     n_volunteers: int
@@ -72,6 +78,8 @@ class Instance:
     load_start: IntArray
     unserved_cost: IntArray
     rank: IntArray | None = None
+    participation: bool = False
+    engage: int = 0
 
     @property
     def n_edges(self) -> int:
@@ -145,6 +153,28 @@ def fix_pinned(inst: Instance, pinned: BoolArray) -> tuple[Instance, IntArray]:
     return residual, kept
 
 
+def unit_cost(inst: Instance, volunteer: IntArray, k: IntArray) -> IntArray:
+    """Marginal cost of the ``k``-th (0-based) extra need of each *volunteer*.
+
+    ``(load_start + k) * load_step``, less ``engage`` for a volunteer's very
+    first need (convex: the marginal costs only grow).
+    """
+    before = inst.load_start[volunteer] + k
+    out = before * inst.load_step
+    if inst.engage:
+        out = out - inst.engage * (before == 0)
+    return out
+
+
+def engaged_spread(inst: Instance) -> int:
+    """``engage`` times the volunteers who could be engaged (an upper bound on its swing)."""
+    if not inst.engage:
+        return 0
+    deg_v, _ = inst.degree()
+    active = (deg_v > 0) & (inst.capacity > 0) & (inst.load_start == 0)
+    return inst.engage * int(active.sum())
+
+
 def max_plan_cost_spread(inst: Instance) -> int:
     """An upper bound on ``cost(plan A) - cost(plan B)`` over any two plans."""
     deg_v, deg_n = inst.degree()
@@ -166,7 +196,7 @@ def max_plan_cost_spread(inst: Instance) -> int:
         s0 = inst.load_start
         # sum over the k extra needs of (s0 + i) * step, i = 0..k-1
         spread += inst.load_step * int(np.sum(k * s0 + k * (k - 1) // 2))
-    return spread
+    return spread + engaged_spread(inst)
 
 
 MODERATE_FACTOR = 100
@@ -192,6 +222,10 @@ def fold_objective(inst: Instance, priority_first: bool, *, moderate: bool = Fal
     UnsupportedProblem
         When the numbers would not fit in 64-bit integers.
     """
+    if inst.participation and priority_first:
+        # One more volunteer engaged outweighs any difference in cost.
+        inst = replace(inst, engage=max_plan_cost_spread(replace(inst, engage=0)) + 1)
+        moderate = False
     if priority_first:
         big = max_plan_cost_spread(inst) + 1
         if moderate:
@@ -203,7 +237,11 @@ def fold_objective(inst: Instance, priority_first: bool, *, moderate: bool = Fal
             big = min(big, MODERATE_FACTOR * max(step, 1) + 1)
         unserved = big * inst.priority
         inst = replace(inst, unserved_cost=unserved)
-    worst = int(np.abs(inst.unserved_cost).max(initial=0)) + int(np.abs(inst.cost).max(initial=0))
+    worst = (
+        int(np.abs(inst.unserved_cost).max(initial=0))
+        + int(np.abs(inst.cost).max(initial=0))
+        + inst.engage
+    )
     nodes = inst.n_volunteers + inst.n_needs + inst.n_edges + 2
     if worst > INT64_SAFE // max(nodes, 1):
         raise UnsupportedProblem(

@@ -41,7 +41,7 @@ arcs are ``s -> v`` at cost ``L * load_step`` (if ``L < C``) and ``v -> s`` at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from ..errors import SolverError
-from ._base import Instance
+from ._base import Instance, unit_cost
 
 __all__ = [
     "UNKNOWN",
@@ -122,6 +122,7 @@ class Potentials:
     slot_volunteer: IntArray
     slot: IntArray
     slot_node: IntArray
+    engage: int = 0
 
 
 def certificate_big_m(inst: Instance) -> int:
@@ -147,7 +148,19 @@ def certificate_big_m(inst: Instance) -> int:
     spread = int(np.dot(units, hi)) - int(np.dot(units, lo))
     k = np.minimum(np.maximum(inst.capacity, 0), deg_v)
     spread += inst.load_step * int(np.sum(k * (k - 1) // 2))
+    if inst.engage:  # participation: each volunteer engaged or not swings by engage
+        spread += inst.engage * int(((deg_v > 0) & (inst.capacity > 0)).sum())
     return 1 << (spread.bit_length() + 1)
+
+
+def certificate_engage(inst: Instance) -> int:
+    """``engage`` for a certificate under the participation objective.
+
+    A power of two above the cost-spread bound of :func:`certificate_big_m`
+    without participation: one more volunteer engaged outweighs any cost
+    difference. ``big_m`` is then computed with it.
+    """
+    return certificate_big_m(replace(inst, engage=0))
 
 
 class _Net(NamedTuple):
@@ -218,7 +231,6 @@ def _network(
     free = np.flatnonzero(~used & ~pinned)
     back = np.flatnonzero(used & ~pinned)
     cap = np.maximum(inst.capacity, 0)
-    step = inst.load_step
     up = load < cap
     down = load > 0
     dem = np.maximum(inst.demand, 0)
@@ -242,8 +254,8 @@ def _network(
     costs = [
         inst.cost[free],
         -inst.cost[back],
-        load[up] * step,
-        -(load[down] - 1) * step,
+        unit_cost(inst, vol_node[up] - 1, load[up]),
+        -unit_cost(inst, vol_node[down] - 1, load[down] - 1),
         unserved[served > 0],
         -unserved[missing > 0],
     ]
@@ -318,6 +330,7 @@ def potentials(
         slot_volunteer=net.slot_volunteer,
         slot=net.slot,
         slot_node=dist[first_slot:],
+        engage=inst.engage,
     )
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._base import Instance
+from ._base import Instance, unit_cost
 
 __all__ = ["Network", "build_network"]
 
@@ -92,15 +92,24 @@ def build_network(inst: Instance) -> Network:
 
     # -- load arcs
     has = np.nonzero(cap > 0)[0]
-    if inst.load_step == 0:
+    if inst.load_step == 0 and not inst.engage:
         load_v = has
         load_cap = cap[has]
         load_cost = np.zeros(len(has), np.int64)
+    elif inst.load_step == 0:
+        # the first need (engaging the volunteer) on its own arc, the rest at cost 0
+        first = inst.load_start[has] == 0
+        more = np.where(first, cap[has] - 1, cap[has]) > 0
+        load_v = np.r_[has[first], has[more]]
+        load_cap = np.r_[np.ones(int(first.sum()), np.int64), (cap[has] - first)[more]]
+        load_cost = np.r_[
+            np.full(int(first.sum()), -inst.engage, np.int64), np.zeros(int(more.sum()), np.int64)
+        ]
     else:
         load_v = np.repeat(has, cap[has])
         k = _group_rank(load_v)
         load_cap = np.ones(len(load_v), np.int64)
-        load_cost = (inst.load_start[load_v] + k) * inst.load_step
+        load_cost = unit_cost(inst, load_v, k)
 
     # -- unserved arcs
     want = np.nonzero(inst.demand > 0)[0]

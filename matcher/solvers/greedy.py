@@ -36,7 +36,8 @@ def solve(inst: Instance, **options: Any) -> SolverOutput:
         s = -1 if slot is None else int(slot[b])
         if s >= 0 and (a, s) in busy:
             continue
-        if int(c[e]) + int(load[a]) * step > int(unserved[b]):
+        bonus = inst.engage if load[a] == 0 else 0
+        if int(c[e]) + int(load[a]) * step - bonus > int(unserved[b]):
             continue
         chosen.append(e)
         room[a] -= 1

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import UnsupportedProblem
-from ._base import Instance, SolverOutput
+from ._base import Instance, SolverOutput, unit_cost
 
 __all__ = ["MAX_CELLS", "expanded_size", "refusal", "solve"]
 
@@ -81,6 +81,7 @@ def refusal(inst: Instance, max_cells: int = MAX_CELLS) -> str | None:
         int(np.abs(inst.cost).max(initial=0)), int(np.abs(inst.unserved_cost).max(initial=0))
     )
     biggest += inst.load_step * int(inst.load_start.max(initial=0) + cap.max(initial=0))
+    biggest += inst.engage
     if biggest * max(rows, 1) >= FLOAT_EXACT:
         return "costs are too large to stay exact in float64; use method='flow' (int64)"
     return None
@@ -124,7 +125,7 @@ def solve(inst: Instance, *, max_cells: int = MAX_CELLS, **options: Any) -> Solv
     copy_v = t % cap[vv]
     r = row_start[jj] + copy_n
     c = col_start[vv] + copy_v
-    matrix[r, c] = inst.cost[e_rep] + (inst.load_start[vv] + copy_v) * inst.load_step
+    matrix[r, c] = inst.cost[e_rep] + unit_cost(inst, vv, copy_v)
     row_need = np.repeat(np.arange(inst.n_needs), dem)
     matrix[np.arange(rows), ncopies + np.arange(rows)] = inst.unserved_cost[row_need]
     row_ind, col_ind = linear_sum_assignment(matrix)
