@@ -374,3 +374,24 @@ def test_generate_seed_and_generator_agree_to_the_byte(tmp_path: Path) -> None:
         timeout=120,
     )
     assert {p.name: p.read_bytes() for p in sorted(other.iterdir())} == first
+
+
+def test_planning_power(tmp_path: Path) -> None:
+    out = run_example("planning_power", tmp_path)
+    row = re.compile(r"coverage\s+([\d.]+)%\s+participation\s+([\d.]+)%\s+cost\s+(-?[\d.]+)")
+    churn = re.findall(
+        r"churn_cost (\S+) .*kept (\d+), moved (\d+), added (\d+), dropped (\d+)", out
+    )
+    assert [c[0] for c in churn] == ["None", "0.2", "1.0", "5.0"], out
+    kept = [int(c[1]) for c in churn]
+    assert kept == sorted(kept) and kept[-1] > kept[0]  # a churn cost keeps more pairs
+    covs = {row.search(line).group(1) for line in out.splitlines() if "churn_cost" in line}
+    assert len(covs) == 1  # coverage first: the churn cost never costs coverage
+    same = [int(x) for x in re.findall(r"same helper as before: (\d+)", out)]
+    assert len(same) == 3 and same[1] >= same[0]
+    plain = row.search(out.split("plain optimum")[1]).groups()
+    broad = row.search(out.split("participation=True")[1]).groups()
+    assert plain[0] == broad[0] and float(broad[1]) >= float(plain[1])
+    assert re.search(r"^  Train \d members? near ", out, re.M)
+    assert "stable: True" in out
+    assert run_example("planning_power", tmp_path) == out  # seeded: the same every run
