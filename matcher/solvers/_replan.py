@@ -29,7 +29,6 @@ whole parts can be kept.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +38,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ._base import Instance, evaluate
 from ._duals import NotProven, WarmStart, certificate_big_m, potentials, unsettled
+from ._split import cut
 
 __all__ = ["MAX_SHARE", "SETTLE", "replan", "start_plan"]
 
@@ -80,31 +80,6 @@ def start_plan(inst: Instance, pinned: BoolArray, previous: BoolArray) -> BoolAr
         if s >= 0:
             busy.add((a, s))
     return keep
-
-
-def _compact(inst: Instance, edges: IntArray) -> tuple[Instance, IntArray, IntArray]:
-    """The sub-instance of *edges* on their own volunteers and needs, renumbered.
-
-    Returns the sub-instance and, for its volunteers and needs, their indices in *inst*.
-    """
-    vols = np.unique(inst.volunteer[edges])
-    needs = np.unique(inst.need[edges])
-    sub = replace(
-        inst,
-        n_volunteers=len(vols),
-        n_needs=len(needs),
-        volunteer=np.searchsorted(vols, inst.volunteer[edges]).astype(np.int64),
-        need=np.searchsorted(needs, inst.need[edges]).astype(np.int64),
-        cost=inst.cost[edges],
-        rank=None if inst.rank is None else inst.rank[edges],
-        capacity=inst.capacity[vols],
-        demand=inst.demand[needs],
-        priority=inst.priority[needs],
-        slot=None if inst.slot is None else inst.slot[needs],
-        load_start=inst.load_start[vols],
-        unserved_cost=inst.unserved_cost[needs],
-    )
-    return sub, vols, needs
 
 
 def replan(
@@ -154,7 +129,7 @@ def replan(
     chosen = np.flatnonzero(plan & ~redo)
     method_ran = method
     if len(edges):
-        sub, vols, needs = _compact(inst, edges)
+        sub, vols, needs = cut(inst, edges)
         t0 = time.perf_counter()
         solved = solve_instance(
             sub,

@@ -94,22 +94,33 @@ def split(inst: Instance, task_edges: int | None = None) -> list[Task]:
     tasks = []
     for t in range(n_tasks):
         edges = np.sort(order[bounds[t] : bounds[t + 1]])
-        vols = np.unique(v[edges])
-        needs = np.unique(j[edges])
-        sub = replace(
-            inst,
-            n_volunteers=len(vols),
-            n_needs=len(needs),
-            volunteer=np.searchsorted(vols, v[edges]).astype(np.int64),
-            need=np.searchsorted(needs, j[edges]).astype(np.int64),
-            cost=inst.cost[edges],
-            rank=None if inst.rank is None else inst.rank[edges],
-            capacity=inst.capacity[vols],
-            demand=inst.demand[needs],
-            priority=inst.priority[needs],
-            slot=None if inst.slot is None else inst.slot[needs],
-            load_start=inst.load_start[vols],
-            unserved_cost=inst.unserved_cost[needs],
-        )
+        sub, _, _ = cut(inst, edges)
         tasks.append(Task(sub, edges.astype(np.int64)))
     return tasks
+
+
+def cut(inst: Instance, edges: IntArray) -> tuple[Instance, IntArray, IntArray]:
+    """The sub-instance of *edges* on their own volunteers and needs, renumbered in order.
+
+    Returns the sub-instance and, for its volunteers and its needs, their
+    indices in *inst*.
+    """
+    v, j = inst.volunteer, inst.need
+    vols = np.unique(v[edges])
+    needs = np.unique(j[edges])
+    sub = replace(
+        inst,
+        n_volunteers=len(vols),
+        n_needs=len(needs),
+        volunteer=np.searchsorted(vols, v[edges]).astype(np.int64),
+        need=np.searchsorted(needs, j[edges]).astype(np.int64),
+        cost=inst.cost[edges],
+        rank=None if inst.rank is None else inst.rank[edges],
+        capacity=inst.capacity[vols],
+        demand=inst.demand[needs],
+        priority=inst.priority[needs],
+        slot=None if inst.slot is None else inst.slot[needs],
+        load_start=inst.load_start[vols],
+        unserved_cost=inst.unserved_cost[needs],
+    )
+    return sub, vols, needs
