@@ -32,7 +32,7 @@ def methods() -> dict[str, str]:
     Examples
     --------
     >>> list(methods())
-    ['auto', 'flow', 'hungarian', 'network_simplex', 'greedy', 'stable']
+    ['auto', 'flow', 'hungarian', 'network_simplex', 'greedy', 'milp', 'stable']
     """
     return {
         "auto": "the fastest exact method for the problem",
@@ -63,6 +63,7 @@ def _instance(graph: Graph) -> Instance:
         load_start=np.zeros(graph.n_volunteers, np.int64),
         unserved_cost=np.asarray(unserved),
         participation=graph.participation,
+        group=None if graph.need_group is None else np.asarray(graph.need_group),
     )
 
 
@@ -80,7 +81,7 @@ def solve_graph(
     ----------
     graph : Graph
         From :func:`build_graph`, :meth:`Graph.from_arrays` or :meth:`Graph.from_dense`.
-    method : {"auto", "flow", "hungarian", "network_simplex", "greedy", "stable"}, default "auto"
+    method : {"auto", "flow", "hungarian", "milp", "network_simplex", "greedy", "stable"}, default "auto"
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         As in :func:`solve`.
     certify : bool, default True
@@ -184,6 +185,7 @@ def _solve_graph(
         certificate=solved.certificate,
         certify_seconds=solved.certify_seconds,
         replan_rounds=solved.replan_rounds,
+        gap=solved.gap,
         blocking=(
             None
             if method != "stable"
@@ -328,7 +330,7 @@ def solve(
     Parameters
     ----------
     problem : Problem
-    method : {"auto", "flow", "hungarian", "network_simplex", "greedy", "stable"}, default "auto"
+    method : {"auto", "flow", "hungarian", "milp", "network_simplex", "greedy", "stable"}, default "auto"
         ``"auto"`` picks the fastest exact method and records it in ``Result.method``.
     previous : Result, optional
         The plan this one replaces (last week's, or before needs arrived or

@@ -96,6 +96,9 @@ class Graph:
     participation : bool
         Volunteers engaged are a level of the objective, between the served
         priority and the cost (``Policy.participation``; coverage-first only).
+    need_group : ndarray of int64, shape (n_needs,), or None
+        Team of each need (-1: none; teams are numbered in sorted name order):
+        a team is served whole or not at all (``Need.group``).
 
     Examples
     --------
@@ -126,6 +129,7 @@ class Graph:
     distance_km: FloatArray | None = None
     parts: Mapping[str, FloatArray] | None = None
     participation: bool = False
+    need_group: IntArray | None = None
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -682,8 +686,18 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         distance_km=_frozen_array(dist[order], np.float64),
         parts=FrozenMap({k: _frozen_array(a[order], np.float64) for k, a in parts.items()}),
         participation=policy.participation,
+        need_group=_teams(needs),
     )
     return graph, Diagnostics(encoding=enc)
+
+
+def _teams(needs: list[Any]) -> NDArray[np.int64] | None:
+    """Team number of each need (-1: none), or None when no need has a group."""
+    names = sorted({n.group for n in needs if n.group is not None})
+    if not names:
+        return None
+    code = {g: k for k, g in enumerate(names)}
+    return _frozen_array([code.get(n.group, -1) for n in needs], np.int64)
 
 
 def _served_before(

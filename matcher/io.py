@@ -80,6 +80,7 @@ VOLUNTEER_COLUMNS = (
 )  # fmt: skip
 NEED_COLUMNS = (
     "id", "category", "skills", "slot", "demand", "priority", "community", "building", "household",
+    "group",
 )  # fmt: skip
 
 
@@ -311,6 +312,7 @@ def _needs_from_csv(
             "community": r.text("community"),
             "building": r.text("building"),
             "household": r.text("household"),
+            "group": r.text("group"),
             "extra": {c: cells[c] for c in extra_cols},
         }
         for col, expected in (("demand", "an integer >= 1"), ("priority", "an integer in 1..5")):
@@ -1088,6 +1090,7 @@ def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "g
         "community",
         "building",
         "household",
+        "group",
         *extra,
     ]
     rows = (
@@ -1103,6 +1106,7 @@ def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "g
             n.community,
             n.building,
             n.household,
+            n.group,
             *(n.extra.get(c, "") for c in extra),
         ]  # fmt: skip
         for n in needs

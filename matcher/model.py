@@ -178,6 +178,10 @@ class Need:
         The resident or household the need is for: the same household's needs
         of other weeks share it, so :attr:`Problem.history` can name it
         (continuity of care).
+    group : str or None, default None
+        A team: needs with the same group are served all together -- every
+        unit of each -- or not at all (a nurse and a driver for one visit).
+        Solved by method ``"milp"`` (``"auto"`` picks it).
     extra : mapping of str to str, default empty
         The user's own fields, carried through, never used or printed.
 
@@ -198,6 +202,7 @@ class Need:
     community: str | None = None
     building: str | None = None
     household: str | None = None
+    group: str | None = None
     extra: Mapping[str, str] = field(default_factory=FrozenMap)
 
     def __post_init__(self) -> None:
@@ -447,7 +452,7 @@ def _check_need(n: Need, i: int, geometry: Any, out: list[InputProblem]) -> None
     c.name("slot", n.slot, optional=True)
     c.integer("demand", n.demand, 1, MAX_COUNT)
     c.integer("priority", n.priority, MIN_PRIORITY, MAX_PRIORITY)
-    for fld in ("community", "building", "household"):
+    for fld in ("community", "building", "household", "group"):
         c.name(fld, getattr(n, fld), optional=True)
     c.extra(n.extra)
 

@@ -60,6 +60,7 @@ REASONS = {
     "unavailable": "the only possible volunteers have capacity 0 or are forbidden for this need",
     "taken": "the possible volunteers are all serving needs that count more",
     "not_worth": "serving it would cost more than leaving it unserved (unmatched_cost)",
+    "team": "its team (Need.group) could not be served all together",
 }
 """Why a unit of need is unserved: reason code -> meaning, in the order tested."""
 
@@ -477,6 +478,10 @@ class Result:
     stability : Stability or None
         For method ``"stable"``: whether the plan is stable, and the pairs
         that block it.
+    gap : float or None
+        For method ``"milp"`` (teams): the relative optimality gap HiGHS
+        proved, 0.0 when optimal; a plan stopped early by ``time_limit`` is
+        ``FEASIBLE`` with its gap. None for the other methods.
 
     Examples
     --------
@@ -503,6 +508,7 @@ class Result:
     certificate: Certificate | None = None
     churn: Churn | None = None
     stability: Stability | None = None
+    gap: float | None = None
 
     # ------------------------------------------------------------ explain
     def explain(self, need_id: str) -> str:
@@ -590,7 +596,7 @@ class Result:
         >>> from matcher import Need, Problem, solve
         >>> r = solve(Problem([], [Need("n1", "repair", [], (0.0, 0.0))]))
         >>> sorted(r.to_dict())
-        ['certificate', 'churn', 'matches', 'method', 'metrics', 'objective', 'schema_version', 'stability', 'status', 'timings', 'unmatched']
+        ['certificate', 'churn', 'gap', 'matches', 'method', 'metrics', 'objective', 'schema_version', 'stability', 'status', 'timings', 'unmatched']
         >>> Result.from_dict(r.to_dict()) == r
         True
         """
@@ -623,6 +629,7 @@ class Result:
             "certificate": None if self.certificate is None else self.certificate.to_dict(),
             "churn": None if self.churn is None else self.churn.to_dict(),
             "stability": None if self.stability is None else self.stability.to_dict(),
+            "gap": self.gap,
         }
 
     @classmethod
@@ -666,6 +673,7 @@ class Result:
                 stability=(
                     None if data.get("stability") is None else Stability(**data["stability"])
                 ),
+                gap=None if data.get("gap") is None else float(data["gap"]),
             )
         except InputError:
             raise
@@ -777,6 +785,9 @@ class GraphSolution:
         0 when solved from scratch.
     blocking : int64 array or None
         Method ``"stable"``: the edges that block the plan (None for other methods).
+    gap : float or None
+        Method ``"milp"``: the relative optimality gap HiGHS proved (0.0:
+        optimal; above 0 when a time limit stopped it). None for the others.
 
     Examples
     --------
@@ -802,6 +813,7 @@ class GraphSolution:
     certify_seconds: float = 0.0
     replan_rounds: int = 0
     blocking: NDArray[np.int64] | None = None
+    gap: float | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -852,7 +864,9 @@ def unmatched_reasons(
             ]
         else:
             reason = "taken"
-            if not priority_first:
+            if graph.need_group is not None and graph.need_group[j] >= 0:
+                reason = "team"  # candidates exist; the team could not be served whole
+            elif not priority_first:
                 slot = int(graph.need_slot[j])
                 for e in range(starts[j], starts[j + 1]):
                     a = int(graph.volunteer[e])
@@ -932,6 +946,7 @@ def assemble(
             if solution.certificate is None
             else Certificate.from_potentials(solution.certificate, graph)
         ),
+        gap=solution.gap,
         stability=(
             None
             if solution.blocking is None

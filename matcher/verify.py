@@ -62,6 +62,7 @@ VIOLATIONS = {
     "potential": "a node of the certificate network has no potential, or an unusable one",
     "reduced_cost": "an arc has a negative reduced cost: the potentials do not prove optimality",
     "engage": "the certificate's engage weight (participation) does not exceed the cost difference of two plans",
+    "team": "a team (Need.group) is served in part: some of its needs not fully",
     "churn": "a re-plan's churn counts are not those of its previous and current pairs",
 }
 """Violation codes -> meaning."""
@@ -160,7 +161,10 @@ class _Verifier:
         self._accounting(pairs)
         self._objective(pairs)
         self._churn()
-        if self.r.status.value == "optimal":
+        self._teams(pairs)
+        teams = any(b.group is not None for b in self.needs)
+        if self.r.status.value == "optimal" and not teams:
+            # (a plan with teams is no flow: its optimality rests on HiGHS's proof)
             if self.out:
                 pass  # a certificate cannot prove an invalid plan; the plan's faults are listed
             else:
@@ -422,6 +426,19 @@ class _Verifier:
                 "objective",
                 f"reported (served_priority, int_cost, int_penalty) = {got}, the plan gives {want}",
             )
+
+    def _teams(self, pairs: tuple[IntArray, IntArray]) -> None:
+        """Each team (Need.group) served whole -- every unit of each need -- or not at all."""
+        served = np.bincount(pairs[1], minlength=len(self.needs))
+        members: dict[str, list[int]] = {}
+        for j, b in enumerate(self.needs):
+            if b.group is not None:
+                members.setdefault(b.group, []).append(j)
+        for g, js in sorted(members.items()):
+            full = [served[j] == self.needs[j].demand for j in js]
+            if any(served[j] for j in js) and not all(full):
+                part = [self.needs[j].id for j, ok in zip(js, full, strict=True) if not ok]
+                self.bad("team", f"team {g!r} is served in part: {part} not fully served", part[0])
 
     def _churn(self) -> None:
         """A re-plan's counts: kept, moved, added, dropped, from the pairs themselves."""

@@ -63,7 +63,16 @@ RULE_NAMES: dict[int, str] = {
 
 #: The reasons an unmatched need may carry (``DESIGN.md``, "The result").
 REASONS = frozenset(
-    {"no_skill", "out_of_range", "no_slot", "other_community", "unavailable", "taken", "not_worth"}
+    {
+        "no_skill",
+        "out_of_range",
+        "no_slot",
+        "other_community",
+        "unavailable",
+        "taken",
+        "not_worth",
+        "team",
+    }
 )
 """DESIGN.md's reasons plus ``unavailable`` (every candidate left by rules 1-4 has
 capacity 0 or is forbidden for the need), which DESIGN.md's list had no word for."""
@@ -528,6 +537,15 @@ def check_result(problem: ProblemLike, result: Any) -> list[str]:
         if k > needs[nid].demand:
             errors.append(f"need {nid!r} over demand: {k} volunteers > demand {needs[nid].demand}")
 
+    teams: dict[str, list[str]] = defaultdict(list)
+    for nid, n_ in needs.items():
+        if getattr(n_, "group", None) is not None:
+            teams[n_.group].append(nid)
+    for g, members in sorted(teams.items()):
+        full = [units[nid] == needs[nid].demand for nid in members]
+        if any(units[nid] for nid in members) and not all(full):
+            errors.append(f"team {g!r} served in part")
+
     if policy.one_need_per_slot:
         per_slot: dict[tuple[str, str], set[str]] = defaultdict(set)
         for nid, vid in known:
@@ -917,6 +935,14 @@ def milp_plan(
         for i in sorted(by_vol):
             z_of[i] = col
             col += 1
+    # Teams (``need.group``): a binary w_g, and every need of the team served
+    # ``demand`` times w_g.
+    team_of: dict[str, int] = {}
+    for n_ in needs:
+        g = getattr(n_, "group", None)
+        if g is not None and g not in team_of:
+            team_of[g] = col
+            col += 1
     n_var = col
 
     rows: list[int] = []
@@ -937,6 +963,12 @@ def milp_plan(
     for j, es in sorted(by_need.items()):
         if len(es) > needs[j].demand:
             add_row([(e, 1.0) for e in es], -np.inf, float(needs[j].demand))
+    for j, n_ in enumerate(needs):
+        g = getattr(n_, "group", None)
+        if g is not None:
+            add_row(
+                [(e, 1.0) for e in by_need.get(j, [])] + [(team_of[g], -float(n_.demand))], 0.0, 0.0
+            )
     for i, es in sorted(by_vol.items()):
         add_row([(e, 1.0) for e in es] + [(c, -1.0) for c in y_of[i]], 0.0, 0.0)
         if engage:
@@ -966,6 +998,8 @@ def milp_plan(
         integrality[n_x:] = 1
     for z in z_of.values():
         integrality[z] = 1
+    for w in team_of.values():
+        integrality[w] = 1
     bounds = Bounds(lb_var, ub_var)
 
     prio = np.array([float(needs[j].priority) for _, j in edges])

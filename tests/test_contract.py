@@ -259,7 +259,15 @@ def test_unknown_option_is_an_input_error():
 
 
 def test_methods_lists_every_method():
-    assert list(methods()) == ["auto", "flow", "hungarian", "network_simplex", "greedy", "stable"]
+    assert list(methods()) == [
+        "auto",
+        "flow",
+        "hungarian",
+        "network_simplex",
+        "greedy",
+        "milp",
+        "stable",
+    ]
 
 
 @pytest.mark.parametrize("method", ALL)

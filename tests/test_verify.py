@@ -363,6 +363,6 @@ def test_a_plan_the_certificate_cannot_prove_is_solved_again_with_the_safe_weigh
     from matcher.solvers._base import fold_objective
 
     inst = fold_objective(_instance(build_graph(p)), True, moderate=True)
-    chosen, _, _ = run_task("flow", inst, {})
+    chosen, *_ = run_task("flow", inst, {})
     served = int(inst.priority[inst.need[chosen]].sum())
     assert served < safe.objective.served_priority

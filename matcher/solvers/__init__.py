@@ -32,8 +32,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputError, InputProblem
-from . import flow, greedy, hungarian, network_simplex, stable
+from ..errors import InputError, InputProblem, UnsupportedProblem
+from . import flow, greedy, hungarian, milp, network_simplex, stable
 from ._base import (
     Instance,
     Objective,
@@ -96,6 +96,13 @@ METHODS: dict[str, Method] = {
             "network_simplex", network_simplex.solve, True, "exact network simplex (networkx), slow"
         ),
         Method("greedy", greedy.solve, False, "cheapest feasible edge first (baseline)"),
+        Method(
+            "milp",
+            milp.solve,
+            True,
+            "exact mixed-integer programming (HiGHS via scipy.optimize.milp): teams",
+            ("time_limit",),
+        ),
         Method(
             "stable",
             stable.solve,
@@ -186,21 +193,23 @@ class Solved(NamedTuple):
     certificate: Potentials | None  # proof of optimality (None when not optimal)
     certify_seconds: float  # time spent computing it
     replan_rounds: int = 0  # rounds of a re-plan from a previous plan (0: solved from scratch)
+    gap: float | None = None  # optimality gap a method proved (milp); None: not reported
 
 
 def run_task(
     name: str, inst: Instance, options: dict[str, Any]
-) -> tuple[NDArray[np.int64], bool, float]:
+) -> tuple[NDArray[np.int64], bool, float, float | None]:
     """Solve one independent part with method *name* (runs in a worker).
 
     Arrays in, arrays out: what an executor ships is the sub-instance's arrays
     (its objective already folded into its costs) and the method's name, never
     a record, an id or a user field. Returns the chosen edges, whether they are
-    proven optimal, and the seconds spent.
+    proven optimal, the seconds spent and the optimality gap a method reports
+    (``milp``; None for the others).
     """
     t0 = time.perf_counter()
     out = METHODS[name].solve(inst, **options)
-    return out.chosen, out.optimal, time.perf_counter() - t0
+    return out.chosen, out.optimal, time.perf_counter() - t0, out.info.get("gap")
 
 
 def solve_instance(
@@ -250,7 +259,22 @@ def solve_instance(
     Solved
     """
     _check_method(method, options)
-    if warm is not None and certify and method in WARM_METHODS and not inst.participation:
+    teams = inst.group is not None and bool((inst.group >= 0).any())
+    if not teams:
+        inst = replace(inst, group=None)
+    elif method == "auto":
+        method = "milp"
+    elif method != "milp":
+        raise UnsupportedProblem(
+            f"method {method!r} cannot keep teams (Need.group) whole; use method='milp' or 'auto'"
+        )
+    if (
+        warm is not None
+        and not teams
+        and certify
+        and method in WARM_METHODS
+        and not inst.participation
+    ):
         out = replan(
             inst,
             pinned,
@@ -280,18 +304,19 @@ def solve_instance(
         else:
             futures = [pool.submit(run_task, name, part, options) for part in parts]
             outs = [f.result() for f in futures]
-        picked = [t.edges[chosen] for t, (chosen, _, _) in zip(tasks, outs, strict=True)]
+        picked = [t.edges[chosen] for t, (chosen, *_) in zip(tasks, outs, strict=True)]
         solved = np.concatenate(picked) if picked else np.zeros(0, np.int64)
         chosen = np.sort(np.concatenate([kept[solved], np.nonzero(pinned)[0]])).astype(np.int64)
         check_plan(inst, chosen)
         return chosen, outs
 
     chosen, outs = run(parts)
-    optimal = all(ok for _, ok, _ in outs) and METHODS[name].exact
-    backend = sum(t for _, _, t in outs)
+    optimal = all(out[1] for out in outs) and METHODS[name].exact
+    backend = sum(out[2] for out in outs)
     t0 = time.perf_counter()
     certificate = None
-    if optimal and certify:
+    gaps = [out[3] for out in outs if out[3] is not None]
+    if optimal and certify and not teams:  # teams are no flow: HiGHS's proof stands alone
         if inst.participation and priority_first:
             inst = replace(inst, engage=certificate_engage(inst))
         big_m = certificate_big_m(inst) if priority_first else None
@@ -306,7 +331,7 @@ def solve_instance(
         except NotProven:
             # The moderate weight traded coverage for cost somewhere: solve with the safe one.
             chosen, outs = run([fold_objective(t.instance, True) for t in tasks])
-            backend += sum(t for _, _, t in outs)
+            backend += sum(out[2] for out in outs)
             certificate = potentials(inst, chosen, pinned, big_m)
         except OverflowError:
             # Beyond exact 64-bit potentials: no proof (said in the docs), so no
@@ -314,7 +339,7 @@ def solve_instance(
             certificate = None
             if bounded:
                 chosen, outs = run([fold_objective(t.instance, True) for t in tasks])
-                backend += sum(t for _, _, t in outs)
+                backend += sum(out[2] for out in outs)
     objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
     return Solved(
         chosen,
@@ -325,4 +350,5 @@ def solve_instance(
         backend,
         certificate,
         time.perf_counter() - t0 if certificate is not None else 0.0,
+        gap=max(gaps) if gaps else None,
     )

@@ -63,6 +63,15 @@ class Instance:
     engage : int
         Taken off the cost of each volunteer's first need (one more volunteer
         engaged outweighs any cost difference when larger than the spread).
+    group : int64 array, shape (n_needs,), or None
+        Team of each need (-1: none): a team's needs are served whole or not at
+        all (method ``"milp"`` only).
+    pinned_units : int64 array, shape (n_needs,), or None
+        Units of each need fixed by pinned pairs (with teams: a team with one
+        is served whole).
+    lexicographic : bool
+        ``unserved_cost`` was folded from the coverage-first objective (a
+        solver may optimise its two levels in turn instead).
     """
 
     n_volunteers: int
@@ -80,6 +89,9 @@ class Instance:
     rank: IntArray | None = None
     participation: bool = False
     engage: int = 0
+    group: IntArray | None = None
+    pinned_units: IntArray | None = None
+    lexicographic: bool = False
 
     @property
     def n_edges(self) -> int:
@@ -149,6 +161,7 @@ def fix_pinned(inst: Instance, pinned: BoolArray) -> tuple[Instance, IntArray]:
         capacity=inst.capacity - used_v,
         demand=inst.demand - used_n,
         load_start=inst.load_start + used_v,
+        pinned_units=None if inst.group is None else used_n,
     )
     return residual, kept
 
@@ -236,7 +249,7 @@ def fold_objective(inst: Instance, priority_first: bool, *, moderate: bool = Fal
                 step = max(step, inst.load_step * int(np.maximum(inst.capacity, 0).max(initial=0)))
             big = min(big, MODERATE_FACTOR * max(step, 1) + 1)
         unserved = big * inst.priority
-        inst = replace(inst, unserved_cost=unserved)
+        inst = replace(inst, unserved_cost=unserved, lexicographic=True)
     worst = (
         int(np.abs(inst.unserved_cost).max(initial=0))
         + int(np.abs(inst.cost).max(initial=0))

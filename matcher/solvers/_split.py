@@ -61,6 +61,8 @@ def split(inst: Instance, task_edges: int | None = None) -> list[Task]:
     """
     nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
     task_edges = TASK_EDGES if task_edges is None else task_edges
+    if inst.group is not None:  # teams tie needs across components: one task
+        return [Task(inst, np.arange(m, dtype=np.int64))]
     if m == 0:
         return []
     v, j = inst.volunteer, inst.need
@@ -122,5 +124,7 @@ def cut(inst: Instance, edges: IntArray) -> tuple[Instance, IntArray, IntArray]:
         slot=None if inst.slot is None else inst.slot[needs],
         load_start=inst.load_start[vols],
         unserved_cost=inst.unserved_cost[needs],
+        group=None if inst.group is None else inst.group[needs],
+        pinned_units=None if inst.pinned_units is None else inst.pinned_units[needs],
     )
     return sub, vols, needs

@@ -1,0 +1,172 @@
+"""Method ``"milp"``: mixed-integer programming (HiGHS through ``scipy.optimize.milp``).
+
+For what a flow cannot say: **teams** -- needs that share a group
+(``Need.group``) are served all together, every unit of each, or not at all
+(a nurse and a driver for one visit). Exact: HiGHS proves the optimum (relative
+gap 0) unless a ``time_limit`` stops it first; the plan is then feasible and
+the gap it had proven is reported (``info["gap"]``).
+
+Formulation, all coefficients integers:
+
+- a binary ``x_e`` per candidate edge;
+- per volunteer ``v``, ``K = min(capacity, degree)`` load increments
+  ``y_vk`` in [0, 1], the k-th costing ``unit_cost(v, k)`` (convex, so the
+  relaxation fills them in order), with ``sum_k y_vk = sum_e x_e``;
+- per need ``sum x <= demand``; with the slot rule, per (volunteer, slot)
+  ``sum x <= 1``;
+- per team ``g`` a binary ``w_g`` and, for each of its needs ``j``,
+  ``sum_{e into j} x_e = demand_j * w_g``;
+- the objective: under the coverage-first (lexicographic) objective, two
+  solves -- first the most served priority ``S*``, then the least cost with
+  served priority ``>= S*`` (no big weight, so no float round-off); with a
+  finite unserved cost, one solve of ``cost - sum_e unserved[need(e)] x_e``.
+
+Pinned edges are fixed beforehand (:func:`~._base.fix_pinned`): a team with a
+pinned pair must then be served whole, or the problem has no plan
+(:class:`~matcher.errors.UnsupportedProblem` says so).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array
+
+from ..errors import UnsupportedProblem
+from ._base import Instance, IntArray, SolverOutput, unit_cost
+
+__all__ = ["solve"]
+
+
+def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) -> SolverOutput:
+    """Solve *inst* (teams included) by mixed-integer programming.
+
+    Parameters
+    ----------
+    inst : Instance
+    time_limit : float, optional
+        Seconds for HiGHS (each of the two solves under the coverage-first
+        objective). When it stops early with a plan, the plan is returned with
+        ``optimal=False`` and ``info["gap"]`` (relative, as HiGHS proved it).
+
+    Raises
+    ------
+    UnsupportedProblem
+        No plan exists (a pinned pair forces a team that cannot be served whole),
+        or HiGHS stopped without any plan.
+    """
+    m, nv, nn = inst.n_edges, inst.n_volunteers, inst.n_needs
+    v, j = inst.volunteer, inst.need
+    deg_v = np.bincount(v, minlength=nv)
+    cap = np.minimum(np.maximum(inst.capacity, 0), deg_v)
+    # -- columns: x (m), y (sum cap), w (teams)
+    y_owner = np.repeat(np.arange(nv), cap)
+    y_k = np.arange(len(y_owner)) - np.repeat(np.r_[0, np.cumsum(cap)[:-1]], cap)
+    group = inst.group if inst.group is not None else np.full(nn, -1, np.int64)
+    teams, team_of = np.unique(group[group >= 0], return_inverse=True)
+    n_y, n_w = len(y_owner), len(teams)
+    n = m + n_y + n_w
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[np.ndarray] = []
+    lo: list[np.ndarray] = []
+    hi: list[np.ndarray] = []
+    r0 = 0
+
+    def block(r: IntArray, c: IntArray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> None:
+        nonlocal r0
+        rows.append(r + r0)
+        cols.append(c)
+        vals.append(a)
+        lo.append(lb)
+        hi.append(ub)
+        r0 += len(lb)
+
+    e = np.arange(m)
+    # volunteers: sum x - sum y = 0
+    block(
+        np.r_[v, y_owner],
+        np.r_[e, m + np.arange(n_y)],
+        np.r_[np.ones(m), -np.ones(n_y)],
+        np.zeros(nv),
+        np.zeros(nv),
+    )
+    # needs: sum x <= demand
+    block(j, e, np.ones(m), np.full(nn, -np.inf), np.maximum(inst.demand, 0).astype(float))
+    # slots: one need per (volunteer, slot)
+    if inst.slot is not None and m:
+        s = inst.slot[j]
+        on = s >= 0
+        key = v[on] * (int(inst.slot.max()) + 1) + s[on]
+        uniq, row = np.unique(key, return_inverse=True)
+        block(row, e[on], np.ones(int(on.sum())), np.full(len(uniq), -np.inf), np.ones(len(uniq)))
+    # teams: sum x into j = demand_j * w_g for every j of team g
+    if n_w:
+        members = np.flatnonzero(group >= 0)
+        row_of_need = np.full(nn, -1, np.int64)
+        row_of_need[members] = np.arange(len(members))
+        inside = row_of_need[j] >= 0
+        block(
+            np.r_[row_of_need[j[inside]], np.arange(len(members))],
+            np.r_[e[inside], m + n_y + team_of],
+            np.r_[np.ones(int(inside.sum())), -inst.demand[members].astype(float)],
+            np.zeros(len(members)),
+            np.zeros(len(members)),
+        )
+    matrix = coo_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r0, n)
+    ).tocsr()
+    lb_rows, ub_rows = np.concatenate(lo), np.concatenate(hi)
+    integrality = np.r_[np.ones(m), np.zeros(n_y), np.ones(n_w)]
+    lower = np.zeros(n)
+    if n_w and inst.pinned_units is not None:
+        # a team with a pinned unit is served whole
+        forced = np.unique(team_of[inst.pinned_units[group >= 0] > 0])
+        lower[m + n_y + forced] = 1.0
+    bounds = Bounds(lower, np.ones(n))
+    cost = np.r_[
+        inst.cost.astype(float), unit_cost(inst, y_owner, y_k).astype(float), np.zeros(n_w)
+    ]
+    opts: dict[str, Any] = {"mip_rel_gap": 0.0, "disp": False}
+    if time_limit is not None:
+        opts["time_limit"] = float(time_limit)
+
+    def run(c: np.ndarray, extra: LinearConstraint | None) -> Any:
+        constraints = [LinearConstraint(matrix, lb_rows, ub_rows)]
+        if extra is not None:
+            constraints.append(extra)
+        res = milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=opts)
+        if res.x is None:
+            why = (
+                "no plan satisfies the pinned pairs and the teams"
+                if res.status == 2
+                else res.message
+            )
+            raise UnsupportedProblem(f"method 'milp' found no plan: {why}")
+        return res
+
+    if m == 0 and not lower.any():
+        return SolverOutput(chosen=np.zeros(0, np.int64), optimal=True, info={"gap": 0.0})
+    gaps = []
+    if inst.lexicographic:
+        served = np.r_[inst.priority[j].astype(float), np.zeros(n_y + n_w)]
+        first = run(-served, None)
+        gaps.append(_gap(first))
+        best = round(-first.fun)
+        res = run(cost, LinearConstraint(served[None, :], best - 0.5, np.inf))
+    else:
+        res = run(cost - np.r_[inst.unserved_cost[j].astype(float), np.zeros(n_y + n_w)], None)
+    gaps.append(_gap(res))
+    chosen = np.flatnonzero(np.round(res.x[:m]) > 0.5).astype(np.int64)
+    gap = max(gaps)
+    return SolverOutput(chosen=chosen, optimal=gap == 0.0, info={"gap": gap})
+
+
+def _gap(res: Any) -> float:
+    """The relative gap HiGHS proved (0.0 when optimal)."""
+    if res.status == 0:
+        return 0.0
+    gap = getattr(res, "mip_gap", None)
+    return float(gap) if gap is not None and np.isfinite(gap) else float("inf")
