@@ -64,6 +64,8 @@ def _instance(graph: Graph) -> Instance:
         unserved_cost=np.asarray(unserved),
         participation=graph.participation,
         group=None if graph.need_group is None else np.asarray(graph.need_group),
+        volunteer_unit=None if graph.volunteer_unit is None else np.asarray(graph.volunteer_unit),
+        unit_floor=None if graph.unit_floor is None else np.asarray(graph.unit_floor),
     )
 
 

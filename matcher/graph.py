@@ -99,6 +99,9 @@ class Graph:
     need_group : ndarray of int64, shape (n_needs,), or None
         Team of each need (-1: none; teams are numbered in sorted name order):
         a team is served whole or not at all (``Need.group``).
+    volunteer_unit, unit_floor : ndarray of int64, or None
+        With ``Policy.participation_floors``: each volunteer's floored unit
+        (-1: none; units numbered in sorted order) and each unit's floor.
 
     Examples
     --------
@@ -130,6 +133,8 @@ class Graph:
     parts: Mapping[str, FloatArray] | None = None
     participation: bool = False
     need_group: IntArray | None = None
+    volunteer_unit: IntArray | None = None
+    unit_floor: IntArray | None = None
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -687,8 +692,22 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         parts=FrozenMap({k: _frozen_array(a[order], np.float64) for k, a in parts.items()}),
         participation=policy.participation,
         need_group=_teams(needs),
+        **_floors(vols, policy),
     )
     return graph, Diagnostics(encoding=enc)
+
+
+def _floors(vols: list[Any], policy: Any) -> dict[str, Any]:
+    """``volunteer_unit`` and ``unit_floor`` of the graph (None without floors)."""
+    floors = {u: k for u, k in policy.participation_floors.items() if k > 0}
+    if not floors:
+        return {"volunteer_unit": None, "unit_floor": None}
+    units = sorted(floors)
+    code = {u: i for i, u in enumerate(units)}
+    return {
+        "volunteer_unit": _frozen_array([code.get(v.unit, -1) for v in vols], np.int64),
+        "unit_floor": _frozen_array([floors[u] for u in units], np.int64),
+    }
 
 
 def _teams(needs: list[Any]) -> NDArray[np.int64] | None:

@@ -484,6 +484,7 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
     """A policy as a JSON-ready dict (every field, weights as a nested dict)."""
     out: dict[str, Any] = {f.name: getattr(policy, f.name) for f in fields(Policy)}
     out["weights"] = {f.name: getattr(policy.weights, f.name) for f in fields(Weights)}
+    out["participation_floors"] = dict(policy.participation_floors)
     return out
 
 
@@ -498,7 +499,7 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
     Traceback (most recent call last):
       ...
     matcher.errors.InputError: 1 problem in the input:
-      policy: `max_distance` must be one of the Policy fields (max_distance_km, same_community, one_need_per_slot, geometry, weights, load_penalty, unmatched_cost, resolution, participation).
+      policy: `max_distance` must be one of the Policy fields (max_distance_km, same_community, one_need_per_slot, geometry, weights, load_penalty, unmatched_cost, resolution, participation, participation_floors).
     """
     if not isinstance(data, Mapping):
         raise InputError(

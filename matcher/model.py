@@ -285,6 +285,11 @@ class Policy:
         served priority, then the number of volunteers engaged (at least one
         need), then the cost. Exact in every exact method. Only with the
         coverage-first objective (``unmatched_cost`` None).
+    participation_floors : mapping of str to int, default empty
+        Employer unit (``Volunteer.unit``) -> the fewest of its volunteers the
+        plan must engage: hard constraints, solved by method ``"milp"``
+        (``"auto"`` picks it). A floor no plan can meet makes the problem
+        have no plan (``UnsupportedProblem`` says so).
 
     Examples
     --------
@@ -301,6 +306,7 @@ class Policy:
     unmatched_cost: float | None = None
     resolution: float = 0.001
     participation: bool = False
+    participation_floors: Mapping[str, int] = field(default_factory=FrozenMap)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -308,6 +314,13 @@ class Policy:
         put(self, "load_penalty", _canon_float(self.load_penalty))
         put(self, "unmatched_cost", _canon_float(self.unmatched_cost))
         put(self, "resolution", _canon_float(self.resolution))
+        floors = self.participation_floors
+        if isinstance(floors, Mapping):
+            put(
+                self,
+                "participation_floors",
+                FrozenMap({k: _canon_int(v) for k, v in floors.items()}),
+            )
         w = self.weights
         if isinstance(w, Mapping) and set(w) <= {f.name for f in fields(Weights)}:
             put(self, "weights", Weights(**w))
@@ -463,6 +476,15 @@ def _check_policy(p: Policy, out: list[InputProblem]) -> None:
     for fld in ("same_community", "one_need_per_slot", "participation"):
         if not isinstance(getattr(p, fld), bool):
             c.bad(fld, "True or False", getattr(p, fld))
+    floors = p.participation_floors
+    if not isinstance(floors, Mapping):
+        c.bad("participation_floors", "a mapping of employer unit to a count", floors)
+    else:
+        for unit, k in floors.items():
+            if not _is_name(unit):
+                c.bad("participation_floors", "employer units as non-empty strings", unit)
+            if not (_is_int(k) and 0 <= k <= MAX_COUNT):
+                c.bad(f"participation_floors.{unit}", "an integer >= 0", k)
     if p.participation is True and p.unmatched_cost is not None:
         c.bad(
             "participation",

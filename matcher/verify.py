@@ -63,6 +63,7 @@ VIOLATIONS = {
     "reduced_cost": "an arc has a negative reduced cost: the potentials do not prove optimality",
     "engage": "the certificate's engage weight (participation) does not exceed the cost difference of two plans",
     "team": "a team (Need.group) is served in part: some of its needs not fully",
+    "floor": "an employer unit has fewer volunteers engaged than its participation floor",
     "churn": "a re-plan's churn counts are not those of its previous and current pairs",
 }
 """Violation codes -> meaning."""
@@ -162,7 +163,10 @@ class _Verifier:
         self._objective(pairs)
         self._churn()
         self._teams(pairs)
-        teams = any(b.group is not None for b in self.needs)
+        self._floors(pairs)
+        teams = any(b.group is not None for b in self.needs) or any(
+            k > 0 for k in self.p.policy.participation_floors.values()
+        )
         if self.r.status.value == "optimal" and not teams:
             # (a plan with teams is no flow: its optimality rests on HiGHS's proof)
             if self.out:
@@ -439,6 +443,19 @@ class _Verifier:
             if any(served[j] for j in js) and not all(full):
                 part = [self.needs[j].id for j, ok in zip(js, full, strict=True) if not ok]
                 self.bad("team", f"team {g!r} is served in part: {part} not fully served", part[0])
+
+    def _floors(self, pairs: tuple[IntArray, IntArray]) -> None:
+        """Each employer unit with a participation floor has that many volunteers engaged."""
+        floors = self.p.policy.participation_floors
+        if not floors:
+            return
+        engaged = Counter(self.vols[i].unit for i in set(pairs[0].tolist()))
+        for unit, k in sorted(floors.items()):
+            if engaged[unit] < k:
+                self.bad(
+                    "floor",
+                    f"unit {unit!r} has {engaged[unit]} volunteers engaged, below its floor {k}",
+                )
 
     def _churn(self) -> None:
         """A re-plan's counts: kept, moved, added, dropped, from the pairs themselves."""

@@ -537,6 +537,12 @@ def check_result(problem: ProblemLike, result: Any) -> list[str]:
         if k > needs[nid].demand:
             errors.append(f"need {nid!r} over demand: {k} volunteers > demand {needs[nid].demand}")
 
+    floors = dict(getattr(policy, "participation_floors", {}) or {})
+    engaged_units = Counter(vols[vid].unit for vid in {vid for _, vid in known})
+    for unit_name, f in sorted(floors.items()):
+        if engaged_units[unit_name] < f:
+            errors.append(f"unit {unit_name!r} below its participation floor {f}")
+
     teams: dict[str, list[str]] = defaultdict(list)
     for nid, n_ in needs.items():
         if getattr(n_, "group", None) is not None:
@@ -910,6 +916,8 @@ def milp_plan(
                 ecost.append(base - (bonus or {}).get((n.id, v.id), 0))
     n_x = len(edges)
     if n_x == 0:
+        if any(dict(getattr(policy, "participation_floors", {}) or {}).values()):
+            raise ValueError("no plan satisfies the participation floors")
         return [], evaluate(problem, [])
 
     by_vol: dict[int, list[int]] = defaultdict(list)
@@ -943,6 +951,13 @@ def milp_plan(
         if g is not None and g not in team_of:
             team_of[g] = col
             col += 1
+    # Participation floors: a binary u_v <= sum of v's pairs, and per unit sum u >= floor.
+    floors = {k: f for k, f in dict(getattr(policy, "participation_floors", {}) or {}).items() if f}
+    u_of: dict[int, int] = {}
+    for i, vv in enumerate(vols):
+        if getattr(vv, "unit", None) in floors:
+            u_of[i] = col
+            col += 1
     n_var = col
 
     rows: list[int] = []
@@ -963,6 +978,10 @@ def milp_plan(
     for j, es in sorted(by_need.items()):
         if len(es) > needs[j].demand:
             add_row([(e, 1.0) for e in es], -np.inf, float(needs[j].demand))
+    for i, u in u_of.items():
+        add_row([(u, 1.0)] + [(e, -1.0) for e in by_vol.get(i, [])], -np.inf, 0.0)
+    for unit_name, f in sorted(floors.items()):
+        add_row([(u, 1.0) for i, u in u_of.items() if vols[i].unit == unit_name], float(f), np.inf)
     for j, n_ in enumerate(needs):
         g = getattr(n_, "group", None)
         if g is not None:
@@ -1000,6 +1019,8 @@ def milp_plan(
         integrality[z] = 1
     for w in team_of.values():
         integrality[w] = 1
+    for u in u_of.values():
+        integrality[u] = 1
     bounds = Bounds(lb_var, ub_var)
 
     prio = np.array([float(needs[j].priority) for _, j in edges])

@@ -259,14 +259,19 @@ def solve_instance(
     Solved
     """
     _check_method(method, options)
+    floors = inst.unit_floor is not None and bool((inst.unit_floor > 0).any())
     teams = inst.group is not None and bool((inst.group >= 0).any())
     if not teams:
         inst = replace(inst, group=None)
-    elif method == "auto":
+    if not floors:
+        inst = replace(inst, volunteer_unit=None, unit_floor=None)
+    teams = teams or floors  # both need the MILP, and no flow certificate
+    if teams and method == "auto":
         method = "milp"
-    elif method != "milp":
+    elif teams and method != "milp":
         raise UnsupportedProblem(
-            f"method {method!r} cannot keep teams (Need.group) whole; use method='milp' or 'auto'"
+            f"method {method!r} cannot keep teams (Need.group) whole or meet participation "
+            "floors; use method='milp' or 'auto'"
         )
     if (
         warm is not None

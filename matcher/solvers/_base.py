@@ -69,6 +69,9 @@ class Instance:
     pinned_units : int64 array, shape (n_needs,), or None
         Units of each need fixed by pinned pairs (with teams: a team with one
         is served whole).
+    volunteer_unit, unit_floor : int64 arrays, or None
+        Participation floors: each volunteer's unit (-1: none) and the fewest
+        volunteers of each unit to engage (method ``"milp"`` only).
     lexicographic : bool
         ``unserved_cost`` was folded from the coverage-first objective (a
         solver may optimise its two levels in turn instead).
@@ -91,6 +94,8 @@ class Instance:
     engage: int = 0
     group: IntArray | None = None
     pinned_units: IntArray | None = None
+    volunteer_unit: IntArray | None = None
+    unit_floor: IntArray | None = None
     lexicographic: bool = False
 
     @property

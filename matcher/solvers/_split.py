@@ -61,7 +61,8 @@ def split(inst: Instance, task_edges: int | None = None) -> list[Task]:
     """
     nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
     task_edges = TASK_EDGES if task_edges is None else task_edges
-    if inst.group is not None:  # teams tie needs across components: one task
+    if inst.group is not None or inst.unit_floor is not None:
+        # teams tie needs, and floors volunteers, across components: one task
         return [Task(inst, np.arange(m, dtype=np.int64))]
     if m == 0:
         return []
@@ -126,5 +127,6 @@ def cut(inst: Instance, edges: IntArray) -> tuple[Instance, IntArray, IntArray]:
         unserved_cost=inst.unserved_cost[needs],
         group=None if inst.group is None else inst.group[needs],
         pinned_units=None if inst.pinned_units is None else inst.pinned_units[needs],
+        volunteer_unit=None if inst.volunteer_unit is None else inst.volunteer_unit[vols],
     )
     return sub, vols, needs

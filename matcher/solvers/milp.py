@@ -1,6 +1,8 @@
 """Method ``"milp"``: mixed-integer programming (HiGHS through ``scipy.optimize.milp``).
 
-For what a flow cannot say: **teams** -- needs that share a group
+For what a flow cannot say: **participation floors** (at least ``k``
+volunteers of an employer unit engaged; a binary ``z_v <= sum of v's pairs``
+per volunteer of a floored unit, ``sum z >= floor`` per unit) and **teams** -- needs that share a group
 (``Need.group``) are served all together, every unit of each, or not at all
 (a nurse and a driver for one visit). Exact: HiGHS proves the optimum (relative
 gap 0) unless a ``time_limit`` stops it first; the plan is then feasible and
@@ -67,7 +69,11 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
     group = inst.group if inst.group is not None else np.full(nn, -1, np.int64)
     teams, team_of = np.unique(group[group >= 0], return_inverse=True)
     n_y, n_w = len(y_owner), len(teams)
-    n = m + n_y + n_w
+    # participation floors: a binary z_v per volunteer of a floored unit
+    unit = inst.volunteer_unit if inst.unit_floor is not None else None
+    floored = np.zeros(0, np.int64) if unit is None else np.flatnonzero(unit >= 0)
+    n_z = len(floored)
+    n = m + n_y + n_w + n_z
     rows: list[IntArray] = []
     cols: list[IntArray] = []
     vals: list[np.ndarray] = []
@@ -115,11 +121,34 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
             np.zeros(len(members)),
             np.zeros(len(members)),
         )
+    if n_z:
+        assert unit is not None and inst.unit_floor is not None
+        z_col = m + n_y + n_w + np.arange(n_z)
+        row_of_vol = np.full(nv, -1, np.int64)
+        row_of_vol[floored] = np.arange(n_z)
+        mine = row_of_vol[v] >= 0
+        # z_v <= its pairs (+1 when pinned pairs already engage it)
+        block(
+            np.r_[np.arange(n_z), row_of_vol[v[mine]]],
+            np.r_[z_col, e[mine]],
+            np.r_[np.ones(n_z), -np.ones(int(mine.sum()))],
+            np.full(n_z, -np.inf),
+            (inst.load_start[floored] > 0).astype(float),
+        )
+        # sum of z over a unit >= its floor
+        n_units = len(inst.unit_floor)
+        block(
+            unit[floored],
+            z_col,
+            np.ones(n_z),
+            inst.unit_floor.astype(float),
+            np.full(n_units, np.inf),
+        )
     matrix = coo_array(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r0, n)
     ).tocsr()
     lb_rows, ub_rows = np.concatenate(lo), np.concatenate(hi)
-    integrality = np.r_[np.ones(m), np.zeros(n_y), np.ones(n_w)]
+    integrality = np.r_[np.ones(m), np.zeros(n_y), np.ones(n_w + n_z)]
     lower = np.zeros(n)
     if n_w and inst.pinned_units is not None:
         # a team with a pinned unit is served whole
@@ -127,7 +156,7 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
         lower[m + n_y + forced] = 1.0
     bounds = Bounds(lower, np.ones(n))
     cost = np.r_[
-        inst.cost.astype(float), unit_cost(inst, y_owner, y_k).astype(float), np.zeros(n_w)
+        inst.cost.astype(float), unit_cost(inst, y_owner, y_k).astype(float), np.zeros(n_w + n_z)
     ]
     opts: dict[str, Any] = {"mip_rel_gap": 0.0, "disp": False}
     if time_limit is not None:
@@ -147,17 +176,19 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
             raise UnsupportedProblem(f"method 'milp' found no plan: {why}")
         return res
 
-    if m == 0 and not lower.any():
+    if m == 0 and not lower.any() and not n_z:
         return SolverOutput(chosen=np.zeros(0, np.int64), optimal=True, info={"gap": 0.0})
     gaps = []
     if inst.lexicographic:
-        served = np.r_[inst.priority[j].astype(float), np.zeros(n_y + n_w)]
+        served = np.r_[inst.priority[j].astype(float), np.zeros(n_y + n_w + n_z)]
         first = run(-served, None)
         gaps.append(_gap(first))
         best = round(-first.fun)
         res = run(cost, LinearConstraint(served[None, :], best - 0.5, np.inf))
     else:
-        res = run(cost - np.r_[inst.unserved_cost[j].astype(float), np.zeros(n_y + n_w)], None)
+        res = run(
+            cost - np.r_[inst.unserved_cost[j].astype(float), np.zeros(n_y + n_w + n_z)], None
+        )
     gaps.append(_gap(res))
     chosen = np.flatnonzero(np.round(res.x[:m]) > 0.5).astype(np.int64)
     gap = max(gaps)
