@@ -279,6 +279,8 @@ def report(data: dict[str, Any]) -> str:
         "Versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items()) + ".",
         f"Seeds: {data['seeds']}. Repeats per time (median): S {REPEAT['S']}, M {REPEAT['M']}, L {REPEAT['L']}.",
         "",
+        *[f"Note: {n}" for n in data.get("notes", [])],
+        *([""] if data.get("notes") else []),
         "Every time below is reported only after that peer's objective (served priority,",
         "integer cost, integer penalty) was checked equal to matcher's on the same instance in",
         "the same run. Ratios in brackets are against matcher's own number in the same row.",
