@@ -292,13 +292,18 @@ def first_broken_rules(
     k = len(volunteers)
     if k == 0:
         return []
-    enc = encode(volunteers, needs, policy, forbidden)
+    # Rule 5's forbidden pairs are looked up by id here, not through the
+    # encoding: a volunteer or need may come more than once in these lists.
+    banned = {(str(n), str(v)) for n, v in forbidden}
+    enc = encode(volunteers, needs, policy)
     idx = np.arange(k)
     dist = distance_km(enc, idx, idx)
     masks = rule_masks(enc, idx, idx, dist)
     out: list[tuple[int | None, str]] = []
     for i in range(k):
         v, n = volunteers[i], needs[i]
+        if masks.available[i] and (n.id, v.id) in banned:
+            masks.available[i] = False
         if not masks.skills[i]:
             short = [
                 f"{s}>={lvl} (has {v.skills.get(s, 0)})"

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _rules, limits
 from ._frozen import FrozenMap
@@ -138,6 +138,23 @@ class Volunteer:
     unit: str | None = None
     extra: Mapping[str, str] = field(default_factory=FrozenMap)
 
+    if TYPE_CHECKING:  # what the constructor accepts; the fields hold the canonical forms
+
+        def __init__(
+            self,
+            id: str,
+            skills: Mapping[str, int] | Iterable[str],
+            location: Sequence[float],
+            capacity: int = 1,
+            slots: Iterable[str] | None = None,
+            max_distance_km: float | None = None,
+            categories: Iterable[str] = frozenset(),
+            community: str | None = None,
+            building: str | None = None,
+            unit: str | None = None,
+            extra: Mapping[str, str] = ...,
+        ) -> None: ...
+
     def __post_init__(self) -> None:
         put = object.__setattr__
         put(self, "skills", _canon_levels(self.skills))
@@ -204,6 +221,24 @@ class Need:
     household: str | None = None
     group: str | None = None
     extra: Mapping[str, str] = field(default_factory=FrozenMap)
+
+    if TYPE_CHECKING:  # what the constructor accepts; the fields hold the canonical forms
+
+        def __init__(
+            self,
+            id: str,
+            category: str,
+            skills: Mapping[str, int] | Iterable[str] = (),
+            location: Sequence[float] = (math.nan, math.nan),
+            slot: str | None = None,
+            demand: int = 1,
+            priority: int = 1,
+            community: str | None = None,
+            building: str | None = None,
+            household: str | None = None,
+            group: str | None = None,
+            extra: Mapping[str, str] = ...,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -307,6 +342,22 @@ class Policy:
     resolution: float = 0.001
     participation: bool = False
     participation_floors: Mapping[str, int] = field(default_factory=FrozenMap)
+
+    if TYPE_CHECKING:  # what the constructor accepts; the fields hold the canonical forms
+
+        def __init__(
+            self,
+            max_distance_km: float | None = 3.0,
+            same_community: bool = False,
+            one_need_per_slot: bool = True,
+            geometry: Literal["geo", "plane"] = "geo",
+            weights: Weights | Mapping[str, float] = Weights(),
+            load_penalty: float = 0.0,
+            unmatched_cost: float | None = None,
+            resolution: float = 0.001,
+            participation: bool = False,
+            participation_floors: Mapping[str, int] = ...,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         put = object.__setattr__

@@ -87,12 +87,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .errors import InputError, InputProblem, short_repr
+from .io import policy_to_dict
 from .model import Need, Policy, Problem, Volunteer
 
 __all__ = [
@@ -594,7 +595,7 @@ def generate(
         "n_units": n_units,
         "n_remote": n_remote,
         "n_rare": n_rare,
-        "policy": asdict(policy),
+        "policy": policy_to_dict(policy),
         "members": n_members,
         "households": n_households,
     }

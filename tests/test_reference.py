@@ -67,6 +67,7 @@ class Vol:
     max_distance_km: float | None = None
     categories: frozenset[str] = frozenset()
     community: str | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Nd:
     demand: int = 1
     priority: int = 1
     community: str | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)

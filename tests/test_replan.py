@@ -21,7 +21,7 @@ import reference
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import budget, medium_problems
-from test_properties import EXACT, assert_valid, plan_of, solve_exact, triple_of
+from test_properties import EXACT, assert_valid, plan_of, rank, solve_exact, triple_of
 
 import matcher
 from matcher import Churn, InputError, Need, Policy, Problem, Volunteer, solve
@@ -258,9 +258,11 @@ def test_a_warm_replan_is_proven_and_equals_a_solve_from_scratch(
     scratch = solve(after, "flow")
     rounds, sol = _rounds(after, before)
     event(f"re-plan rounds: {rounds}")
-    assert (sol.served_priority, sol.int_cost, sol.int_penalty) == triple_of(scratch)
+    # equal optima; under a finite unmatched_cost a tie may serve more at more cost
+    want = rank(after, triple_of(scratch))
+    assert rank(after, (sol.served_priority, sol.int_cost, sol.int_penalty)) == want
     result = solve(after, previous=before)
-    assert triple_of(result) == triple_of(scratch)
+    assert rank(after, triple_of(result)) == want
     assert_valid(after, result)
 
 
