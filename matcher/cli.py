@@ -177,7 +177,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=(
             "Example: matcher solve --volunteers v.csv --needs n.csv --policy p.json --out result.json\n"
             "Re-plan: matcher solve --volunteers v.csv --needs n2.csv --previous result.json "
-            "--churn-cost 1.0 --out result2.json"
+            "--churn-cost 1.0 --out result2.json\n"
+            "Continuity: matcher solve --volunteers v.csv --needs n.csv --policy p.json "
+            "--history last_week_plan.csv --out result.json"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -185,6 +187,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--needs", help="needs CSV (or JSON)")
     s.add_argument("--policy", help="policy JSON (default: the default Policy)")
     s.add_argument("--problem", help="one problem JSON instead of --volunteers/--needs/--policy")
+    _add_pair_options(s)
     s.add_argument("--method", default="auto", help=method_help)
     s.add_argument(
         "--previous", help="result JSON of the plan this one replaces: report (and limit) churn"
@@ -279,6 +282,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--volunteers", help="volunteers CSV (or JSON), instead of PROBLEM.json")
     v.add_argument("--needs", help="needs CSV (or JSON)")
     v.add_argument("--policy", help="policy JSON (default: the default Policy)")
+    _add_pair_options(v)
     v.add_argument("--json", action="store_true", help="print the violations as JSON")
     r = sub.add_parser(
         "report",
@@ -308,8 +312,26 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--volunteers", help="volunteers CSV (or JSON), instead of --problem")
     r.add_argument("--needs", help="needs CSV (or JSON)")
     r.add_argument("--policy", help="policy JSON (default: the default Policy)")
+    _add_pair_options(r)
     r.add_argument("--title", help="heading of the report (default: Volunteer matching report)")
     return p
+
+
+def _add_pair_options(parser: argparse.ArgumentParser) -> None:
+    """--pinned, --forbidden and --history: pairs CSV (or JSON) files."""
+    parser.add_argument(
+        "--pinned", help="pairs CSV (need_id,volunteer_id) that must be in the plan"
+    )
+    parser.add_argument("--forbidden", help="pairs CSV (need_id,volunteer_id) never to match")
+    parser.add_argument(
+        "--history",
+        help="pairs CSV served before (need_id or household, volunteer_id; a plan CSV works): "
+        "cheaper to pair again under Weights.continuity",
+    )
+
+
+def _pair_files(args: argparse.Namespace) -> dict[str, str]:
+    return {k: getattr(args, k) for k in ("pinned", "forbidden", "history") if getattr(args, k)}
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -326,9 +348,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "solve":
         if args.problem:
-            problem = mio.read_problem(problem=args.problem)
+            problem = mio.read_problem(problem=args.problem, **_pair_files(args))
         else:
-            problem = mio.read_problem(args.volunteers, args.needs, args.policy)
+            problem = mio.read_problem(
+                args.volunteers, args.needs, args.policy, **_pair_files(args)
+            )
         previous = mio.read_result(args.previous) if args.previous else None
         with _Progress(["solve", "write"], quiet=args.quiet or args.json) as bar:
             result = solve(
@@ -368,6 +392,16 @@ def _run(args: argparse.Namespace) -> int:
         report_problem: Problem | None = None
         from_files = args.volunteers or args.needs or args.policy
         both = bool(args.problem and from_files)
+        if _pair_files(args) and not (args.problem or from_files):
+            found.append(
+                InputProblem(
+                    "report",
+                    "--" + next(iter(_pair_files(args))),
+                    "--problem or --volunteers/--needs with it",
+                    "no problem",
+                    kind="option",
+                )
+            )
         if both:
             found.append(
                 InputProblem(
@@ -385,9 +419,11 @@ def _run(args: argparse.Namespace) -> int:
         if not both:  # every problem of the files at once, the result's and the problem's
             try:
                 if args.problem:
-                    report_problem = mio.read_problem(problem=args.problem)
+                    report_problem = mio.read_problem(problem=args.problem, **_pair_files(args))
                 elif from_files:
-                    report_problem = mio.read_problem(args.volunteers, args.needs, args.policy)
+                    report_problem = mio.read_problem(
+                        args.volunteers, args.needs, args.policy, **_pair_files(args)
+                    )
             except InputError as exc:
                 found += exc.problems
         if found or report_result is None:
@@ -582,9 +618,9 @@ def _verify(args: argparse.Namespace) -> int:
             ]
         )
     if from_csv:
-        problem = mio.read_problem(args.volunteers, args.needs, args.policy)
+        problem = mio.read_problem(args.volunteers, args.needs, args.policy, **_pair_files(args))
     else:
-        problem = mio.read_problem(problem=args.files[0])
+        problem = mio.read_problem(problem=args.files[0], **_pair_files(args))
     result = mio.read_result(args.files[-1])
     found = result.verify(problem)
     if args.json:

@@ -57,6 +57,7 @@ __all__ = [
     "problem_from_dict",
     "problem_to_dict",
     "read_needs",
+    "read_pairs",
     "read_policy",
     "read_problem",
     "read_result",
@@ -171,16 +172,20 @@ def _read_csv(
     required: Sequence[str],
     known: Sequence[str],
     out: list[InputProblem],
+    id_column: str = "id",
+    text: str | None = None,
 ) -> tuple[list[dict[str, str]], list[int], list[str]]:
-    """Rows as dicts of stripped cells, their line numbers, and the extra columns."""
+    """Rows as dicts of stripped cells, their line numbers, and the extra columns.
+
+    *text* is the file's text when the caller has read it already.
+    """
     name = _source_name(source)
-    try:
-        text = _read_text(source)
-    except (OSError, UnicodeDecodeError) as exc:
-        out.append(
-            InputProblem(name, "file", "a readable UTF-8 CSV file", type(exc).__name__, kind="file")
-        )
-        return [], [], []
+    if text is None:
+        try:
+            text = _read_text(source)
+        except (OSError, UnicodeDecodeError) as exc:
+            out.append(_unreadable(name, exc))
+            return [], [], []
     reader = csv.reader(_io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
@@ -210,7 +215,7 @@ def _read_csv(
     if len(out) > problems_before:
         return [], [], []
     extra_cols = [h for h in header if h not in known and h not in required]
-    id_col = header.index("id")
+    id_col = header.index(id_column)
     rows: list[dict[str, str]] = []
     lines: list[int] = []
     try:
@@ -240,6 +245,10 @@ def _read_csv(
             InputProblem(name, "file", "valid CSV", str(exc), row=reader.line_num, kind="file")
         )
     return rows, lines, extra_cols
+
+
+def _unreadable(name: str, exc: Exception) -> InputProblem:
+    return InputProblem(name, "file", "a readable UTF-8 CSV file", type(exc).__name__, kind="file")
 
 
 def _source_name(source: PathLike | IO[str]) -> str:
@@ -795,12 +804,141 @@ def _read_records(
     return _needs_from_csv(source, geometry, out)
 
 
+PAIR_KINDS = ("pinned", "forbidden", "history")
+
+
+def read_pairs(source: PathLike | IO[str], kind: str = "pinned") -> tuple[tuple[str, str], ...]:
+    r"""Read ``(need_id, volunteer_id)`` pairs: pinned, forbidden or history.
+
+    A CSV file has the columns ``need_id`` and ``volunteer_id`` (their order
+    and other columns do not matter, so the plan CSV that ``matcher solve
+    --plan-csv`` writes reads as the pairs it matched: its rows whose
+    ``status`` is not ``matched`` are not pairs). A history may name a
+    household instead of a need: a ``household`` column, where filled, is
+    used for the row instead of ``need_id`` (one of the two columns is
+    enough). A JSON file is a list of ``[need_id, volunteer_id]`` pairs.
+
+    Parameters
+    ----------
+    source : path or text file
+        The CSV (or ``.json``) file.
+    kind : {'pinned', 'forbidden', 'history'}
+        What the pairs are, for the messages (and the ``household`` column).
+
+    Returns
+    -------
+    tuple of (str, str)
+        The pairs in file order; :class:`Problem` checks their ids.
+
+    Raises
+    ------
+    InputError
+        Every bad row at once (missing column, empty cell), naming the file row.
+
+    Examples
+    --------
+    >>> import io
+    >>> read_pairs(io.StringIO("need_id,volunteer_id\nn1,v1\nn2,v1\n"))
+    (('n1', 'v1'), ('n2', 'v1'))
+    >>> read_pairs(io.StringIO("household,volunteer_id\nb12-304,v7\n"), "history")
+    (('b12-304', 'v7'),)
+    """
+    if kind not in PAIR_KINDS:
+        raise ValueError(f"kind must be one of {PAIR_KINDS}, got {kind!r}")
+    out: list[InputProblem] = []
+    pairs = _pairs_from(source, kind, out)
+    if out:
+        raise InputError(out)
+    return pairs
+
+
+def _pairs_from(
+    source: PathLike | IO[str], kind: str, out: list[InputProblem]
+) -> tuple[tuple[str, str], ...]:
+    name = _source_name(source)
+    if _is_json(source):
+        try:
+            data = _load_json(source)
+        except InputError as exc:
+            out += exc.problems
+            return ()
+        if not isinstance(data, list):
+            out.append(
+                InputProblem(
+                    name,
+                    kind,
+                    "a JSON list of [need_id, volunteer_id] pairs",
+                    type(data).__name__,
+                    kind="file",
+                )  # fmt: skip
+            )
+            return ()
+        good: list[tuple[str, str]] = []
+        for i, item in enumerate(data):
+            if isinstance(item, list) and len(item) == 2 and all(_is_text(x) for x in item):
+                good.append((item[0].strip(), item[1].strip()))
+            else:
+                out.append(
+                    InputProblem(
+                        f"{kind} pair #{i}",
+                        "pair",
+                        "[need_id, volunteer_id] as two non-empty strings",
+                        short_repr(item),
+                        kind=kind,
+                        index=i,
+                    )  # fmt: skip
+                )
+        return tuple(good)
+    try:
+        text = _read_text(source)
+    except (OSError, UnicodeDecodeError) as exc:
+        out.append(_unreadable(name, exc))
+        return ()
+    first = "need_id"
+    if kind == "history":
+        # need_id or household: require whichever the header has (need_id if neither)
+        header = next(csv.reader(_io.StringIO(text, newline="")), [])
+        if "household" in {h.strip() for h in header}:
+            first = "household"
+    rows, lines, _ = _read_csv(
+        source, kind, (first, "volunteer_id"), (), out, id_column=first, text=text
+    )
+    pairs: list[tuple[str, str]] = []
+    for row, line in zip(rows, lines, strict=True):
+        if "status" in row and row["status"] != "matched":
+            continue  # a plan CSV's unmatched row
+        need = row.get("household", "") or row.get("need_id", "")
+        vol = row["volunteer_id"]
+        label = f"{kind} pair"
+        if not need:
+            what = "need id or household" if kind == "history" else "need id"
+            out.append(
+                InputProblem(label, first, f"a {what}", "an empty cell", row=line, kind=kind)
+            )
+        if not vol:
+            out.append(
+                InputProblem(
+                    label, "volunteer_id", "a volunteer id", "an empty cell", row=line, kind=kind
+                )
+            )
+        if need and vol:
+            pairs.append((need, vol))
+    return tuple(pairs)
+
+
+def _is_text(x: Any) -> bool:
+    return isinstance(x, str) and x.strip() != ""
+
+
 def read_problem(
     volunteers: PathLike | IO[str] | None = None,
     needs: PathLike | IO[str] | None = None,
     policy: PathLike | IO[str] | Policy | None = None,
     *,
     problem: PathLike | IO[str] | None = None,
+    pinned: PathLike | IO[str] | None = None,
+    forbidden: PathLike | IO[str] | None = None,
+    history: PathLike | IO[str] | None = None,
 ) -> Problem:
     r"""Read a problem from files: volunteers and needs (CSV or JSON) and a policy (JSON).
 
@@ -812,6 +950,8 @@ def read_problem(
         A policy JSON file; default ``Policy()``.
     problem : path or text file, optional
         One JSON problem file holding everything.
+    pinned, forbidden, history : path or text file, optional
+        Pairs files read by :func:`read_pairs`; added to those of *problem*.
 
     Returns
     -------
@@ -832,9 +972,22 @@ def read_problem(
     >>> p.volunteers[0].skills, p.volunteers[0].capacity, p.needs[0].priority
     ({'driving': 1, 'nursing': 3}, 2, 4)
     """
-    if problem is not None:
-        return problem_from_dict(_load_json(problem), _source_name(problem))
     out: list[InputProblem] = []
+    extra_pairs: dict[str, Any] = {}
+    for kind, src in (("pinned", pinned), ("forbidden", forbidden), ("history", history)):
+        if src is not None:
+            extra_pairs[kind] = _pairs_from(src, kind, out)
+    if problem is not None:
+        try:
+            whole = problem_from_dict(_load_json(problem), _source_name(problem))
+        except InputError as exc:
+            out += exc.problems
+        if out:
+            raise InputError(out)
+        if not extra_pairs:
+            return whole
+        merged: dict[str, Any] = {k: (*getattr(whole, k), *v) for k, v in extra_pairs.items()}
+        return replace(whole, **merged)
     pol = Policy()
     raw_policy: Any = None
     if isinstance(policy, Policy):
@@ -864,7 +1017,12 @@ def read_problem(
     # Validate the records that parsed, so every problem is reported at once
     # (against the default policy of the same geometry when the policy is bad).
     try:
-        built = Problem(vols, nds, pol if policy_ok else Policy(geometry=geometry))  # type: ignore[arg-type]
+        built = Problem(
+            vols,
+            nds,
+            pol if policy_ok else Policy(geometry=geometry),  # type: ignore[arg-type]
+            **extra_pairs,
+        )
     except InputError as exc:
         out += _with_rows(exc.problems, {"volunteer": vlines, "need": nlines})
     if out:
