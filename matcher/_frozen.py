@@ -32,6 +32,14 @@ class FrozenMap(Mapping[str, V]):
         self._data: dict[str, V] = {k: items[k] for k in sorted(items)}
         self._hash: int | None = None
 
+    @classmethod
+    def _of_sorted(cls, data: dict[str, V]) -> FrozenMap[V]:
+        """Wrap *data*, a fresh dict whose keys are already sorted (no copy, no sort)."""
+        self = cls.__new__(cls)
+        self._data = data
+        self._hash = None
+        return self
+
     def __getitem__(self, key: str) -> V:
         return self._data[key]
 

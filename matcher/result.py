@@ -120,7 +120,8 @@ class Match:
     parts: Mapping[str, float] = field(default_factory=FrozenMap)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "parts", FrozenMap(self.parts))
+        if type(self.parts) is not FrozenMap:
+            object.__setattr__(self, "parts", FrozenMap(self.parts))
 
 
 @dataclass(frozen=True)
@@ -903,14 +904,15 @@ def assemble(
     e = solution.edge
     res = graph.resolution
     assert graph.distance_km is not None and graph.parts is not None
-    part_values = [graph.parts[k][e].tolist() for k in COST_PARTS]
+    names = sorted(COST_PARTS)  # a FrozenMap's order: no sorting per match
+    part_values = [graph.parts[k][e].tolist() for k in names]
     matches = tuple(
         Match(
             need_id=graph.need_ids[j],
             volunteer_id=graph.volunteer_ids[v],
             cost=in_units(c, res),
             distance_km=d,
-            parts=dict(zip(COST_PARTS, ps, strict=True)),
+            parts=FrozenMap._of_sorted(dict(zip(names, ps, strict=True))),
         )
         for j, v, c, d, *ps in zip(
             graph.need[e].tolist(),

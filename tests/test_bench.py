@@ -94,3 +94,36 @@ def test_smoke_run_of_the_small_tier(tmp_path):
     for name in ("flow", "auto", "highs_lp", "network_simplex", "greedy"):
         assert case["peers"][name]["status"] == "ok", name
     assert "MISMATCH" not in out.read_text()
+
+
+def test_replan_benchmark_changes_one_percent_and_checks_the_optimum(tmp_path, monkeypatch):
+    from benchmarks import replan
+
+    problem = make("clustered_same", "S", 0)
+    p1 = replan.changed(problem, "local")
+    fresh = [n for n in p1.needs if "+new" in n.id]
+    assert len(fresh) == len(problem.needs) // 100 and len(p1.needs) == len(problem.needs)
+    assert {n.community for n in fresh} <= {n.community for n in problem.needs}
+    assert replan.changed(problem, "local") == p1  # seeded
+    out = tmp_path / "REPLAN.md"
+    assert replan.main(["--tier", "S", "--repeat", "1", "--out", str(out)]) == 0
+    rows = json.loads(out.with_suffix(".json").read_text())
+    assert [r["scenario"] for r in rows] == ["local", "spread"]
+    for r in rows:
+        assert r["speedup"] == pytest.approx(r["full_seconds"] / r["replan_seconds"])
+        assert r["path"] in ("warm", "full (fell back)")
+    assert "| local | clustered_same | S |" in out.read_text()
+    # a re-plan that disagrees with the solve from scratch is refused, never timed
+    real = replan.matcher.solve
+
+    def wrong(p, method="auto", **kw):
+        r = real(p, method, **kw)
+        if kw.get("previous") is not None:
+            from dataclasses import replace
+
+            r = replace(r, objective=replace(r.objective, int_cost=r.objective.int_cost + 1))
+        return r
+
+    monkeypatch.setattr(replan.matcher, "solve", wrong)
+    with pytest.raises(AssertionError, match="re-plan differs"):
+        replan.run_scenario("local", "S", 1)
