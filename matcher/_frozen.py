@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from typing import Any, TypeVar, overload
 
 __all__ = ["FrozenMap"]
 
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class FrozenMap(Mapping[str, V]):
@@ -48,6 +49,28 @@ class FrozenMap(Mapping[str, V]):
 
     def __len__(self) -> int:
         return len(self._data)
+
+    # The dict's own (read-only) views and lookups: the Mapping mixins would go
+    # through __iter__ and __getitem__ one key at a time (certificates hold
+    # one entry per record).
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    @overload
+    def get(self, key: str, /) -> V | None: ...
+    @overload
+    def get(self, key: str, default: V | T, /) -> V | T: ...
+    def get(self, key: str, default: Any = None, /) -> Any:
+        return self._data.get(key, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._data.keys()
+
+    def values(self) -> ValuesView[V]:
+        return self._data.values()
+
+    def items(self) -> ItemsView[str, V]:
+        return self._data.items()
 
     def __hash__(self) -> int:
         if self._hash is None:

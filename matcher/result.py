@@ -237,11 +237,15 @@ class Certificate:
     engage: int | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "volunteers", FrozenMap(self.volunteers))
-        object.__setattr__(self, "needs", FrozenMap(self.needs))
-        object.__setattr__(
-            self, "slots", FrozenMap({k: FrozenMap(v) for k, v in self.slots.items()})
-        )
+        if type(self.volunteers) is not FrozenMap:
+            object.__setattr__(self, "volunteers", FrozenMap(self.volunteers))
+        if type(self.needs) is not FrozenMap:
+            object.__setattr__(self, "needs", FrozenMap(self.needs))
+        slots = self.slots
+        if type(slots) is not FrozenMap or any(type(v) is not FrozenMap for v in slots.values()):
+            object.__setattr__(
+                self, "slots", FrozenMap({k: FrozenMap(v) for k, v in slots.items()})
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (JSON-ready)."""
@@ -261,10 +265,16 @@ class Certificate:
             pot.slot_volunteer.tolist(), pot.slot.tolist(), pot.slot_node.tolist(), strict=True
         ):
             slots.setdefault(graph.volunteer_ids[v], {})[graph.slot_names[t]] = x
+
+        def by_id(ids: tuple[str, ...], values: NDArray[np.int64]) -> FrozenMap[int]:
+            table = dict(zip(ids, values.tolist(), strict=True))
+            # a graph's ids come sorted (build_graph); Graph.from_arrays' need not
+            return FrozenMap._of_sorted(table) if _ascending(ids) else FrozenMap(table)
+
         return cls(
             big_m=pot.big_m,
-            volunteers=dict(zip(graph.volunteer_ids, pot.volunteer.tolist(), strict=True)),
-            needs=dict(zip(graph.need_ids, pot.need.tolist(), strict=True)),
+            volunteers=by_id(graph.volunteer_ids, pot.volunteer),
+            needs=by_id(graph.need_ids, pot.need),
             slots=slots,
             engage=pot.engage or None,
         )
@@ -847,14 +857,18 @@ def unmatched_reasons(
     counts = diag.candidate_counts(short)
     load = np.bincount(graph.volunteer[chosen], minlength=graph.n_volunteers)
     busy: set[tuple[int, int]] = set()
-    if graph.one_need_per_slot:
-        s = graph.need_slot[graph.need[chosen]]
-        busy = {
-            (int(a), int(b))
-            for a, b in zip(graph.volunteer[chosen][s >= 0], s[s >= 0], strict=True)
-        }
-    in_plan = set(zip(graph.volunteer[chosen].tolist(), graph.need[chosen].tolist(), strict=True))
-    starts = np.searchsorted(graph.need, np.arange(graph.n_needs + 1)).tolist()
+    in_plan: set[tuple[int, int]] = set()
+    starts: list[int] = []
+    if not priority_first:  # what "not_worth" looks at
+        if graph.one_need_per_slot:
+            s = graph.need_slot[graph.need[chosen]]
+            busy = set(
+                zip(graph.volunteer[chosen][s >= 0].tolist(), s[s >= 0].tolist(), strict=True)
+            )
+        in_plan = set(
+            zip(graph.volunteer[chosen].tolist(), graph.need[chosen].tolist(), strict=True)
+        )
+        starts = np.searchsorted(graph.need, np.arange(graph.n_needs + 1)).tolist()
     out = []
     for row, j in enumerate(short.tolist()):
         c = counts[row]
@@ -879,6 +893,10 @@ def unmatched_reasons(
                     break
         out.append((j, int(graph.demand[j] - served[j]), reason, tuple(int(x) for x in c)))
     return out
+
+
+def _ascending(ids: tuple[str, ...]) -> bool:
+    return all(a < b for a, b in zip(ids, ids[1:], strict=False))
 
 
 def in_units(count: int, resolution: float) -> float:

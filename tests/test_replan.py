@@ -334,3 +334,48 @@ def test_when_too_much_changed_it_is_solved_from_scratch(
     assert rounds == 0  # gave up: solved from scratch
     assert sol.served_priority == solve(after, "flow").objective.served_priority
     assert solve(after, previous=before).verify(after) == []
+
+
+# --------------------------------------------------------------------------- the start plan
+
+
+@st.composite
+def start_cases(draw: Any) -> tuple[Any, Any, Any]:
+    """An instance, pinned edges and a 'previous' edge set that may overfill everything."""
+    import numpy as np
+
+    from matcher.solvers._base import Instance
+
+    nv = draw(st.integers(1, 6))
+    nn = draw(st.integers(1, 7))
+    cells = [(a, b) for a in range(nv) for b in range(nn)]
+    pairs = draw(st.lists(st.sampled_from(cells), min_size=1, max_size=len(cells), unique=True))
+    m = len(pairs)
+    slots = draw(st.none() | st.lists(st.integers(-1, 2), min_size=nn, max_size=nn))
+    inst = Instance(
+        n_volunteers=nv,
+        n_needs=nn,
+        volunteer=np.array([a for a, _ in pairs], np.int64),
+        need=np.array([b for _, b in pairs], np.int64),
+        cost=np.array(draw(st.lists(st.integers(-3, 3), min_size=m, max_size=m)), np.int64),
+        capacity=np.array(draw(st.lists(st.integers(0, 3), min_size=nv, max_size=nv)), np.int64),
+        demand=np.array(draw(st.lists(st.integers(1, 2), min_size=nn, max_size=nn)), np.int64),
+        priority=np.ones(nn, np.int64),
+        slot=None if slots is None else np.array(slots, np.int64),
+        load_step=0,
+        load_start=np.zeros(nv, np.int64),
+        unserved_cost=np.zeros(nn, np.int64),
+    )
+    previous = np.array(draw(st.lists(st.booleans(), min_size=m, max_size=m)), bool)
+    pinned = np.array(draw(st.lists(st.booleans(), min_size=m, max_size=m)), bool)
+    return inst, pinned & (np.arange(m) % 3 == 0), previous
+
+
+@settings(max_examples=budget(1.0), deadline=None)
+@given(case=start_cases())
+def test_the_vectorised_start_plan_is_the_loop(case: tuple[Any, Any, Any]) -> None:
+    from matcher.solvers._replan import _start_plan_loop, start_plan
+
+    inst, pinned, previous = case
+    got = start_plan(inst, pinned, previous)
+    assert got.tolist() == _start_plan_loop(inst, pinned, previous).tolist()
