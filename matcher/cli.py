@@ -74,8 +74,18 @@ def _bar(share: float, width: int = 20) -> str:
     return "#" * full + "." * (width - full)
 
 
-def format_summary(result: Result, problem: Problem, title: str, max_unmatched: int = 12) -> str:
-    """A plain-text summary of a result: coverage, participation, reasons, timings."""
+def format_summary(
+    result: Result,
+    problem: Problem,
+    title: str,
+    max_unmatched: int = 12,
+    plain: Result | None = None,
+) -> str:
+    """A plain-text summary of a result: coverage, participation, reasons, timings.
+
+    *plain*: the plan of the same problem without ``Policy.participation``,
+    shown next to it (what the participation level did).
+    """
     m = result.metrics
     needs = {n.id: n for n in problem.needs}
     served: Counter[str] = Counter()
@@ -93,6 +103,13 @@ def format_summary(result: Result, problem: Problem, title: str, max_unmatched: 
         f"load mean {m.mean_load:.2f}, max {m.max_load}, Gini {m.load_gini:.2f}",
         f"Travel          {m.mean_distance_km:6.2f} km mean per match; mean cost {m.mean_cost:.3f}",
     ]
+    if plain is not None:
+        q = plain.metrics
+        lines.append(
+            f"  without the participation level: {q.participation_rate:.1%} of volunteers "
+            f"({q.volunteers_used}/{q.volunteers}), coverage {q.coverage:.1%}, "
+            f"mean {q.mean_distance_km:.2f} km, cost {plain.objective.cost:.3f}"
+        )
     if result.churn is not None:
         c = result.churn
         lines.append(
@@ -164,9 +181,16 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="solve the built-in synthetic community and print a summary",
         description="Solve the built-in synthetic community (shipped with the package) and print a summary.",
-        epilog="Example: matcher demo --method flow",
+        epilog="Examples: matcher demo --method flow\n          matcher demo --participation",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d.add_argument("--method", default="auto", help=method_help)
+    d.add_argument(
+        "--participation",
+        action="store_true",
+        help="make members engaged a level of the objective (coverage, then members, then "
+        "cost) and show the plan without it next to it",
+    )
     d.add_argument("--out", help="also write the result JSON here")
     d.add_argument("--json", action="store_true", help="print a machine-readable summary (JSON)")
 
@@ -338,13 +362,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         paths = demo_paths()
         problem = mio.read_problem(paths["volunteers"], paths["needs"], paths["policy"])
+        if args.participation:
+            policy = dataclasses.replace(problem.policy, participation=True)
+            problem = dataclasses.replace(problem, policy=policy)
         result = solve(problem, method=args.method)
+        plain = _plain(problem, args.method)
         if args.out:
             mio.write_json(result, args.out)
         if args.json:
-            print(json.dumps(_summary_json(result, args.out), ensure_ascii=False, indent=2))
+            print(json.dumps(_summary_json(result, args.out, plain), ensure_ascii=False, indent=2))
         else:
-            print(format_summary(result, problem, "matcher demo: the built-in synthetic community"))
+            title = "matcher demo: the built-in synthetic community"
+            print(format_summary(result, problem, title, plain=plain))
         return 0
     if args.command == "solve":
         if args.problem:
@@ -361,10 +390,14 @@ def _run(args: argparse.Namespace) -> int:
             bar.step()
             _write_outputs(result, problem, args)
             bar.step()
+        plain = None
+        if args.json or not args.quiet:
+            plain = _plain(problem, args.method, previous=previous, churn_cost=args.churn_cost)
         if args.json:
-            print(json.dumps(_summary_json(result, args.out), ensure_ascii=False, indent=2))
+            print(json.dumps(_summary_json(result, args.out, plain), ensure_ascii=False, indent=2))
         elif not args.quiet:
-            print(format_summary(result, problem, f"matcher solve: wrote {args.out}"))
+            title = f"matcher solve: wrote {args.out}"
+            print(format_summary(result, problem, title, plain=plain))
         return 0
     if args.command == "explain":
         result = mio.read_result(args.result)
@@ -465,7 +498,15 @@ class _Progress:
             self.bar.close()
 
 
-def _summary_json(result: Result, out: str | None) -> dict[str, Any]:
+def _plain(problem: Problem, method: str, **options: Any) -> Result | None:
+    """With ``Policy.participation``: the plan without that level, to show next to it."""
+    if not problem.policy.participation:
+        return None
+    policy = dataclasses.replace(problem.policy, participation=False)
+    return solve(dataclasses.replace(problem, policy=policy), method=method, **options)
+
+
+def _summary_json(result: Result, out: str | None, plain: Result | None = None) -> dict[str, Any]:
     """What ``--json`` prints for ``demo`` and ``solve``."""
     return {
         "out": out,
@@ -482,6 +523,14 @@ def _summary_json(result: Result, out: str | None) -> dict[str, Any]:
         if result.churn is None
         else {k: v for k, v in result.churn.to_dict().items() if k != "previous"},
         "timings": dict(result.timings),
+        "without_participation": None
+        if plain is None
+        else {
+            "objective": dataclasses.asdict(plain.objective),
+            "participation_rate": plain.metrics.participation_rate,
+            "volunteers_used": plain.metrics.volunteers_used,
+            "coverage": plain.metrics.coverage,
+        },
     }
 
 

@@ -86,3 +86,22 @@ def test_participation_needs_the_coverage_first_objective() -> None:
         Problem([], [], Policy(participation=True, unmatched_cost=2.0))
     with pytest.raises(InputError, match="participation"):
         Problem([], [], Policy(participation="yes"))  # type: ignore[arg-type]
+
+
+def test_the_cli_shows_the_plan_without_the_participation_level(capsys, tmp_path) -> None:
+    import json
+
+    from matcher.cli import main
+
+    assert main(["demo", "--participation", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    plain = got["without_participation"]
+    # same served priority, more members engaged, at a higher cost
+    assert got["objective"]["served_priority"] == plain["objective"]["served_priority"]
+    assert got["metrics"]["volunteers_used"] > plain["volunteers_used"]
+    assert got["objective"]["int_cost"] > plain["objective"]["int_cost"]
+    assert main(["demo", "--participation"]) == 0
+    text = capsys.readouterr().out
+    assert f"without the participation level: {plain['participation_rate']:.1%}" in text
+    assert main(["demo", "--json"]) == 0  # the plain demo: nothing to compare
+    assert json.loads(capsys.readouterr().out)["without_participation"] is None
