@@ -181,7 +181,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="solve the built-in synthetic community and print a summary",
         description="Solve the built-in synthetic community (shipped with the package) and print a summary.",
-        epilog="Examples: matcher demo --method flow\n          matcher demo --participation",
+        epilog="Example: matcher demo --method flow\nParticipation first: matcher demo --participation",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d.add_argument("--method", default="auto", help=method_help)
