@@ -54,6 +54,13 @@ def _frozen_array(a: ArrayLike, dtype: Any) -> NDArray[Any]:
     return out
 
 
+def _frozen_fresh(a: NDArray[Any], dtype: Any) -> NDArray[Any]:
+    """:func:`_frozen_array` for an array made just now, that no one else holds: no copy."""
+    out = np.asarray(a, dtype=dtype)
+    out.flags.writeable = False
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Graph:
     """A bipartite graph of candidate pairs, as arrays.
@@ -326,9 +333,9 @@ class Graph:
 
         order = np.lexsort((v, n))  # sort edges by (need, volunteer)
         graph = cls(
-            volunteer=_frozen_array(v[order], np.int64),
-            need=_frozen_array(n[order], np.int64),
-            cost=_frozen_array(int_cost[order], np.int64),
+            volunteer=_frozen_fresh(v[order], np.int64),
+            need=_frozen_fresh(n[order], np.int64),
+            cost=_frozen_fresh(int_cost[order], np.int64),
             capacity=_frozen_array(cap, np.int64),
             demand=_frozen_array(dem, np.int64),
             priority=_frozen_array(pri, np.int64),
@@ -339,7 +346,7 @@ class Graph:
             one_need_per_slot=bool(one_need_per_slot),
             load_step=load_step,
             unserved_cost=None if unserved is None else _frozen_array(unserved, np.int64),
-            pinned=_frozen_array(pin[order], bool),
+            pinned=_frozen_fresh(pin[order], bool),
             resolution=res,
             volunteer_ids=tuple(volunteer_ids)
             if volunteer_ids is not None
@@ -673,9 +680,9 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
 
     order = np.lexsort((v, n))
     graph = Graph(
-        volunteer=_frozen_array(v[order], np.int64),
-        need=_frozen_array(n[order], np.int64),
-        cost=_frozen_array(int_cost[order], np.int64),
+        volunteer=_frozen_fresh(v[order], np.int64),
+        need=_frozen_fresh(n[order], np.int64),
+        cost=_frozen_fresh(int_cost[order], np.int64),
         capacity=_frozen_array(enc.capacity, np.int64),
         demand=_frozen_array(enc.demand, np.int64),
         priority=_frozen_array(enc.priority, np.int64),
@@ -684,12 +691,12 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         one_need_per_slot=policy.one_need_per_slot,
         load_step=_scalar_step(policy.load_penalty, policy.resolution),
         unserved_cost=None if unserved is None else _frozen_array(unserved, np.int64),
-        pinned=_frozen_array(pinned[order], bool),
+        pinned=_frozen_fresh(pinned[order], bool),
         resolution=policy.resolution,
         volunteer_ids=tuple(vid),
         need_ids=tuple(nid),
-        distance_km=_frozen_array(dist[order], np.float64),
-        parts=FrozenMap({k: _frozen_array(a[order], np.float64) for k, a in parts.items()}),
+        distance_km=_frozen_fresh(dist[order], np.float64),
+        parts=FrozenMap({k: _frozen_fresh(a[order], np.float64) for k, a in parts.items()}),
         participation=policy.participation,
         need_group=_teams(needs),
         **_floors(vols, policy),
