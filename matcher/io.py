@@ -870,7 +870,7 @@ def _pairs_from(
                     "a JSON list of [need_id, volunteer_id] pairs",
                     type(data).__name__,
                     kind="file",
-                )  # fmt: skip
+                )
             )
             return ()
         good: list[tuple[str, str]] = []
@@ -886,7 +886,7 @@ def _pairs_from(
                         short_repr(item),
                         kind=kind,
                         index=i,
-                    )  # fmt: skip
+                    )
                 )
         return tuple(good)
     try:

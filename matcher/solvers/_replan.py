@@ -78,9 +78,10 @@ def start_plan(inst: Instance, pinned: BoolArray, previous: BoolArray) -> BoolAr
         # untimed needs get keys of their own, so they never meet
         slot_key = np.where(timed, a * width + s, -1 - np.arange(len(order)))
         keys.append((slot_key, np.ones(len(order), np.int64)))
-    sure = np.ones(len(order), bool)
+    everyone = np.ones(len(order), bool)
+    sure = everyone.copy()
     for key, limit in keys:
-        sure &= _rank(key) < limit
+        sure &= _count_before(key, everyone) < limit
     keep[order[sure]] = True
     rest = np.flatnonzero(~sure)
     if not len(rest):
@@ -98,17 +99,6 @@ def start_plan(inst: Instance, pinned: BoolArray, previous: BoolArray) -> BoolAr
             for k in range(len(keys)):
                 taken[k][ks[k]] = taken[k].get(ks[k], 0) + 1
     return keep
-
-
-def _rank(key: IntArray) -> IntArray:
-    """For each position, how many earlier positions hold the same key."""
-    idx = np.argsort(key, kind="stable")
-    sk = key[idx]
-    first = np.r_[0, np.flatnonzero(sk[1:] != sk[:-1]) + 1]
-    starts = np.repeat(first, np.diff(np.r_[first, len(sk)]))
-    out = np.empty(len(key), np.int64)
-    out[idx] = np.arange(len(key)) - starts
-    return out
 
 
 def _count_before(key: IntArray, flag: BoolArray) -> IntArray:
