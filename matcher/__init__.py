@@ -39,6 +39,7 @@ from .errors import (
 from .gap_analysis import Gaps, Recommendation, gaps
 from .graph import Graph, build_graph
 from .model import Need, Policy, Problem, Volunteer, Weights
+from .planner import Planner
 from .result import (
     Certificate,
     Churn,
@@ -66,6 +67,7 @@ __all__ = [
     "Metrics",
     "Need",
     "Objective",
+    "Planner",
     "Policy",
     "Problem",
     "Recommendation",

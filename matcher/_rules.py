@@ -30,10 +30,12 @@ __all__ = [
     "EARTH_RADIUS_KM",
     "RULE_NAMES",
     "Encoding",
+    "Names",
     "RuleMasks",
     "distance_km",
     "encode",
     "first_broken_rules",
+    "names_of",
     "pair_distance_km",
     "rule_masks",
 ]
@@ -88,8 +90,34 @@ class Encoding:
         return int(self.vol_xy.shape[0])
 
     @property
+    def names(self) -> Names:
+        """The name tables of this encoding."""
+        return Names(self.skill_names, self.slot_names, self.community_names, self.category_names)
+
+    @property
     def n_needs(self) -> int:
         return int(self.need_xy.shape[0])
+
+
+class Names(NamedTuple):
+    """The sorted name tables an encoding codes skills, slots, communities and categories by."""
+
+    skills: tuple[str, ...]
+    slots: tuple[str, ...]  # slots that some need asks for
+    communities: tuple[str, ...]
+    categories: tuple[str, ...]  # categories of the needs
+
+
+def names_of(volunteers: Sequence[Any], needs: Sequence[Any]) -> Names:
+    """The name tables of these records."""
+    return Names(
+        skills=tuple(sorted({s for r in (*volunteers, *needs) for s in r.skills})),
+        slots=tuple(sorted({n.slot for n in needs if n.slot is not None})),
+        communities=tuple(
+            sorted({r.community for r in (*volunteers, *needs) if r.community is not None})
+        ),
+        categories=tuple(sorted({n.category for n in needs})),
+    )
 
 
 def _codes(values: Sequence[str | None], names: tuple[str, ...]) -> IntArray:
@@ -104,6 +132,7 @@ def encode(
     needs: Sequence[Any],
     policy: Any,
     forbidden: Iterable[tuple[str, str]] = (),
+    names: Names | None = None,
 ) -> Encoding:
     """Encode valid records (duck-typed) as arrays, keeping their order.
 
@@ -114,8 +143,15 @@ def encode(
     policy : Policy
     forbidden : iterable of (need_id, volunteer_id)
         Pairs naming records outside the sequences are ignored.
+    names : Names, optional
+        The name tables to code against, instead of those of these records
+        (to encode a few records the way a larger set was encoded: every
+        skill, slot, community and category of the records must be in them).
     """
     nv, nn = len(volunteers), len(needs)
+    if names is None:
+        names = names_of(volunteers, needs)
+    skill_names, slot_names, community_names, category_names = names
     vol_xy = np.array([v.location for v in volunteers], dtype=np.float64).reshape(nv, 2)
     need_xy = np.array([n.location for n in needs], dtype=np.float64).reshape(nn, 2)
     gmax = np.inf if policy.max_distance_km is None else policy.max_distance_km
@@ -124,7 +160,6 @@ def encode(
     )
     vol_limit = np.minimum(own, gmax)
 
-    skill_names = tuple(sorted({s for r in (*volunteers, *needs) for s in r.skills}))
     sk = {s: i for i, s in enumerate(skill_names)}
     vol_level = np.zeros((nv, len(skill_names)), np.int8)
     for i, v in enumerate(volunteers):
@@ -135,7 +170,6 @@ def encode(
         for s, lvl in n.skills.items():
             need_level[i, sk[s]] = lvl
 
-    slot_names = tuple(sorted({n.slot for n in needs if n.slot is not None}))
     sl = {s: i for i, s in enumerate(slot_names)}
     vol_any_slot = np.fromiter((v.slots is None for v in volunteers), bool, nv)
     vol_free = np.zeros((nv, len(slot_names)), bool)
@@ -145,10 +179,6 @@ def encode(
                 if s in sl:
                     vol_free[i, sl[s]] = True
 
-    community_names = tuple(
-        sorted({r.community for r in (*volunteers, *needs) if r.community is not None})
-    )
-    category_names = tuple(sorted({n.category for n in needs}))
     ct = {c: i for i, c in enumerate(category_names)}
     vol_pref = np.zeros((nv, len(category_names)), bool)
     for i, v in enumerate(volunteers):

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import InputError, InputProblem, short_repr
-from .graph import Graph, _build
+from .graph import Built, Graph, build
 from .model import Problem
 from .result import Certificate, Churn, GraphSolution, Result, Status, assemble, in_units
 from .solvers import METHODS, Instance, Warm, WarmStart, solve_instance, stable
@@ -142,12 +142,15 @@ def _solve_graph(
     options: dict[str, Any],
     bonus: NDArray[np.int64] | None = None,
     previous: tuple[NDArray[np.bool_], Certificate] | None = None,
+    warm_start: Any = None,
 ) -> GraphSolution:
     """:func:`solve_graph`, optionally with *bonus* taken off each edge's cost.
 
     The plan minimises the costs less the bonus (a re-plan's churn term); its
     reported objective is that of the true costs. With *previous* (the
-    previous plan's edges and its certificate), re-plan from them.
+    previous plan's edges and its certificate), re-plan from them; or from
+    *warm_start*, a function of the instance giving the :class:`Warm` start
+    (a :class:`~matcher.Planner` maps its last potentials by index).
     """
     priority_first = graph.unserved_cost is None
     inst = _instance(graph)
@@ -155,6 +158,8 @@ def _solve_graph(
     warm = None
     if previous is not None:
         warm = _warm(graph, work, previous[0], previous[1], priority_first)
+    elif warm_start is not None:
+        warm = warm_start(work)
     if method == "stable":
         work = replace(work, rank=_volunteer_ranks(graph))
     solved = solve_instance(
@@ -268,8 +273,13 @@ def _pair_mask(graph: Graph, pairs: Iterable[tuple[str, str]]) -> NDArray[np.boo
     return np.isin(graph.need * nv + graph.volunteer, np.array(keys, np.int64))
 
 
-def _churn_units(churn_cost: Any, previous: Any, resolution: float) -> int:
-    """Check ``previous`` / ``churn_cost``; return the churn cost in resolution units."""
+def _churn_units(
+    churn_cost: Any, previous: Any, resolution: float, *, needs_previous: bool = True
+) -> int:
+    """Check ``previous`` / ``churn_cost``; return the churn cost in resolution units.
+
+    *needs_previous*: a positive churn cost must come with a previous plan.
+    """
     problems = []
     if previous is not None and not isinstance(previous, Result):
         problems.append(
@@ -302,7 +312,7 @@ def _churn_units(churn_cost: Any, previous: Any, resolution: float) -> int:
     else:
         # In resolution units, like every cost; a positive churn cost is at least one unit.
         units = max(1, round(churn_cost / resolution)) if churn_cost > 0 else 0
-        if previous is None and churn_cost:
+        if previous is None and churn_cost and needs_previous:
             problems.append(
                 InputProblem(
                     "solve",
@@ -410,7 +420,34 @@ def solve(
         )
     churn_units = _churn_units(churn_cost, previous, problem.policy.resolution)
     t0 = time.perf_counter()
-    graph, diag = _build(problem)
+    result, _ = _solve_built(
+        build(problem),
+        t0,
+        method,
+        previous=previous,
+        churn_cost=churn_cost,
+        churn_units=churn_units,
+        executor=executor,
+        certify=certify,
+        options=options,
+    )
+    return result
+
+
+def _solve_built(
+    built: Built,
+    t0: float,
+    method: str,
+    *,
+    previous: Result | None,
+    churn_cost: float | None,
+    churn_units: int,
+    executor: Any,
+    certify: bool,
+    options: dict[str, Any],
+) -> tuple[Result, GraphSolution]:
+    """:func:`solve` from a built graph (*t0*: when the build started)."""
+    problem, graph, diag = built.problem, built.graph, built.diag
     before: list[tuple[str, str]] = []
     bonus = None
     start = None
@@ -444,4 +481,4 @@ def solve(
         after = [(m.need_id, m.volunteer_id) for m in result.matches]
         result = replace(result, churn=Churn.between(before, after, churn_cost or 0.0, churn_units))
     t3 = time.perf_counter()
-    return replace(result, timings={**timings, "assemble": t3 - t2, "total": t3 - t0})
+    return replace(result, timings={**timings, "assemble": t3 - t2, "total": t3 - t0}), solution

@@ -18,8 +18,9 @@ solves any graph with any method.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -617,19 +618,87 @@ def build_graph(problem: Problem) -> Graph:
 
 
 def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
+    built = build(problem)
+    return built.graph, built.diag
+
+
+@dataclass(frozen=True, eq=False)
+class Built:
+    """A problem's graph, with what re-building it after a few changes needs.
+
+    ``volunteers`` and ``needs`` hold the records in graph order (sorted id)
+    as object arrays; ``volunteer_of`` and ``need_of`` map an id to its index.
+    """
+
+    problem: Problem
+    graph: Graph
+    diag: Diagnostics
+    volunteers: NDArray[np.object_]
+    needs: NDArray[np.object_]
+    volunteer_of: dict[str, int]
+    need_of: dict[str, int]
+
+
+def _records(items: list[Any]) -> NDArray[np.object_]:
+    out = np.empty(len(items), object)
+    out[:] = items
+    return out
+
+
+def build(problem: Problem) -> Built:
+    """Build the graph of *problem* from scratch (:func:`build_graph` with its by-products)."""
     policy = problem.policy
     vo = sorted_order([v.id for v in problem.volunteers])
     no = sorted_order([n.id for n in problem.needs])
     vols = [problem.volunteers[i] for i in vo]
     needs = [problem.needs[i] for i in no]
     enc = _rules.encode(vols, needs, policy, problem.forbidden)
-    nn = enc.n_needs
-
     # -- candidate pairs: every rule, the exact distance last (the costly one)
     v, n, dist = _feasible_pairs(enc)
+    parts, int_cost = _edge_costs(problem, vols, needs, enc, v, n, dist)
+    vid = tuple(x.id for x in vols)
+    nid = tuple(x.id for x in needs)
+    pinned = _pinned(problem, vid, nid, v, n)
+    order = np.lexsort((v, n))
+    graph = _graph_of(
+        problem,
+        enc,
+        vols,
+        needs,
+        vid,
+        nid,
+        v[order],
+        n[order],
+        int_cost[order],
+        dist[order],
+        {k: a[order] for k, a in parts.items()},
+        pinned[order],
+    )
+    return Built(
+        problem=problem,
+        graph=graph,
+        diag=Diagnostics(encoding=enc),
+        volunteers=_records(vols),
+        needs=_records(needs),
+        volunteer_of=dict(zip(vid, range(len(vid)), strict=True)),
+        need_of=dict(zip(nid, range(len(nid)), strict=True)),
+    )
 
-    # -- cost terms and integer costs
-    w = policy.weights
+
+def _edge_costs(
+    problem: Problem,
+    vols: Sequence[Any],
+    needs: Sequence[Any],
+    enc: Encoding,
+    v: IntArray,
+    n: IntArray,
+    dist: FloatArray,
+) -> tuple[dict[str, FloatArray], IntArray]:
+    """The weighted cost parts and the integer cost of pairs ``(v[k], n[k])``.
+
+    Element by element: a pair's cost does not depend on the other pairs.
+    """
+    w = problem.policy.weights
     over = ((enc.vol_level[v] - enc.need_level[n]) * (enc.need_level[n] > 0)).sum(
         axis=1, dtype=np.int64
     )
@@ -658,8 +727,38 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         + parts["outside"]
         + parts["continuity"]
     )
-    int_cost = _scaled(total, policy.resolution, "edge cost")
+    return parts, _scaled(total, problem.policy.resolution, "edge cost")
 
+
+def _pinned(
+    problem: Problem, vid: Sequence[str], nid: Sequence[str], v: IntArray, n: IntArray
+) -> BoolArray:
+    """Which pairs ``(v[k], n[k])`` are pinned."""
+    if not problem.pinned:
+        return np.zeros(len(v), bool)
+    nn = len(nid)
+    vpos = {x: i for i, x in enumerate(vid)}
+    npos = {x: i for i, x in enumerate(nid)}
+    keys = np.array([vpos[b] * nn + npos[a] for a, b in problem.pinned], np.int64)
+    return np.isin(v * nn + n, keys)
+
+
+def _graph_of(
+    problem: Problem,
+    enc: Encoding,
+    vols: Sequence[Any],
+    needs: Sequence[Any],
+    vid: tuple[str, ...],
+    nid: tuple[str, ...],
+    v: IntArray,
+    n: IntArray,
+    cost: IntArray,
+    dist: FloatArray,
+    parts: dict[str, FloatArray],
+    pinned: BoolArray,
+) -> Graph:
+    """The :class:`Graph` of *problem* from its encoding and its edges, sorted by (need, volunteer)."""
+    policy = problem.policy
     unserved = None
     if policy.unmatched_cost is not None:
         unserved = _scaled(
@@ -667,22 +766,10 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
             policy.resolution,
             "unmatched_cost",
         )
-
-    # -- pinned edges
-    vid = [x.id for x in vols]
-    nid = [x.id for x in needs]
-    pinned = np.zeros(len(v), bool)
-    if problem.pinned:
-        vpos = {x: i for i, x in enumerate(vid)}
-        npos = {x: i for i, x in enumerate(nid)}
-        keys = np.array([vpos[b] * nn + npos[a] for a, b in problem.pinned], np.int64)
-        pinned = np.isin(v * nn + n, keys)
-
-    order = np.lexsort((v, n))
-    graph = Graph(
-        volunteer=_frozen_fresh(v[order], np.int64),
-        need=_frozen_fresh(n[order], np.int64),
-        cost=_frozen_fresh(int_cost[order], np.int64),
+    return Graph(
+        volunteer=_frozen_fresh(v, np.int64),
+        need=_frozen_fresh(n, np.int64),
+        cost=_frozen_fresh(cost, np.int64),
         capacity=_frozen_array(enc.capacity, np.int64),
         demand=_frozen_array(enc.demand, np.int64),
         priority=_frozen_array(enc.priority, np.int64),
@@ -691,20 +778,299 @@ def _build(problem: Problem) -> tuple[Graph, Diagnostics]:
         one_need_per_slot=policy.one_need_per_slot,
         load_step=_scalar_step(policy.load_penalty, policy.resolution),
         unserved_cost=None if unserved is None else _frozen_array(unserved, np.int64),
-        pinned=_frozen_fresh(pinned[order], bool),
+        pinned=_frozen_fresh(pinned, bool),
         resolution=policy.resolution,
-        volunteer_ids=tuple(vid),
-        need_ids=tuple(nid),
-        distance_km=_frozen_fresh(dist[order], np.float64),
-        parts=FrozenMap({k: _frozen_fresh(a[order], np.float64) for k, a in parts.items()}),
+        volunteer_ids=vid,
+        need_ids=nid,
+        distance_km=_frozen_fresh(dist, np.float64),
+        parts=FrozenMap({k: _frozen_fresh(a, np.float64) for k, a in parts.items()}),
         participation=policy.participation,
         need_group=_teams(needs),
         **_floors(vols, policy),
     )
-    return graph, Diagnostics(encoding=enc)
 
 
-def _floors(vols: list[Any], policy: Any) -> dict[str, Any]:
+# --------------------------------------------------------------------------
+# Re-building the graph after a few records change
+# --------------------------------------------------------------------------
+
+_VOLUNTEER_ROWS = (
+    "vol_xy",
+    "vol_limit",
+    "vol_level",
+    "vol_any_slot",
+    "vol_free",
+    "vol_comm",
+    "vol_has_pref",
+    "vol_pref",
+    "capacity",
+    "vol_cos_lat",
+)
+_NEED_ROWS = (
+    "need_xy",
+    "need_level",
+    "need_slot",
+    "need_comm",
+    "need_cat",
+    "demand",
+    "priority",
+    "need_cos_lat",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Delta:
+    """How a re-built graph's nodes and edges map onto the graph it came from.
+
+    Attributes
+    ----------
+    volunteer_from, need_from : ndarray of int64
+        For each volunteer / need of the new graph, the index in the old graph
+        of the record with the same id (-1: a new id).
+    edge_from : ndarray of int64
+        For each new edge, the old edge between the same two records, both
+        unchanged (-1 otherwise): its cost and parts are the old ones.
+    need_same : ndarray of bool
+        For each need of the new graph, whether its record is unchanged.
+    volunteers_changed : bool
+        Whether any volunteer came, left or changed.
+    incremental : bool
+        False when the graph was built from scratch (a policy or pairs list
+        changed, or the name tables of skills, slots, communities or
+        categories did).
+    """
+
+    volunteer_from: IntArray
+    need_from: IntArray
+    edge_from: IntArray
+    need_same: BoolArray
+    volunteers_changed: bool
+    incremental: bool
+
+
+def rebuild(base: Built, problem: Problem) -> tuple[Built, Delta]:
+    """The graph of *problem*, re-using *base*'s where records did not change.
+
+    Equal to :func:`build` (*problem*) array for array: records are compared
+    by id and value; the edges between unchanged records are kept with their
+    costs, and only pairs with a new or changed record are searched and
+    costed. Falls back to :func:`build` when the policy, the pinned,
+    forbidden or history pairs, or the name tables change.
+    """
+    out = _rebuild(base, problem)
+    if out is not None:
+        return out
+    built = build(problem)
+
+    def same_id(new_ids: tuple[str, ...], old_of: dict[str, int]) -> IntArray:
+        return np.fromiter((old_of.get(x, -1) for x in new_ids), np.int64, len(new_ids))
+
+    g = built.graph
+    return built, Delta(
+        volunteer_from=same_id(g.volunteer_ids, base.volunteer_of),
+        need_from=same_id(g.need_ids, base.need_of),
+        edge_from=np.full(g.n_edges, -1, np.int64),
+        need_same=np.zeros(g.n_needs, bool),
+        volunteers_changed=True,
+        incremental=False,
+    )
+
+
+def _diff(
+    old: NDArray[np.object_], old_of: dict[str, int], new: Sequence[Any]
+) -> tuple[BoolArray, list[Any]]:
+    """Which old records come again unchanged, and the records that are new or changed."""
+    same = np.zeros(len(old), bool)
+    fresh = []
+    for r in new:
+        i = old_of.get(r.id)
+        if i is not None and (old[i] is r or old[i] == r):
+            same[i] = True
+        else:
+            fresh.append(r)
+    fresh.sort(key=lambda r: r.id)
+    return same, fresh
+
+
+def _places(kept_ids: list[str], fresh: list[Any]) -> tuple[IntArray, IntArray]:
+    """New indices of the kept records (in order) and of the fresh ones, in sorted-id order."""
+    ins = np.array([bisect_left(kept_ids, r.id) for r in fresh], np.int64)
+    at_fresh = ins + np.arange(len(fresh), dtype=np.int64)
+    at_kept = np.arange(len(kept_ids), dtype=np.int64) + np.searchsorted(
+        ins, np.arange(len(kept_ids)), side="right"
+    )
+    return at_kept, at_fresh
+
+
+def _rows(
+    old: NDArray[Any], kept: IntArray, sub: NDArray[Any], at_kept: IntArray, at_fresh: IntArray
+) -> NDArray[Any]:
+    out = np.empty((len(at_kept) + len(at_fresh), *old.shape[1:]), old.dtype)
+    out[at_kept] = old[kept]
+    out[at_fresh] = sub
+    return out
+
+
+def _flags(n: int, at: IntArray) -> BoolArray:
+    out = np.zeros(n, bool)
+    out[at] = True
+    return out
+
+
+def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
+    old = base.problem
+    if (
+        problem.policy != old.policy
+        or problem.pinned != old.pinned
+        or problem.forbidden != old.forbidden
+        or problem.history != old.history
+    ):
+        return None
+    same_v, fresh_v = _diff(base.volunteers, base.volunteer_of, problem.volunteers)
+    same_n, fresh_n = _diff(base.needs, base.need_of, problem.needs)
+    enc0 = base.diag.encoding
+    names = enc0.names
+    # -- the name tables must stay the same: no new name, none gone
+    sub_names = _rules.names_of(fresh_v, fresh_n)
+    if any(not set(a) <= set(b) for a, b in zip(sub_names, names, strict=True)):
+        return None
+    kv, kn = np.flatnonzero(same_v), np.flatnonzero(same_n)
+
+    def present(codes: IntArray, fresh: tuple[str, ...], table: tuple[str, ...]) -> BoolArray:
+        seen = np.bincount(codes[codes >= 0], minlength=len(table)) > 0
+        seen[[table.index(x) for x in fresh]] = True
+        return seen
+
+    skills: BoolArray = np.asarray(
+        (enc0.vol_level[kv] > 0).any(axis=0) | (enc0.need_level[kn] > 0).any(axis=0)
+    )
+    skills[[names.skills.index(x) for x in sub_names.skills]] = True
+    kept_comm = np.r_[enc0.vol_comm[kv], enc0.need_comm[kn]]
+    if not (
+        skills.all()
+        and present(enc0.need_slot[kn], sub_names.slots, names.slots).all()
+        and present(kept_comm, sub_names.communities, names.communities).all()
+        and present(enc0.need_cat[kn], sub_names.categories, names.categories).all()
+    ):
+        return None
+
+    # -- records and their encoding, in sorted-id order
+    g0 = base.graph
+    vid0, nid0 = g0.volunteer_ids, g0.need_ids
+    at_kv, at_fv = _places([vid0[i] for i in kv.tolist()], fresh_v)
+    at_kn, at_fn = _places([nid0[i] for i in kn.tolist()], fresh_n)
+    vols = _rows(base.volunteers, kv, _records(fresh_v), at_kv, at_fv)
+    needs = _rows(base.needs, kn, _records(fresh_n), at_kn, at_fn)
+    vid = tuple(r.id for r in vols.tolist())
+    nid = tuple(r.id for r in needs.tolist())
+    sub = _rules.encode(fresh_v, fresh_n, problem.policy, (), names=names)
+    fields = {
+        k: _rows(getattr(enc0, k), kv, getattr(sub, k), at_kv, at_fv) for k in _VOLUNTEER_ROWS
+    }
+    fields.update(
+        {k: _rows(getattr(enc0, k), kn, getattr(sub, k), at_kn, at_fn) for k in _NEED_ROWS}
+    )
+    if problem.forbidden:
+        vols_l, needs_l = vols.tolist(), needs.tolist()
+        fields["forbidden_keys"] = _rules.encode(
+            vols_l, needs_l, problem.policy, problem.forbidden, names=names
+        ).forbidden_keys
+    else:
+        fields["forbidden_keys"] = enc0.forbidden_keys
+    enc = replace(enc0, **fields)  # type: ignore[arg-type]
+
+    # -- the old edges between unchanged records, renumbered (still sorted)
+    nv, nn = len(vid), len(nid)
+    vmap = np.full(len(vid0), -1, np.int64)
+    vmap[kv] = at_kv
+    nmap = np.full(len(nid0), -1, np.int64)
+    nmap[kn] = at_kn
+    old_v, old_n = vmap[g0.volunteer], nmap[g0.need]
+    keep_e: BoolArray | None = None  # None: every old edge stays
+    if len(kv) < len(vid0) or len(kn) < len(nid0):
+        keep_e = (old_v >= 0) & (old_n >= 0)
+        old_v, old_n = old_v[keep_e], old_n[keep_e]
+
+    # -- the pairs with a new or changed record: searched and costed alone
+    v1, n1, d1 = _feasible_pairs(enc, needs=at_fn)
+    if len(at_fv):
+        v2, n2, d2 = _feasible_pairs(enc, needs=at_kn, vols=at_fv)
+        v1, n1, d1 = np.r_[v1, v2], np.r_[n1, n2], np.r_[d1, d2]
+    vols_l = vols.tolist()
+    needs_l = needs.tolist()
+    parts1, cost1 = _edge_costs(problem, vols_l, needs_l, enc, v1, n1, d1)
+    pinned1 = _pinned(problem, vid, nid, v1, n1)
+    order = np.lexsort((v1, n1))
+    key_old = old_n * nv + old_v
+    key_new = (n1 * nv + v1)[order]
+    at_new = np.searchsorted(key_old, key_new) + np.arange(len(order), dtype=np.int64)
+    m = len(old_v) + len(order)
+    is_old = np.ones(m, bool)
+    is_old[at_new] = False  # boolean masks: much faster than index arrays here
+
+    def merged(old_part: NDArray[Any], new_part: NDArray[Any], dtype: Any) -> NDArray[Any]:
+        out = np.empty(m, dtype)
+        out[is_old] = old_part
+        out[at_new] = new_part[order]
+        return out
+
+    def kept(a: NDArray[Any]) -> NDArray[Any]:
+        return a if keep_e is None else a[keep_e]
+
+    assert g0.distance_km is not None and g0.parts is not None
+    graph = _graph_of(
+        problem,
+        enc,
+        vols_l,
+        needs_l,
+        vid,
+        nid,
+        merged(old_v, v1, np.int64),
+        merged(old_n, n1, np.int64),
+        merged(kept(g0.cost), cost1, np.int64),
+        merged(kept(g0.distance_km), d1, np.float64),
+        {k: merged(kept(g0.parts[k]), parts1[k], np.float64) for k in COST_PARTS},
+        merged(kept(g0.pinned), pinned1, bool),
+    )
+    edge_from = merged(
+        np.arange(g0.n_edges, dtype=np.int64) if keep_e is None else np.flatnonzero(keep_e),
+        np.full(len(order), -1, np.int64),
+        np.int64,
+    )
+
+    def same_id(
+        old_of: dict[str, int],
+        fresh: list[Any],
+        at_kept: IntArray,
+        kept_idx: IntArray,
+        at_fresh: IntArray,
+        n: int,
+    ) -> IntArray:
+        out = np.empty(n, np.int64)
+        out[at_kept] = kept_idx
+        out[at_fresh] = [old_of.get(r.id, -1) for r in fresh]
+        return out
+
+    built = Built(
+        problem=problem,
+        graph=graph,
+        diag=Diagnostics(encoding=enc),
+        volunteers=vols,
+        needs=needs,
+        volunteer_of=dict(zip(vid, range(nv), strict=True)),
+        need_of=dict(zip(nid, range(nn), strict=True)),
+    )
+    return built, Delta(
+        volunteer_from=same_id(base.volunteer_of, fresh_v, at_kv, kv, at_fv, nv),
+        need_from=same_id(base.need_of, fresh_n, at_kn, kn, at_fn, nn),
+        edge_from=edge_from,
+        need_same=_flags(nn, at_kn),
+        volunteers_changed=bool(len(fresh_v)) or len(kv) < len(vid0),
+        incremental=True,
+    )
+
+
+def _floors(vols: Sequence[Any], policy: Any) -> dict[str, Any]:
     """``volunteer_unit`` and ``unit_floor`` of the graph (None without floors)."""
     floors = {u: k for u, k in policy.participation_floors.items() if k > 0}
     if not floors:
@@ -717,7 +1083,7 @@ def _floors(vols: list[Any], policy: Any) -> dict[str, Any]:
     }
 
 
-def _teams(needs: list[Any]) -> NDArray[np.int64] | None:
+def _teams(needs: Sequence[Any]) -> NDArray[np.int64] | None:
     """Team number of each need (-1: none), or None when no need has a group."""
     names = sorted({n.group for n in needs if n.group is not None})
     if not names:
@@ -727,7 +1093,7 @@ def _teams(needs: list[Any]) -> NDArray[np.int64] | None:
 
 
 def _served_before(
-    problem: Problem, vols: list[Any], needs: list[Any], v: IntArray, n: IntArray
+    problem: Problem, vols: Sequence[Any], needs: Sequence[Any], v: IntArray, n: IntArray
 ) -> NDArray[np.bool_]:
     """Which pairs ``(v[k], n[k])`` are in ``problem.history``, by need id or household."""
     if not problem.history or not problem.policy.weights.continuity or not len(v):
@@ -778,18 +1144,25 @@ def _scalar_step(value: float, resolution: float) -> int:
 _SMALL_GROUP = 4096
 
 
-def _feasible_pairs(enc: Encoding) -> tuple[IntArray, IntArray, FloatArray]:
+def _feasible_pairs(
+    enc: Encoding, needs: IntArray | None = None, vols: IntArray | None = None
+) -> tuple[IntArray, IntArray, FloatArray]:
     """Every pair passing the five rules, with its exact distance.
 
     Volunteers with capacity 0 are left out at once; with ``same_community``
     only pairs inside a community are looked at. The spatial search gives
     pairs within reach (a superset of the exact range); the cheap rules (slot,
     community, forbidden) filter them, and the exact distance is computed
-    only for the pairs left.
+    only for the pairs left. *needs* and *vols* (sorted indices; default all)
+    restrict the search to pairs between them: the pairs found are exactly
+    those of the whole search with both ends there.
     """
-    active = np.nonzero(enc.capacity > 0)[0].astype(np.int64)
-    every_need = np.arange(enc.n_needs, dtype=np.int64)
-    v, n, _ = _skilled_in_reach(enc, every_need, active, by_community=enc.same_community)
+    if vols is None:
+        vols = np.arange(enc.n_volunteers, dtype=np.int64)
+    if needs is None:
+        needs = np.arange(enc.n_needs, dtype=np.int64)
+    active = vols[enc.capacity[vols] > 0]
+    v, n, _ = _skilled_in_reach(enc, needs, active, by_community=enc.same_community)
     masks = _rules.rule_masks(enc, v, n, np.zeros(len(v)), skills=np.ones(len(v), bool))
     keep = masks.slot & masks.community & masks.available
     v, n = v[keep], n[keep]

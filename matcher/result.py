@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -847,14 +847,28 @@ def _gini(x: NDArray[np.int64]) -> float:
 
 
 def unmatched_reasons(
-    graph: Graph, diag: Diagnostics, chosen: NDArray[np.int64], priority_first: bool
+    graph: Graph,
+    diag: Diagnostics,
+    chosen: NDArray[np.int64],
+    priority_first: bool,
+    known: Mapping[int, tuple[int, ...]] | None = None,
 ) -> list[tuple[int, int, str, tuple[int, ...]]]:
-    """``(need index, missing, reason, candidates)`` for each need not fully served."""
+    """``(need index, missing, reason, candidates)`` for each need not fully served.
+
+    *known*: candidate counts already known, by need index (the rest are counted).
+    """
     served = np.bincount(graph.need[chosen], minlength=graph.n_needs)
     short = np.nonzero(served < graph.demand)[0]
     if len(short) == 0:
         return []
-    counts = diag.candidate_counts(short)
+    if known:
+        unknown = np.array([j not in known for j in short.tolist()], bool)
+        counts = np.zeros((len(short), 5), np.int64)
+        counts[unknown] = diag.candidate_counts(short[unknown])
+        for row in np.flatnonzero(~unknown).tolist():
+            counts[row] = known[int(short[row])]
+    else:
+        counts = diag.candidate_counts(short)
     load = np.bincount(graph.volunteer[chosen], minlength=graph.n_volunteers)
     busy: set[tuple[int, int]] = set()
     in_plan: set[tuple[int, int]] = set()
@@ -917,33 +931,26 @@ def assemble(
     solution: GraphSolution,
     priority_first: bool,
     timings: Mapping[str, float],
+    *,
+    reuse: Sequence[Match | None] | None = None,
+    known: Mapping[int, tuple[int, ...]] | None = None,
 ) -> Result:
-    """Build the :class:`Result` of *problem* from a graph solution."""
+    """Build the :class:`Result` of *problem* from a graph solution.
+
+    A re-plan passes what it knows still holds: *reuse*, for each chosen
+    edge, the previous :class:`Match` of the same two unchanged records (or
+    None); *known*, the candidate counts of unchanged needs by index.
+    """
     e = solution.edge
     res = graph.resolution
-    assert graph.distance_km is not None and graph.parts is not None
-    names = sorted(COST_PARTS)  # a FrozenMap's order: no sorting per match
-    part_values = [graph.parts[k][e].tolist() for k in names]
-    matches = tuple(
-        Match(
-            need_id=graph.need_ids[j],
-            volunteer_id=graph.volunteer_ids[v],
-            cost=in_units(c, res),
-            distance_km=d,
-            parts=FrozenMap._of_sorted(dict(zip(names, ps, strict=True))),
-        )
-        for j, v, c, d, *ps in zip(
-            graph.need[e].tolist(),
-            graph.volunteer[e].tolist(),
-            graph.cost[e].tolist(),
-            graph.distance_km[e].tolist(),
-            *part_values,
-            strict=True,
-        )
-    )
+    if reuse is None:
+        matches = _matches(graph, e)
+    else:
+        fresh = iter(_matches(graph, e[np.array([m is None for m in reuse], bool)]))
+        matches = tuple(next(fresh) if m is None else m for m in reuse)
     unmatched = tuple(
         Unmatched(graph.need_ids[j], missing, reason, cand)
-        for j, missing, reason, cand in unmatched_reasons(graph, diag, e, priority_first)
+        for j, missing, reason, cand in unmatched_reasons(graph, diag, e, priority_first, known)
     )
     objective = Objective(
         served_priority=solution.served_priority,
@@ -952,7 +959,7 @@ def assemble(
         int_penalty=solution.int_penalty,
         penalty=in_units(solution.int_penalty, res),
     )
-    metrics = compute_metrics(problem, graph, solution, objective)
+    metrics = compute_metrics(problem, graph, solution, objective, diag)
     return Result(
         status=solution.status,
         method=solution.method,
@@ -987,8 +994,58 @@ def assemble(
     )
 
 
+def _matches(graph: Graph, e: NDArray[np.int64]) -> tuple[Match, ...]:
+    """The :class:`Match` of each edge *e*, in the order given."""
+    res = graph.resolution
+    assert graph.distance_km is not None and graph.parts is not None
+    names = sorted(COST_PARTS)  # a FrozenMap's order: no sorting per match
+    part_values = [graph.parts[k][e].tolist() for k in names]
+    return tuple(
+        Match(
+            need_id=graph.need_ids[j],
+            volunteer_id=graph.volunteer_ids[v],
+            cost=in_units(c, res),
+            distance_km=d,
+            parts=FrozenMap._of_sorted(dict(zip(names, ps, strict=True))),
+        )
+        for j, v, c, d, *ps in zip(
+            graph.need[e].tolist(),
+            graph.volunteer[e].tolist(),
+            graph.cost[e].tolist(),
+            graph.distance_km[e].tolist(),
+            *part_values,
+            strict=True,
+        )
+    )
+
+
+def _tally(
+    code: NDArray[np.int64], names: Sequence[str], got: NDArray[np.int64], want: NDArray[np.int64]
+) -> dict[str, list[int]]:
+    """``name -> [sum of got, sum of want]`` over the records of each name (code -1: UNKNOWN).
+
+    Names that appear on no record are left out; names may repeat (their sums add up).
+    """
+    k = len(names)
+    idx = np.where(code >= 0, code, k)
+    a = np.bincount(idx, weights=got, minlength=k + 1).astype(np.int64)
+    b = np.bincount(idx, weights=want, minlength=k + 1).astype(np.int64)
+    n = np.bincount(idx, minlength=k + 1)
+    out: dict[str, list[int]] = {}
+    for i, name in enumerate([*names, UNKNOWN]):
+        if n[i]:
+            row = out.setdefault(name, [0, 0])
+            row[0] += int(a[i])
+            row[1] += int(b[i])
+    return out
+
+
 def compute_metrics(
-    problem: Problem, graph: Graph, sol: GraphSolution, objective: Objective
+    problem: Problem,
+    graph: Graph,
+    sol: GraphSolution,
+    objective: Objective,
+    diag: Diagnostics | None = None,
 ) -> Metrics:
     """Measure the plan (plain Python numbers)."""
     nv = graph.n_volunteers
@@ -1000,22 +1057,28 @@ def compute_metrics(
     dist = graph.distance_km[sol.edge] if graph.distance_km is not None else np.zeros(0)
     edge_cost = graph.cost[sol.edge].sum() * graph.resolution
 
-    vols = {v.id: v for v in problem.volunteers}
-    needs = {n.id: n for n in problem.needs}
-    by_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_comm: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for j, nid in enumerate(graph.need_ids):
-        n = needs[nid]
-        for table, key in ((by_cat, n.category), (by_comm, n.community or UNKNOWN)):
-            table[key][0] += int(served[j])
-            table[key][1] += int(demand[j])
-    by_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for i, vid in enumerate(graph.volunteer_ids):
-        key = vols[vid].unit or UNKNOWN
-        by_unit[key][0] += int(load[i] > 0)
-        by_unit[key][1] += 1
+    if diag is not None:  # the graph's own encoding (sorted-id order): counted by code
+        enc = diag.encoding
+        cats = [n for n in enc.category_names]
+        by_cat = _tally(enc.need_cat, cats, served, demand)
+        comms = [c or UNKNOWN for c in enc.community_names]
+        by_comm = _tally(enc.need_comm, comms, served, demand)
+    else:
+        needs = {n.id: n for n in problem.needs}
+        by_cat = defaultdict(lambda: [0, 0])
+        by_comm = defaultdict(lambda: [0, 0])
+        for j, nid in enumerate(graph.need_ids):
+            n = needs[nid]
+            for table, key in ((by_cat, n.category), (by_comm, n.community or UNKNOWN)):
+                table[key][0] += int(served[j])
+                table[key][1] += int(demand[j])
+    unit_of = {v.id: v.unit or UNKNOWN for v in problem.volunteers}
+    unit_names = sorted(set(unit_of.values()))
+    code = {u: i for i, u in enumerate(unit_names)}
+    unit_code = np.fromiter((code[unit_of[i]] for i in graph.volunteer_ids), np.int64, nv)
+    by_unit = _tally(unit_code, unit_names, (load > 0).astype(np.int64), np.ones(nv, np.int64))
 
-    def shares(table: dict[str, list[int]]) -> dict[str, float]:
+    def shares(table: Mapping[str, list[int]]) -> dict[str, float]:
         return {k: _ratio(a, b, 1.0) for k, (a, b) in sorted(table.items())}
 
     units_demanded = int(demand.sum())
