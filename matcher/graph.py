@@ -830,8 +830,9 @@ class Delta:
     edge_from : ndarray of int64
         For each new edge, the old edge between the same two records, both
         unchanged (-1 otherwise): its cost and parts are the old ones.
-    need_same : ndarray of bool
-        For each need of the new graph, whether its record is unchanged.
+    volunteer_same, need_same : ndarray of bool
+        For each volunteer / need of the new graph, whether its record is
+        unchanged (all False when built from scratch).
     volunteers_changed : bool
         Whether any volunteer came, left or changed.
     incremental : bool
@@ -843,6 +844,7 @@ class Delta:
     volunteer_from: IntArray
     need_from: IntArray
     edge_from: IntArray
+    volunteer_same: BoolArray
     need_same: BoolArray
     volunteers_changed: bool
     incremental: bool
@@ -870,6 +872,7 @@ def rebuild(base: Built, problem: Problem) -> tuple[Built, Delta]:
         volunteer_from=same_id(g.volunteer_ids, base.volunteer_of),
         need_from=same_id(g.need_ids, base.need_of),
         edge_from=np.full(g.n_edges, -1, np.int64),
+        volunteer_same=np.zeros(g.n_volunteers, bool),
         need_same=np.zeros(g.n_needs, bool),
         volunteers_changed=True,
         incremental=False,
@@ -1064,6 +1067,7 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
         volunteer_from=same_id(base.volunteer_of, fresh_v, at_kv, kv, at_fv, nv),
         need_from=same_id(base.need_of, fresh_n, at_kn, kn, at_fn, nn),
         edge_from=edge_from,
+        volunteer_same=_flags(nv, at_kv),
         need_same=_flags(nn, at_kn),
         volunteers_changed=bool(len(fresh_v)) or len(kv) < len(vid0),
         incremental=True,

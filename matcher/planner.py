@@ -30,12 +30,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._frozen import FrozenMap
 from .api import _WARM_LIMIT, _churn_units, _solve_built, _solve_graph
 from .errors import InputError, InputProblem, short_repr
-from .graph import Built, Delta, build, rebuild
+from .graph import Built, Delta, Graph, build, rebuild
 from .model import Need, Problem, Volunteer
-from .result import Churn, GraphSolution, Match, Result, assemble
-from .solvers import Instance, Warm, WarmStart
+from .result import Certificate, Churn, GraphSolution, Result, Unmatched, _ascending, assemble
+from .solvers import Instance, Near, Potentials, Warm, WarmStart
 from .solvers._duals import UNKNOWN
 
 __all__ = ["Planner"]
@@ -152,6 +153,14 @@ class Planner:
         self._built: Built = built
         self._solution: GraphSolution = solution
         self.result: Result = result
+        # the plan's (need_id, volunteer_id) pairs, by chosen edge (the next churn's
+        # ``previous``: kept pairs keep their tuples from one re-plan to the next)
+        self._pairs: list[tuple[str, str]] = [(m.need_id, m.volunteer_id) for m in result.matches]
+        # The churn term of the last solve: its certificate proves the costs less this.
+        # (Not kept for a first plan made from a previous one with a churn cost: the
+        # first re-plan then checks the whole network.)
+        self._bonus: IntArray | None = None
+        self._bonus_known = previous is None or not churn_cost
 
     @property
     def problem(self) -> Problem:
@@ -203,8 +212,13 @@ class Planner:
         bonus = churn_units * mask.astype(np.int64) if churn_units else None
         priority_first = problem.policy.unmatched_cost is None
 
+        near = None
+        if delta.incremental and self._bonus_known:
+            near = _near(graph, g0, old, delta, v_new, n_new, self._bonus, bonus)
+
         def warm_start(inst: Instance) -> Warm | None:
-            return _warm_by_index(graph, g0, inst, mask, old, delta, v_new, priority_first)
+            warm = _warm_by_index(graph, g0, inst, mask, old, delta, v_new, priority_first)
+            return warm if warm is None or near is None else warm._replace(near=near)
 
         t1 = time.perf_counter()
         solution = _solve_graph(
@@ -223,6 +237,14 @@ class Planner:
             "backend": solution.backend_seconds,
             "certify": solution.certify_seconds,
         }
+        src = _previous_positions(g0.n_edges, old, delta, solution)
+        matches, pairs = prev.matches, self._pairs
+        cert = None
+        if solution.certificate is not None and old.certificate is not None:
+            assert prev.certificate is not None
+            cert = _certificate(
+                solution.certificate, graph, prev.certificate, old.certificate, g0, v_new
+            )
         result = assemble(
             problem,
             graph,
@@ -230,15 +252,22 @@ class Planner:
             solution,
             priority_first,
             timings,
-            reuse=_reused_matches(prev, g0.n_edges, old, delta, solution),
-            known=_known_counts(prev, base, delta, n_new),
+            reuse=[matches[k] if k >= 0 else None for k in src.tolist()],
+            known=_known_unmatched(prev, base, delta, n_new),
+            certificate=cert,
         )
-        churn = _churn(prev, graph, solution, pn, pv, self._churn_cost or 0.0, churn_units)
+        churn = _churn(pairs, graph, solution, pn, pv, self._churn_cost or 0.0, churn_units)
+        new_pairs = [
+            pairs[k] if k >= 0 else (m.need_id, m.volunteer_id)
+            for k, m in zip(src.tolist(), result.matches, strict=True)
+        ]
         t3 = time.perf_counter()
         result = replace(
             result, churn=churn, timings={**timings, "assemble": t3 - t2, "total": t3 - t0}
         )
         self._built, self._solution, self.result = built, solution, result
+        self._pairs = new_pairs
+        self._bonus, self._bonus_known = bonus, True
         return result
 
     def update(
@@ -388,24 +417,141 @@ def _warm_by_index(
     return Warm(mask, WarmStart(vol, need, slot), pot.big_m)
 
 
-def _reused_matches(
-    prev: Result, n_old_edges: int, old: GraphSolution, delta: Delta, solution: GraphSolution
-) -> list[Match | None]:
-    """For each chosen edge, the last plan's match of the same two unchanged records."""
+def _near(
+    graph: Graph,
+    g0: Graph,
+    old: GraphSolution,
+    delta: Delta,
+    v_new: IntArray,
+    n_new: IntArray,
+    old_bonus: IntArray | None,
+    bonus: IntArray | None,
+) -> Near | None:
+    """Where the new instance differs from the one the last certificate proved.
+
+    Flagged: new and changed records; the ends of new edges, of the last
+    plan's edges that are gone, and of edges whose churn term changed. Every
+    other arc of the certificate network is the one the last proof checked.
+    """
+    pot = old.certificate
+    if pot is None:
+        return None
+    sus_v = ~delta.volunteer_same
+    sus_n = ~delta.need_same
+    fresh = np.flatnonzero(delta.edge_from < 0)
+    sus_v[graph.volunteer[fresh]] = True
+    sus_n[graph.need[fresh]] = True
+    new_of_old = _inverse(delta.edge_from, g0.n_edges)
+    at = new_of_old[old.edge]
+    previous = np.zeros(graph.n_edges, bool)
+    previous[at[at >= 0]] = True
+    gone = old.edge[at < 0]
+    for node, of in ((v_new[g0.volunteer[gone]], sus_v), (n_new[g0.need[gone]], sus_n)):
+        of[node[node >= 0]] = True
+    if old_bonus is not None or bonus is not None:
+        kept = np.flatnonzero(delta.edge_from >= 0)
+        was = (
+            np.zeros(len(kept), np.int64) if old_bonus is None else old_bonus[delta.edge_from[kept]]
+        )
+        now = np.zeros(len(kept), np.int64) if bonus is None else bonus[kept]
+        differ = kept[was != now]
+        sus_v[graph.volunteer[differ]] = True
+        sus_n[graph.need[differ]] = True
+    return Near(sus_v, sus_n, previous, pot.big_m)
+
+
+def _previous_positions(
+    n_old_edges: int, old: GraphSolution, delta: Delta, solution: GraphSolution
+) -> IntArray:
+    """For each chosen edge, its position in the last plan (-1: none).
+
+    Only an edge between the same two unchanged records counts: its match and
+    its pair can be re-used as they are.
+    """
     if not n_old_edges:
-        return [None] * len(solution.edge)
+        return np.full(len(solution.edge), -1, np.int64)
     at = np.full(n_old_edges, -1, np.int64)
     at[old.edge] = np.arange(len(old.edge))  # the last plan's matches are in edge order
     src = delta.edge_from[solution.edge]
-    src = np.where(src >= 0, at[src], -1)
-    matches = prev.matches
-    return [matches[k] if k >= 0 else None for k in src.tolist()]
+    return np.where(src >= 0, at[src], -1)
 
 
-def _known_counts(
+def _certificate(
+    pot: Potentials,
+    graph: Graph,
+    prev: Certificate,
+    old: Potentials,
+    g0: Graph,
+    v_new: IntArray,
+) -> Certificate | None:
+    """``Certificate.from_potentials(pot, graph)``, re-using the last one's slot maps.
+
+    A volunteer whose (volunteer, slot) potentials did not change keeps the
+    last certificate's map of them (most volunteers, after a few changes: no
+    new objects). None when the nodes or ids are not in sorted order (then
+    the certificate is made from scratch).
+    """
+    sv, st, sx = pot.slot_volunteer, pot.slot, pot.slot_node
+    vid, names = graph.volunteer_ids, graph.slot_names
+    if not (_strictly_sorted(sv * (len(names) + 1) + st) and _ascending(vid) and _ascending(names)):
+        return None
+    # the old nodes in the new numbering
+    code = {name: t for t, name in enumerate(names)}
+    t_of_old = np.array([code.get(name, -1) for name in g0.slot_names], np.int64)
+    ov = v_new[old.slot_volunteer]
+    ot = t_of_old[old.slot] if len(old.slot) else old.slot
+    width = len(names) + 1
+    ok = (ov >= 0) & (ot >= 0)
+    old_keys, old_vals = ov[ok] * width + ot[ok], old.slot_node[ok]
+    order = np.argsort(old_keys, kind="stable")
+    old_keys, old_vals = old_keys[order], old_vals[order]
+    keys = sv * width + st
+    pos = np.minimum(np.searchsorted(old_keys, keys), max(len(old_keys) - 1, 0))
+    same_node = (
+        (old_keys[pos] == keys) & (old_vals[pos] == sx)
+        if len(old_keys)
+        else np.zeros(len(keys), bool)
+    )
+    nv = graph.n_volunteers
+    n_new = np.bincount(sv, minlength=nv)
+    same_vol = (np.bincount(ov[ov >= 0], minlength=nv) == n_new) & (
+        np.bincount(sv[same_node], minlength=nv) == n_new
+    )
+    old_maps = prev.slots
+    slots: dict[str, Any] = {}
+    svl, stl, sxl = sv.tolist(), st.tolist(), sx.tolist()
+    bounds = [0, *np.flatnonzero(sv[1:] != sv[:-1]) + 1, len(svl)] if svl else []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        v = svl[a]
+        if same_vol[v]:
+            slots[vid[v]] = old_maps[vid[v]]
+        else:
+            slots[vid[v]] = FrozenMap._of_sorted(
+                {names[t]: x for t, x in zip(stl[a:b], sxl[a:b], strict=True)}
+            )
+
+    def by_id(ids: tuple[str, ...], values: IntArray) -> FrozenMap[int]:
+        return FrozenMap._of_sorted(dict(zip(ids, values.tolist(), strict=True)))
+
+    if not _ascending(graph.need_ids):
+        return None
+    return Certificate(
+        big_m=pot.big_m,
+        volunteers=by_id(vid, pot.volunteer),
+        needs=by_id(graph.need_ids, pot.need),
+        slots=FrozenMap._of_sorted(slots),
+        engage=pot.engage or None,
+    )
+
+
+def _strictly_sorted(a: IntArray) -> bool:
+    return bool(np.all(a[1:] > a[:-1]))
+
+
+def _known_unmatched(
     prev: Result, base: Built, delta: Delta, n_new: IntArray
-) -> dict[int, tuple[int, ...]]:
-    """Candidate counts of the last plan's unmatched needs that still hold, by new index.
+) -> dict[int, Unmatched]:
+    """The last plan's unmatched needs whose candidate counts still hold, by new index.
 
     A need's counts depend on its record, the volunteers, the policy and the
     forbidden pairs: they hold for an unchanged need when the graph was
@@ -417,12 +563,12 @@ def _known_counts(
     for u in prev.unmatched:
         j = int(n_new[base.need_of[u.need_id]])
         if j >= 0 and delta.need_same[j]:
-            out[j] = u.candidates
+            out[j] = u
     return out
 
 
 def _churn(
-    prev: Result,
+    pairs: list[tuple[str, str]],
     graph: Any,
     solution: GraphSolution,
     pn: IntArray,
@@ -453,7 +599,7 @@ def _churn(
     return Churn(
         cost=float(cost),
         int_cost=int(int_cost),
-        previous=tuple((m.need_id, m.volunteer_id) for m in prev.matches),
+        previous=tuple(pairs),
         kept=int(stays.sum()),
         moved=moved,
         added=int(fresh.sum()) - moved,

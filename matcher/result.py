@@ -933,13 +933,17 @@ def assemble(
     timings: Mapping[str, float],
     *,
     reuse: Sequence[Match | None] | None = None,
-    known: Mapping[int, tuple[int, ...]] | None = None,
+    known: Mapping[int, Unmatched] | None = None,
+    certificate: Certificate | None = None,
 ) -> Result:
     """Build the :class:`Result` of *problem* from a graph solution.
 
     A re-plan passes what it knows still holds: *reuse*, for each chosen
     edge, the previous :class:`Match` of the same two unchanged records (or
-    None); *known*, the candidate counts of unchanged needs by index.
+    None); *known*, the previous :class:`Unmatched` of unchanged needs by
+    index, whose candidate counts still hold (the object itself is re-used
+    when nothing else changed); *certificate*, the certificate of
+    ``solution.certificate`` already named by id.
     """
     e = solution.edge
     res = graph.resolution
@@ -948,9 +952,12 @@ def assemble(
     else:
         fresh = iter(_matches(graph, e[np.array([m is None for m in reuse], bool)]))
         matches = tuple(next(fresh) if m is None else m for m in reuse)
+    known = known or {}
     unmatched = tuple(
-        Unmatched(graph.need_ids[j], missing, reason, cand)
-        for j, missing, reason, cand in unmatched_reasons(graph, diag, e, priority_first, known)
+        _unmatched(known.get(j), graph.need_ids[j], missing, reason, cand)
+        for j, missing, reason, cand in unmatched_reasons(
+            graph, diag, e, priority_first, {j: u.candidates for j, u in known.items()}
+        )
     )
     objective = Objective(
         served_priority=solution.served_priority,
@@ -971,7 +978,7 @@ def assemble(
         certificate=(
             None
             if solution.certificate is None
-            else Certificate.from_potentials(solution.certificate, graph)
+            else certificate or Certificate.from_potentials(solution.certificate, graph)
         ),
         gap=solution.gap,
         stability=(
@@ -992,6 +999,14 @@ def assemble(
             )
         ),
     )
+
+
+def _unmatched(
+    old: Unmatched | None, need_id: str, missing: int, reason: str, cand: tuple[int, ...]
+) -> Unmatched:
+    if old is not None and (old.missing, old.reason, old.candidates) == (missing, reason, cand):
+        return old
+    return Unmatched(need_id, missing, reason, cand)
 
 
 def _matches(graph: Graph, e: NDArray[np.int64]) -> tuple[Match, ...]:

@@ -51,13 +51,14 @@ from ._duals import (
     certificate_engage,
     potentials,
 )
-from ._replan import replan
+from ._replan import Near, replan
 from ._split import split
 
 __all__ = [
     "METHODS",
     "Instance",
     "Method",
+    "Near",
     "Objective",
     "Potentials",
     "Solved",
@@ -175,6 +176,7 @@ class Warm(NamedTuple):
     previous: NDArray[np.bool_]  # edges of the previous plan (those still candidates)
     start: WarmStart  # the previous certificate's potentials, by node of this instance
     big_m: int | None  # the previous certificate's weight
+    near: Near | None = None  # where the instance changed, when the caller knows (a Planner)
 
 
 WARM_METHODS = ("auto", "flow")
@@ -287,6 +289,7 @@ def solve_instance(
             warm.start,
             priority_first=priority_first,
             big_m_hint=warm.big_m,
+            near=warm.near,
             method=method,
             options=options,
         )

@@ -19,6 +19,15 @@ re-plan (:func:`replan`):
    pass (:func:`~._duals.potentials` from them, which also settles records
    with no pair at all). That is the certificate of the whole plan.
 
+When the caller knows where the instance changed since the previous proof
+(:class:`Near`: a :class:`~matcher.Planner` does), steps 2 and 4 look only
+there: every arc with no end at a changed node is the arc the previous
+certificate proved, between nodes whose potentials are the previous ones,
+so it still holds; the arcs at changed nodes are checked in step 2 under the
+start (where they fail, their parts are solved again and proven whole in
+step 3). The outcome is the same as with the whole pass, for a fraction of
+the work.
+
 So the answer is always exactly optimal and proven. When the changed parts
 hold more than :data:`MAX_SHARE` of the pairs (changes spread over one
 connected city), the caller solves from scratch instead: OR-Tools' cost
@@ -29,7 +38,7 @@ whole parts can be kept.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,10 +46,20 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ._base import Instance, evaluate
-from ._duals import NotProven, WarmStart, certificate_big_m, potentials, unsettled
+from ._duals import (
+    UNKNOWN,
+    NotProven,
+    Potentials,
+    WarmStart,
+    _network,
+    _start,
+    certificate_big_m,
+    potentials,
+    unsettled,
+)
 from ._split import cut
 
-__all__ = ["MAX_SHARE", "SETTLE", "replan", "start_plan"]
+__all__ = ["MAX_SHARE", "SETTLE", "Near", "replan", "start_plan"]
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -50,6 +69,22 @@ MAX_SHARE = 0.5
 
 SETTLE = 200
 """Bellman-Ford sweeps allowed to the final check (it needs a handful)."""
+
+
+class Near(NamedTuple):
+    """Where an instance changed since the plan its warm start proved.
+
+    Every arc of the certificate network (:mod:`._duals`) with no end at a
+    node flagged here must be the arc of the previous proof (same ends, same
+    cost, same residual direction under the previous plan) between nodes
+    whose warm start is the previous proof's potentials. Then a re-plan
+    checks and proves only around the flagged nodes (see the module notes).
+    """
+
+    volunteers: BoolArray  # new or changed, or an edge of theirs is new, gone or re-costed
+    needs: BoolArray  # likewise
+    previous: BoolArray  # edges of the previously proven plan (between unchanged records)
+    big_m: int | None  # the weight of that proof
 
 
 def start_plan(inst: Instance, pinned: BoolArray, previous: BoolArray) -> BoolArray:
@@ -148,8 +183,11 @@ def replan(
     big_m_hint: int | None,
     method: str,
     options: dict[str, Any],
+    near: Near | None = None,
 ) -> tuple[IntArray, Any, str, float, Any, float, int] | None:
     """Re-plan *inst* from the *previous* plan's edges and *start* potentials.
+
+    With *near*, check and prove only around the nodes it flags (module notes).
 
     Returns
     -------
@@ -168,7 +206,21 @@ def replan(
             big_m = big_m_hint  # the previous weight still proves, and its potentials fit
     t0 = time.perf_counter()
     plan = start_plan(inst, pinned, previous)
-    bad_v, bad_n = unsettled(inst, np.flatnonzero(plan), pinned, big_m, start)
+    local = near is not None and near.big_m == big_m and not inst.engage
+    if local:
+        assert near is not None
+        # the nodes whose arcs changed: flagged, or at an edge whose plan status changed
+        moved = np.flatnonzero(plan ^ near.previous)
+        sus_v, sus_n = near.volunteers.copy(), near.needs.copy()
+        sus_v[inst.volunteer[moved]] = True
+        sus_n[inst.need[moved]] = True
+        found = _unsettled_near(inst, plan, pinned, big_m, start, sus_v, sus_n)
+        local = found is not None
+    if local:
+        assert found is not None
+        bad_v, bad_n = found
+    else:
+        bad_v, bad_n = unsettled(inst, np.flatnonzero(plan), pinned, big_m, start)
     nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
     # -- the parts (connected components) where the start fails are solved again
     graph = coo_matrix((np.ones(m, np.int8), (inst.volunteer, nv + inst.need)), (nv + nn,) * 2)
@@ -209,6 +261,13 @@ def replan(
         chosen = np.sort(np.r_[chosen, edges[solved.chosen]])
         certify += time.perf_counter() - t0
     t0 = time.perf_counter()
+    if local:
+        # Proven part by part: the parts solved again by their own potentials, the
+        # rest by the start, checked around every changed node above.
+        proof = _joined(inst, big_m, vol_pot, need_pot, slot_pot)
+        certify += time.perf_counter() - t0
+        objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
+        return chosen, objective, method_ran, backend, proof, certify, 1
     # Every part now holds its own proof; one pass checks them all together (and
     # settles the records with no pair at all).
     try:
@@ -225,3 +284,114 @@ def replan(
     certify += time.perf_counter() - t0
     objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
     return chosen, objective, method_ran, backend, proof, certify, 1
+
+
+def _unsettled_near(
+    inst: Instance,
+    plan: BoolArray,
+    pinned: BoolArray,
+    big_m: int | None,
+    start: WarmStart,
+    sus_v: BoolArray,
+    sus_n: BoolArray,
+) -> tuple[BoolArray, BoolArray] | None:
+    """:func:`~._duals.unsettled`, looking only at the arcs with an end at a flagged node.
+
+    The network is built on the edges with a flagged end (every arc at a
+    flagged node is there, as in the whole network: a flagged node's edges
+    all come with it); arcs between two unflagged nodes, which may be
+    incomplete there, are left out. None when a need with no pair at all
+    fails its start (its arc to the source would move the source's
+    potential, and with it every other: the whole pass is needed).
+    """
+    nv, nn = inst.n_volunteers, inst.n_needs
+    lone = (np.bincount(inst.need, minlength=nn) == 0) & (np.maximum(inst.demand, 0) > 0)
+    if bool((lone & (start.need < _unserved(inst, big_m))).any()):
+        return None
+    bad_v, bad_n = np.zeros(nv, bool), np.zeros(nn, bool)
+    # records the start does not know are unsettled, as in the whole pass
+    bad_v |= sus_v & (start.volunteer >= UNKNOWN // 2)
+    bad_n |= sus_n & (start.need >= UNKNOWN // 2)
+    edges = np.flatnonzero(sus_v[inst.volunteer] | sus_n[inst.need])
+    if not len(edges):
+        return bad_v, bad_n
+    sub, vols, needs = cut(inst, edges)
+    chosen = np.flatnonzero(plan[edges])
+    net = _network(sub, chosen, pinned[edges], big_m)
+    slot_start = None
+    if sub.slot is not None and len(net.slot_keys):
+        assert start.slot is not None and inst.slot is not None
+        width = int(inst.slot.max()) + 1
+        sub_width = int(sub.slot.max()) + 1
+        slot_start = np.full(len(vols) * sub_width, UNKNOWN, np.int64)
+        k = net.slot_keys
+        slot_start[k] = start.slot[vols[k // sub_width] * width + k % sub_width]
+    dist0 = _start(net, WarmStart(start.volunteer[vols], start.need[needs], slot_start))
+    known = dist0 < UNKNOWN // 2
+    flagged = np.zeros(net.n_nodes, bool)
+    flagged[net.vol_node] = sus_v[vols]
+    flagged[net.need_node] = sus_n[needs]
+    first_slot = 1 + len(vols) + len(needs)
+    flagged[first_slot:] = sus_v[vols[net.slot_volunteer]]
+    tail, head = net.tail, net.head
+    bad = (dist0[tail] + net.cost < dist0[head]) & known[head] & known[tail]
+    bad &= flagged[tail] | flagged[head]
+    nodes = np.zeros(net.n_nodes, bool)
+    nodes[tail[bad]] = True
+    nodes[head[bad]] = True
+    nodes |= ~known
+    nodes[0] = False
+    bad_v[vols[nodes[net.vol_node]]] = True
+    bad_n[needs[nodes[net.need_node]]] = True
+    bad_v[vols[net.slot_volunteer[nodes[first_slot:]]]] = True
+    return bad_v, bad_n
+
+
+def _unserved(inst: Instance, big_m: int | None) -> IntArray:
+    """The cost of each need's unserved unit in the certificate network."""
+    if big_m is None:
+        return np.asarray(inst.unserved_cost, np.int64)
+    return big_m * np.asarray(inst.priority, np.int64)
+
+
+def _joined(
+    inst: Instance,
+    big_m: int | None,
+    vol_pot: IntArray,
+    need_pot: IntArray,
+    slot_pot: IntArray | None,
+) -> Potentials:
+    """The whole instance's potentials from the start and the parts solved again.
+
+    Records with no pair get what the whole pass gives them: a volunteer at
+    most 0 (its only arc, the load arc from the source, costs 0; 0 when the
+    start did not know it, :func:`~._duals._settle_unknown`), a need the
+    start did not know its unserved cost (its only arc, to the source, costs
+    minus that; :func:`_unsettled_near` gave up on a known one that fails).
+    """
+    vol = np.where(vol_pot >= UNKNOWN // 2, 0, vol_pot)
+    idle = (np.bincount(inst.volunteer, minlength=inst.n_volunteers) == 0) & (inst.capacity > 0)
+    vol[idle] = np.minimum(vol[idle], 0)
+    lone = _unserved(inst, big_m) * (np.maximum(inst.demand, 0) > 0)
+    need = np.where(need_pot >= UNKNOWN // 2, lone, need_pot)
+    sv = st = values = np.zeros(0, np.int64)
+    if inst.slot is not None and inst.n_edges:
+        s = inst.slot[inst.need]
+        width = int(inst.slot.max()) + 1
+        present = np.zeros(inst.n_volunteers * width, bool)
+        slotted = s >= 0
+        present[inst.volunteer[slotted] * width + s[slotted]] = True
+        keys = np.flatnonzero(present)
+        sv, st = keys // width, keys % width
+        assert slot_pot is not None
+        values = slot_pot[keys]
+    return Potentials(
+        big_m=big_m,
+        source=0,
+        volunteer=vol,
+        need=need,
+        slot_volunteer=sv,
+        slot=st,
+        slot_node=values,
+        engage=inst.engage,
+    )
