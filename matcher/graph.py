@@ -543,22 +543,31 @@ class Diagnostics:
     """
 
     encoding: Encoding
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # the volunteers' k-d tree
 
-    def candidate_counts(self, needs: IntArray) -> IntArray:
+    def candidate_counts(self, needs: IntArray, *, few: int | None = None) -> IntArray:
         """Counts left by each rule, in rule order, for the given needs.
 
         Returns an array of shape ``(len(needs), 5)``: the volunteers with the
         skills of the need; of those, within range; of those, free in its slot;
         of those, in its community (when ``same_community``); of those,
         available (capacity > 0, the pair not forbidden) -- its candidates.
+
+        Up to *few* needs (default :data:`_FEW_NEEDS`; a re-plan's newly
+        unmatched) are looked up one by one in a k-d tree of every volunteer
+        (kept with the encoding); more are grouped by skill requirement as in
+        the graph. Both give the same counts.
         """
         enc = self.encoding
         needs = np.asarray(needs, np.int64)
         out = np.zeros((len(needs), 5), np.int64)
         if len(needs) == 0:
             return out
-        everyone = np.arange(enc.n_volunteers, dtype=np.int64)
-        v, n, skilled = _skilled_in_reach(enc, needs, everyone, by_community=False)
+        if len(needs) <= (_FEW_NEEDS if few is None else few):
+            v, n, skilled = self._near_pairs(needs)
+        else:
+            everyone = np.arange(enc.n_volunteers, dtype=np.int64)
+            v, n, skilled = _skilled_in_reach(enc, needs, everyone, by_community=False)
         out[:, 0] = skilled
         dist = _rules.distance_km(enc, v, n)
         masks = _rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
@@ -568,6 +577,31 @@ class Diagnostics:
             keep &= mask
             out[:, k + 1] = np.bincount(row[keep], minlength=len(needs))
         return out
+
+    def _near_pairs(self, needs: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """:func:`_skilled_in_reach` of *needs* and every volunteer, need by need."""
+        enc = self.encoding
+        skilled = np.zeros(len(needs), np.int64)
+        for pos in _groups(enc.need_level[needs]):
+            skilled[pos] = int(_has_skills(enc, enc.need_level[needs[pos[0]]]).sum())
+        limit = enc.vol_limit
+        far = np.flatnonzero(~np.isfinite(limit))
+        vs = [np.repeat(far, len(needs))]
+        ns = [np.tile(needs, len(far))]
+        if "tree" not in self.cache:
+            near = np.flatnonzero(np.isfinite(limit))
+            radius = _search_radius(enc, float(limit[near].max())) if len(near) else 0.0
+            self.cache["tree"] = (near, cKDTree(_points(enc, enc.vol_xy[near])), radius)
+        near, tree, radius = self.cache["tree"]
+        if len(near):
+            hits = tree.query_ball_point(_points(enc, enc.need_xy[needs]), radius)
+            counts = np.fromiter((len(h) for h in hits), np.int64, len(needs))
+            if counts.sum():
+                vs.append(near[np.concatenate([np.asarray(h, np.int64) for h in hits])])
+                ns.append(np.repeat(needs, counts))
+        v, n = np.concatenate(vs).astype(np.int64), np.concatenate(ns).astype(np.int64)
+        ok = _rules.skills_ok(enc, v, n)
+        return v[ok], n[ok], skilled
 
 
 def _is_sorted(a: IntArray) -> bool:
@@ -962,14 +996,18 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
     vid0, nid0 = g0.volunteer_ids, g0.need_ids
     at_kv, at_fv = _places([vid0[i] for i in kv.tolist()], fresh_v)
     at_kn, at_fn = _places([nid0[i] for i in kn.tolist()], fresh_n)
-    vols = _rows(base.volunteers, kv, _records(fresh_v), at_kv, at_fv)
-    needs = _rows(base.needs, kn, _records(fresh_n), at_kn, at_fn)
-    vid = tuple(r.id for r in vols.tolist())
-    nid = tuple(r.id for r in needs.tolist())
+    volunteers_changed = bool(len(fresh_v)) or len(kv) < len(vid0)
     sub = _rules.encode(fresh_v, fresh_n, problem.policy, (), names=names)
-    fields = {
-        k: _rows(getattr(enc0, k), kv, getattr(sub, k), at_kv, at_fv) for k in _VOLUNTEER_ROWS
-    }
+    fields: dict[str, Any] = {}
+    if volunteers_changed:
+        vols = _rows(base.volunteers, kv, _records(fresh_v), at_kv, at_fv)
+        vid = tuple(r.id for r in vols.tolist())
+        for k in _VOLUNTEER_ROWS:
+            fields[k] = _rows(getattr(enc0, k), kv, getattr(sub, k), at_kv, at_fv)
+    else:  # the same volunteers: their records, ids and encoding as they were
+        vols, vid = base.volunteers, vid0
+    needs = _rows(base.needs, kn, _records(fresh_n), at_kn, at_fn)
+    nid = tuple(r.id for r in needs.tolist())
     fields.update(
         {k: _rows(getattr(enc0, k), kn, getattr(sub, k), at_kn, at_fn) for k in _NEED_ROWS}
     )
@@ -980,7 +1018,7 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
         ).forbidden_keys
     else:
         fields["forbidden_keys"] = enc0.forbidden_keys
-    enc = replace(enc0, **fields)  # type: ignore[arg-type]
+    enc = replace(enc0, **fields)
 
     # -- the old edges between unchanged records, renumbered (still sorted)
     nv, nn = len(vid), len(nid)
@@ -1057,10 +1095,13 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
     built = Built(
         problem=problem,
         graph=graph,
-        diag=Diagnostics(encoding=enc),
+        # the volunteers' k-d tree of candidate_counts holds while they do
+        diag=Diagnostics(encoding=enc, cache={} if volunteers_changed else base.diag.cache),
         volunteers=vols,
         needs=needs,
-        volunteer_of=dict(zip(vid, range(nv), strict=True)),
+        volunteer_of=(
+            dict(zip(vid, range(nv), strict=True)) if volunteers_changed else base.volunteer_of
+        ),
         need_of=dict(zip(nid, range(nn), strict=True)),
     )
     return built, Delta(
@@ -1069,7 +1110,7 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
         edge_from=edge_from,
         volunteer_same=_flags(nv, at_kv),
         need_same=_flags(nn, at_kn),
-        volunteers_changed=bool(len(fresh_v)) or len(kv) < len(vid0),
+        volunteers_changed=volunteers_changed,
         incremental=True,
     )
 
@@ -1142,6 +1183,9 @@ def _scaled(values: FloatArray, resolution: float, what: str) -> IntArray:
 def _scalar_step(value: float, resolution: float) -> int:
     return int(_scaled(np.array([value]), resolution, "load penalty")[0])
 
+
+# Up to this many needs, candidate_counts looks them up one by one in a tree of all volunteers.
+_FEW_NEEDS = 2000
 
 # Below this many volunteer x need pairs, a group is paired exhaustively
 # (cheaper than building two k-d trees).
@@ -1230,12 +1274,11 @@ def _skilled_in_reach(
     for block_pos, block_vols in blocks:
         if len(block_vols) == 0:
             continue
-        levels_v = enc.vol_level[block_vols]
         for group in _groups(enc.need_level[needs[block_pos]]):
             pos = block_pos[group]
             group_needs = needs[pos]
             req = enc.need_level[group_needs[0]]
-            cand = block_vols[np.all(levels_v >= req, axis=1)]
+            cand = block_vols[_has_skills(enc, req, block_vols)]
             skilled[pos] = len(cand)
             if len(cand) == 0:
                 continue
@@ -1265,6 +1308,15 @@ def _skilled_in_reach(
     if not vs:
         return _EMPTY_I, _EMPTY_I, skilled
     return np.concatenate(vs).astype(np.int64), np.concatenate(ns).astype(np.int64), skilled
+
+
+def _has_skills(enc: Encoding, req: NDArray[np.int8], vols: IntArray | None = None) -> BoolArray:
+    """Which volunteers (all, or *vols*) have every skill of the requirement *req*."""
+    cols = np.flatnonzero(req)
+    levels = enc.vol_level if vols is None else enc.vol_level[vols]
+    if not len(cols):
+        return np.ones(len(levels), bool)
+    return np.all(levels[:, cols] >= req[cols], axis=1)
 
 
 def _search_radius(enc: Encoding, limit_km: float) -> float:

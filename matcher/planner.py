@@ -208,7 +208,9 @@ class Planner:
         v_new = _inverse(delta.volunteer_from, g0.n_volunteers)
         n_new = _inverse(delta.need_from, g0.n_needs)
         pv, pn = v_new[g0.volunteer[old.edge]], n_new[g0.need[old.edge]]
-        mask = _edges_of(graph, pn, pv)
+        at = _edges_of(graph, pn, pv)
+        mask = np.zeros(graph.n_edges, bool)
+        mask[at[at >= 0]] = True
         bonus = churn_units * mask.astype(np.int64) if churn_units else None
         priority_first = problem.policy.unmatched_cost is None
 
@@ -256,7 +258,7 @@ class Planner:
             known=_known_unmatched(prev, base, delta, n_new),
             certificate=cert,
         )
-        churn = _churn(pairs, graph, solution, pn, pv, self._churn_cost or 0.0, churn_units)
+        churn = _churn(pairs, graph, solution, pn, at, mask, self._churn_cost or 0.0, churn_units)
         new_pairs = [
             pairs[k] if k >= 0 else (m.need_id, m.volunteer_id)
             for k, m in zip(src.tolist(), result.matches, strict=True)
@@ -366,18 +368,18 @@ def _inverse(new_from: IntArray, n_old: int) -> IntArray:
     return out
 
 
-def _edges_of(graph: Any, n: IntArray, v: IntArray) -> NDArray[np.bool_]:
-    """Which edges of *graph* join ``(n[k], v[k])`` (pairs with a -1 end, or not edges: none)."""
-    mask = np.zeros(graph.n_edges, bool)
+def _edges_of(graph: Any, n: IntArray, v: IntArray) -> IntArray:
+    """The edge of *graph* joining each ``(n[k], v[k])`` (-1: a gone end, or not an edge)."""
+    out = np.full(len(n), -1, np.int64)
     ok = (n >= 0) & (v >= 0)
     if not ok.any() or not graph.n_edges:
-        return mask
+        return out
     nv = graph.n_volunteers
     keys = graph.need * nv + graph.volunteer  # ascending: edges are sorted by (need, volunteer)
     q = n[ok] * nv + v[ok]
     pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
-    mask[pos[keys[pos] == q]] = True
-    return mask
+    out[np.flatnonzero(ok)] = np.where(keys[pos] == q, pos, -1)
+    return out
 
 
 def _warm_by_index(
@@ -517,18 +519,18 @@ def _certificate(
     same_vol = (np.bincount(ov[ov >= 0], minlength=nv) == n_new) & (
         np.bincount(sv[same_node], minlength=nv) == n_new
     )
-    old_maps = prev.slots
-    slots: dict[str, Any] = {}
-    svl, stl, sxl = sv.tolist(), st.tolist(), sx.tolist()
-    bounds = [0, *np.flatnonzero(sv[1:] != sv[:-1]) + 1, len(svl)] if svl else []
-    for a, b in zip(bounds, bounds[1:], strict=False):
-        v = svl[a]
-        if same_vol[v]:
-            slots[vid[v]] = old_maps[vid[v]]
-        else:
-            slots[vid[v]] = FrozenMap._of_sorted(
-                {names[t]: x for t, x in zip(stl[a:b], sxl[a:b], strict=True)}
-            )
+    # one map per volunteer with slot nodes: the old one where nothing changed
+    starts = np.r_[0, np.flatnonzero(sv[1:] != sv[:-1]) + 1] if len(sv) else sv
+    owners = sv[starts].tolist()
+    ids = [vid[v] for v in owners]
+    slots: dict[str, Any] = dict(zip(ids, map(prev.slots.get, ids), strict=True))
+    ends = np.r_[starts[1:], len(sv)].tolist() if len(sv) else []
+    stl, sxl = st.tolist(), sx.tolist()
+    for g in np.flatnonzero(~same_vol[sv[starts]]).tolist() if len(sv) else []:
+        a, b = int(starts[g]), ends[g]
+        slots[ids[g]] = FrozenMap._of_sorted(
+            {names[t]: x for t, x in zip(stl[a:b], sxl[a:b], strict=True)}
+        )
 
     def by_id(ids: tuple[str, ...], values: IntArray) -> FrozenMap[int]:
         return FrozenMap._of_sorted(dict(zip(ids, values.tolist(), strict=True)))
@@ -572,25 +574,25 @@ def _churn(
     graph: Any,
     solution: GraphSolution,
     pn: IntArray,
-    pv: IntArray,
+    at: IntArray,
+    mask: NDArray[np.bool_],
     cost: float,
     int_cost: int,
 ) -> Churn:
     """:meth:`Churn.between` the last plan and this one, counted on index arrays.
 
-    Pairs are compared by id, as there: the last plan's records that are gone
-    get indices of their own, past the new graph's.
+    Pairs are compared by id, as there: the last plan's pair ``k`` is kept
+    when its edge ``at[k]`` (by id, -1: none) is chosen; a chosen edge is new
+    when it is not in *mask* (the last plan's edges). Needs that are gone get
+    numbers of their own, past the new graph's.
     """
-    nn, nv = graph.n_needs, graph.n_volunteers
-    k = len(pn)
-    old_n = np.where(pn >= 0, pn, nn + np.arange(k))
-    old_v = np.where(pv >= 0, pv, nv + np.arange(k))
-    width = nv + k
-    before = old_n * width + old_v
-    after = solution.need * width + solution.volunteer
-    stays = np.isin(before, after)
-    fresh = ~np.isin(after, before)
-    gone_n = old_n[~stays]
+    nn, k = graph.n_needs, len(pn)
+    chosen = np.zeros(graph.n_edges, bool)
+    chosen[solution.edge] = True
+    stays = np.zeros(k, bool)
+    stays[at >= 0] = chosen[at[at >= 0]]
+    gone_n = np.where(pn >= 0, pn, nn + np.arange(k))[~stays]
+    fresh = ~mask[solution.edge]
     new_n = solution.need[fresh]
     size = nn + k
     moved = int(

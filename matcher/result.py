@@ -861,12 +861,13 @@ def unmatched_reasons(
     short = np.nonzero(served < graph.demand)[0]
     if len(short) == 0:
         return []
+    short_l = short.tolist()
     if known:
-        unknown = np.array([j not in known for j in short.tolist()], bool)
+        unknown = np.array([j not in known for j in short_l], bool)
         counts = np.zeros((len(short), 5), np.int64)
         counts[unknown] = diag.candidate_counts(short[unknown])
-        for row in np.flatnonzero(~unknown).tolist():
-            counts[row] = known[int(short[row])]
+        if not unknown.all():
+            counts[~unknown] = [known[j] for j in short[~unknown].tolist()]
     else:
         counts = diag.candidate_counts(short)
     load = np.bincount(graph.volunteer[chosen], minlength=graph.n_volunteers)
@@ -883,19 +884,25 @@ def unmatched_reasons(
             zip(graph.volunteer[chosen].tolist(), graph.need[chosen].tolist(), strict=True)
         )
         starts = np.searchsorted(graph.need, np.arange(graph.n_needs + 1)).tolist()
+    # the first filter that left no one names the reason; with candidates, "taken"
+    zero = counts == 0
+    first = np.where(zero.any(axis=1), zero.argmax(axis=1), -1).tolist()
+    rules = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")
+    team = (
+        [False] * len(short)
+        if graph.need_group is None
+        else (graph.need_group[short] >= 0).tolist()
+    )
+    missing = (graph.demand[short] - served[short]).tolist()
     out = []
-    for row, j in enumerate(short.tolist()):
-        c = counts[row]
-        zero = np.nonzero(c == 0)[0]
-        if len(zero):
-            reason = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")[
-                zero[0]
-            ]
+    for j, c, f, t, miss in zip(short_l, counts.tolist(), first, team, missing, strict=True):
+        if f >= 0:
+            reason = rules[f]
+        elif t:
+            reason = "team"  # candidates exist; the team could not be served whole
         else:
             reason = "taken"
-            if graph.need_group is not None and graph.need_group[j] >= 0:
-                reason = "team"  # candidates exist; the team could not be served whole
-            elif not priority_first:
+            if not priority_first:
                 slot = int(graph.need_slot[j])
                 for e in range(starts[j], starts[j + 1]):
                     a = int(graph.volunteer[e])
@@ -905,7 +912,7 @@ def unmatched_reasons(
                         continue
                     reason = "not_worth"
                     break
-        out.append((j, int(graph.demand[j] - served[j]), reason, tuple(int(x) for x in c)))
+        out.append((j, miss, reason, tuple(c)))
     return out
 
 

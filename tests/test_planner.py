@@ -173,6 +173,17 @@ def test_each_replan_is_the_result_of_solve_with_previous(
         last = result
 
 
+@settings(max_examples=budget(0.15), deadline=None)
+@given(problem=medium_problems())
+def test_candidate_counts_need_by_need_are_those_by_group(problem: Problem) -> None:
+    """The k-d tree lookup of a few needs counts what the grouped search counts."""
+    diag = build(problem).diag
+    needs = np.arange(len(problem.needs), dtype=np.int64)
+    grouped = diag.candidate_counts(needs, few=0)
+    assert np.array_equal(diag.candidate_counts(needs, few=len(needs)), grouped)
+    assert np.array_equal(diag.candidate_counts(needs[::-1], few=len(needs)), grouped[::-1])
+
+
 def test_the_encoding_rows_are_all_placed() -> None:
     """Every per-record field of the encoding is merged by rebuild (a new field must be too)."""
     shared = {
