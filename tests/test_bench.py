@@ -111,6 +111,7 @@ def test_replan_benchmark_changes_one_percent_and_checks_the_optimum(tmp_path, m
     assert [r["scenario"] for r in rows] == ["local", "spread"]
     for r in rows:
         assert r["speedup"] == pytest.approx(r["full_seconds"] / r["replan_seconds"])
+        assert r["planner_speedup"] == pytest.approx(r["full_seconds"] / r["planner_seconds"])
         assert r["path"] in ("warm", "full (fell back)")
     assert "| local | clustered_same | S |" in out.read_text()
     # a re-plan that disagrees with the solve from scratch is refused, never timed
@@ -125,5 +126,18 @@ def test_replan_benchmark_changes_one_percent_and_checks_the_optimum(tmp_path, m
         return r
 
     monkeypatch.setattr(replan.matcher, "solve", wrong)
-    with pytest.raises(AssertionError, match="re-plan differs"):
+    with pytest.raises(AssertionError, match=r"solve\(previous=\) differs"):
+        replan.run_scenario("local", "S", 1)
+    monkeypatch.setattr(replan.matcher, "solve", real)
+    # and so is a planner whose result is not solve(previous=)'s
+    replan_of = replan.matcher.Planner.replan
+
+    def drifted(self, p):
+        r = replan_of(self, p)
+        from dataclasses import replace
+
+        return replace(r, matches=r.matches[1:])
+
+    monkeypatch.setattr(replan.matcher.Planner, "replan", drifted)
+    with pytest.raises(AssertionError, match="Planner.replan differs|not solve"):
         replan.run_scenario("local", "S", 1)
