@@ -919,9 +919,10 @@ def _diff(
     """Which old records come again unchanged, and the records that are new or changed."""
     same = np.zeros(len(old), bool)
     fresh = []
+    old_l = old.tolist()  # a list's items are quicker to reach than an object array's
     for r in new:
         i = old_of.get(r.id)
-        if i is not None and (old[i] is r or old[i] == r):
+        if i is not None and (old_l[i] is r or old_l[i] == r):
             same[i] = True
         else:
             fresh.append(r)

@@ -14,6 +14,7 @@ import math
 import numbers
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -736,6 +737,11 @@ def _good_pairs(pairs: tuple[Any, ...]) -> list[tuple[str, str]]:
     ]
 
 
+# Records already checked under the same policy, by id() of the live objects: a
+# Planner's update sets this around Problem(...) so that only new records are checked.
+_CHECKED: ContextVar[frozenset[int]] = ContextVar("_CHECKED", default=frozenset())
+
+
 def _check_records(
     kind: str,
     seq: Any,
@@ -750,13 +756,15 @@ def _check_records(
         return False
     before = len(out)
     first_use: dict[str, int] = {}
+    checked = _CHECKED.get()
     for i, rec in enumerate(seq):
         if not isinstance(rec, cls):
             _Checker(kind, f"{kind} #{i}", i, out).bad(
                 kind, f"a {cls.__name__}", type(rec).__name__
             )
             continue
-        check(rec, i, geometry, out)
+        if id(rec) not in checked:
+            check(rec, i, geometry, out)
     for i, rec in enumerate(seq):
         rid = getattr(rec, "id", None)
         if not isinstance(rid, str) or not _is_name(rid):

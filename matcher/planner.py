@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import replace
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from ._frozen import FrozenMap
 from .api import _WARM_LIMIT, _churn_units, _solve_built, _solve_graph
 from .errors import InputError, InputProblem, short_repr
 from .graph import Built, Delta, Graph, build, rebuild
-from .model import Need, Problem, Volunteer
+from .model import _CHECKED, Need, Problem, Volunteer
 from .result import Certificate, Churn, GraphSolution, Result, Unmatched, _ascending, assemble
 from .solvers import Instance, Near, Potentials, Warm, WarmStart
 from .solvers._duals import UNKNOWN
@@ -293,7 +294,8 @@ class Planner:
         -------
         Result
             :meth:`replan` of the community with these changes (the new
-            problem is validated whole, as any :class:`Problem`).
+            records are validated as in any :class:`Problem`, and ids and
+            pairs across the whole community).
 
         Raises
         ------
@@ -313,14 +315,20 @@ class Planner:
             raise InputError(problems)
         new_needs = _upsert(p.needs, needs, gone_n)
         new_vols = _upsert(p.volunteers, volunteers, gone_v)
-        problem = Problem(
-            new_vols,
-            new_needs,
-            p.policy,
-            pinned=p.pinned,
-            forbidden=p.forbidden,
-            history=p.history,
-        )
+        # The records kept were checked under this very policy: only the new ones are
+        # (ids, pairs and pinned rules are checked across all, as always).
+        token = _CHECKED.set(frozenset(map(id, chain(p.volunteers, p.needs))))
+        try:
+            problem = Problem(
+                new_vols,
+                new_needs,
+                p.policy,
+                pinned=p.pinned,
+                forbidden=p.forbidden,
+                history=p.history,
+            )
+        finally:
+            _CHECKED.reset(token)
         return self.replan(problem)
 
     def __repr__(self) -> str:
@@ -505,8 +513,9 @@ def _certificate(
     width = len(names) + 1
     ok = (ov >= 0) & (ot >= 0)
     old_keys, old_vals = ov[ok] * width + ot[ok], old.slot_node[ok]
-    order = np.argsort(old_keys, kind="stable")
-    old_keys, old_vals = old_keys[order], old_vals[order]
+    if not _strictly_sorted(old_keys):  # sorted unless slot names were renumbered
+        order = np.argsort(old_keys, kind="stable")
+        old_keys, old_vals = old_keys[order], old_vals[order]
     keys = sv * width + st
     pos = np.minimum(np.searchsorted(old_keys, keys), max(len(old_keys) - 1, 0))
     same_node = (

@@ -255,6 +255,22 @@ def test_update_refuses_unknown_ids_all_at_once_and_keeps_the_plan() -> None:
     assert planner.result is first
 
 
+def test_update_checks_the_new_records_and_only_those_are_trusted_anew() -> None:
+    problem = _city()
+    planner = Planner(problem)
+    first = planner.result
+    n = problem.needs[0]
+    bad = [replace(n, id="bad1", priority=0), replace(n, id="bad2", demand=-1)]
+    with pytest.raises(InputError) as err:
+        planner.update(needs=bad)
+    text = str(err.value)
+    assert "'bad1'" in text and "priority" in text and "'bad2'" in text and "demand" in text
+    assert planner.result is first
+    # the records the planner trusted are trusted inside update() only
+    with pytest.raises(InputError, match="priority"):
+        Problem(problem.volunteers, [*problem.needs, bad[0]], problem.policy)
+
+
 def test_a_planner_without_certificates_still_replans_exactly() -> None:
     problem = _city()
     planner = Planner(problem, certify=False)
@@ -266,6 +282,31 @@ def test_a_planner_without_certificates_still_replans_exactly() -> None:
     assert result.churn is not None and result.churn.kept > 0
     # every rule and count holds; only the proof is missing, as asked
     assert [v.code for v in result.verify(after)] == ["certificate"]
+
+
+@pytest.mark.parametrize("kind", ["teams", "participation", "unmatched_cost"])
+def test_a_planner_follows_solve_with_teams_participation_and_a_finite_unmatched_cost(
+    kind: str,
+) -> None:
+    problem = _city()
+    needs = sorted(problem.needs, key=lambda n: n.id)
+    policy = problem.policy
+    if kind == "teams":  # pairs of needs served whole (method milp)
+        needs = [replace(n, group=f"t{k // 2}") if k < 20 else n for k, n in enumerate(needs)]
+    elif kind == "participation":
+        policy = replace(policy, participation=True)
+    else:
+        policy = replace(policy, unmatched_cost=2.0)
+    problem = Problem(problem.volunteers, needs, policy)
+    planner = Planner(problem)
+    first = planner.result
+    after = Problem(
+        problem.volunteers[2:],
+        [*needs[3:], replace(needs[0], id="fresh", group=None)],
+        policy,
+    )
+    assert planner.replan(after) == solve(after, previous=first)
+    assert planner.result.verify(after) == []
 
 
 def test_bad_arguments_are_refused() -> None:

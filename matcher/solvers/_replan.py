@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ._base import Instance, evaluate
@@ -221,10 +221,9 @@ def replan(
         bad_v, bad_n = found
     else:
         bad_v, bad_n = unsettled(inst, np.flatnonzero(plan), pinned, big_m, start)
-    nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
+    nv, m = inst.n_volunteers, inst.n_edges
     # -- the parts (connected components) where the start fails are solved again
-    graph = coo_matrix((np.ones(m, np.int8), (inst.volunteer, nv + inst.need)), (nv + nn,) * 2)
-    _, label = connected_components(graph, directed=False)
+    _, label = connected_components(_adjacency(inst), directed=False)
     changed = np.zeros(len(label), bool)
     changed[label[np.r_[np.flatnonzero(bad_v), nv + np.flatnonzero(bad_n)]]] = True
     redo = changed[label[inst.volunteer]]
@@ -345,6 +344,22 @@ def _unsettled_near(
     bad_n[needs[nodes[net.need_node]]] = True
     bad_v[vols[net.slot_volunteer[nodes[first_slot:]]]] = True
     return bad_v, bad_n
+
+
+def _adjacency(inst: Instance) -> Any:
+    """The bipartite graph of *inst* (volunteers, then needs) as a sparse matrix.
+
+    With edges sorted by need (as a graph's are), the rows of the needs are
+    read off directly (CSR, no sorting); otherwise built from coordinates.
+    """
+    nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
+    j = inst.need
+    if m and bool(np.all(j[1:] >= j[:-1])) and nv + nn < 2**31 and m < 2**31:
+        counts = np.bincount(j, minlength=nn)
+        indptr = np.r_[np.zeros(nv + 1, np.int64), np.cumsum(counts)].astype(np.int32)
+        data = np.ones(m, np.int8)
+        return csr_matrix((data, inst.volunteer.astype(np.int32), indptr), shape=(nv + nn,) * 2)
+    return coo_matrix((np.ones(m, np.int8), (inst.volunteer, nv + j)), (nv + nn,) * 2)
 
 
 def _unserved(inst: Instance, big_m: int | None) -> IntArray:
