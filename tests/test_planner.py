@@ -23,6 +23,7 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import budget, medium_problems
 from test_properties import assert_valid
+from test_replan import _city  # a small clustered city with same_community
 
 import matcher
 from matcher import InputError, Need, Planner, Policy, Problem, Volunteer, solve
@@ -197,13 +198,6 @@ def test_the_encoding_rows_are_all_placed() -> None:
     }
     names = {f.name for f in fields(Encoding)}
     assert names == shared | set(_VOLUNTEER_ROWS) | set(_NEED_ROWS)
-
-
-def _city() -> Problem:
-    from matcher.synthetic import generate
-
-    c = generate(rng=5, n_communities=3)
-    return Problem(c.volunteers, c.needs, replace(c.policy, same_community=True))
 
 
 def test_update_changes_records_and_reuses_what_holds() -> None:
