@@ -6,7 +6,9 @@ What it shows, on a seeded synthetic town of two communities:
    closed, new ones arrived, a volunteer left). ``solve(week2, previous=r1,
    churn_cost=c)`` keeps last week's pairs unless a change gains more than
    ``c``; ``Result.churn`` says how many pairs were kept, moved, added and
-   dropped, for several ``c``.
+   dropped, for several ``c``. A ``matcher.Planner`` gives the same re-plan
+   while keeping its graph and proof between plans (what a platform re-planning
+   all week would hold).
 2. **Continuity of care.** Week 1's pairs become ``Problem.history`` (by
    household); with ``Weights.continuity`` a resident keeps the same helper.
 3. **Participation as an objective.** ``Policy(participation=True)``: the
@@ -77,6 +79,12 @@ def main() -> int:
             line(f"churn_cost {churn}", r, week2)
             + f"  kept {c.kept}, moved {c.moved}, added {c.added}, dropped {c.dropped}"
         )
+    # A platform re-planning all week keeps a Planner: the same result, with only the
+    # changed records' pairs built and only the changed parts checked and solved.
+    planner = matcher.Planner(week1, churn_cost=1.0)
+    r = planner.replan(week2)
+    same = r == matcher.solve(week2, previous=r1, churn_cost=1.0)  # its first plan is r1
+    print(f"  a Planner of week 1, re-planning to week 2, gives the churn cost 1.0 plan: {same}")
 
     # -- continuity: week 1's pairs as history, by household
     household = {n.id: n.household for n in week1.needs}

@@ -3,7 +3,8 @@
 The public API, all importable from ``matcher``:
 
 - the model: :class:`Volunteer`, :class:`Need`, :class:`Weights`, :class:`Policy`, :class:`Problem`;
-- solving: :func:`solve` (and :func:`methods`);
+- solving: :func:`solve` (and :func:`methods`); re-planning a changing community:
+  :class:`Planner`;
 - the result: :class:`Result`, :class:`Match`, :class:`Unmatched`, :class:`Objective`,
   :class:`Metrics`, :class:`Status`, :class:`Certificate`, :class:`Churn`, :class:`Stability`;
 - what would fix the gaps: :func:`gaps` (and :class:`Gaps`, :class:`Recommendation`);

@@ -387,6 +387,7 @@ def test_planning_power(tmp_path: Path) -> None:
     assert kept == sorted(kept) and kept[-1] > kept[0]  # a churn cost keeps more pairs
     covs = {row.search(line).group(1) for line in out.splitlines() if "churn_cost" in line}
     assert len(covs) == 1  # coverage first: the churn cost never costs coverage
+    assert "a Planner of week 1, re-planning to week 2, gives the churn cost 1.0 plan: True" in out
     same = [int(x) for x in re.findall(r"same helper as before: (\d+)", out)]
     assert len(same) == 3 and same[1] >= same[0]
     plain = row.search(out.split("plain optimum")[1]).groups()
