@@ -186,9 +186,6 @@ def encode(
             if c in ct:
                 vol_pref[i, ct[c]] = True
 
-    vindex = {v.id: i for i, v in enumerate(volunteers)}
-    nindex = {n.id: i for i, n in enumerate(needs)}
-    keys = [vindex[v] * nn + nindex[n] for n, v in forbidden if v in vindex and n in nindex]
     return Encoding(
         geometry=policy.geometry,
         same_community=policy.same_community,
@@ -212,10 +209,24 @@ def encode(
         capacity=np.fromiter((v.capacity for v in volunteers), np.int64, nv),
         demand=np.fromiter((n.demand for n in needs), np.int64, nn),
         priority=np.fromiter((n.priority for n in needs), np.int64, nn),
-        forbidden_keys=np.unique(np.array(keys, dtype=np.int64)),
+        forbidden_keys=forbidden_keys([v.id for v in volunteers], [n.id for n in needs], forbidden),
         vol_cos_lat=np.cos(np.radians(vol_xy[:, 0])),
         need_cos_lat=np.cos(np.radians(need_xy[:, 0])),
     )
+
+
+def forbidden_keys(
+    volunteer_ids: Sequence[str], need_ids: Sequence[str], forbidden: Iterable[tuple[str, str]]
+) -> IntArray:
+    """``Encoding.forbidden_keys``: sorted ``v * n_needs + n`` of the forbidden pairs.
+
+    Pairs naming records outside the id lists are ignored.
+    """
+    nn = len(need_ids)
+    vindex = {x: i for i, x in enumerate(volunteer_ids)}
+    nindex = {x: i for i, x in enumerate(need_ids)}
+    keys = [vindex[v] * nn + nindex[n] for n, v in forbidden if v in vindex and n in nindex]
+    return np.unique(np.array(keys, dtype=np.int64))
 
 
 def distance_km(enc: Encoding, v: IntArray, n: IntArray) -> FloatArray:

@@ -1012,13 +1012,8 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
     fields.update(
         {k: _rows(getattr(enc0, k), kn, getattr(sub, k), at_kn, at_fn) for k in _NEED_ROWS}
     )
-    if problem.forbidden:
-        vols_l, needs_l = vols.tolist(), needs.tolist()
-        fields["forbidden_keys"] = _rules.encode(
-            vols_l, needs_l, problem.policy, problem.forbidden, names=names
-        ).forbidden_keys
-    else:
-        fields["forbidden_keys"] = enc0.forbidden_keys
+    if problem.forbidden:  # the same pairs, with the records renumbered
+        fields["forbidden_keys"] = _rules.forbidden_keys(vid, nid, problem.forbidden)
     enc = replace(enc0, **fields)
 
     # -- the old edges between unchanged records, renumbered (still sorted)

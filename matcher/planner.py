@@ -128,7 +128,7 @@ class Planner:
                 ]
             )
         # checked now, for every re-plan will use it (a re-plan always has a previous plan)
-        _churn_units(churn_cost, previous, problem.policy.resolution, needs_previous=False)
+        units = _churn_units(churn_cost, previous, problem.policy.resolution, needs_previous=False)
         self._method = method
         self._churn_cost = churn_cost
         self._executor = executor
@@ -142,11 +142,7 @@ class Planner:
             method,
             previous=previous,
             churn_cost=churn_cost if previous is not None else None,
-            churn_units=(
-                _churn_units(churn_cost, previous, problem.policy.resolution)
-                if previous is not None
-                else 0
-            ),
+            churn_units=units if previous is not None else 0,
             executor=executor,
             certify=certify,
             options=options,

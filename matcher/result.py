@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -1067,7 +1067,7 @@ def compute_metrics(
     graph: Graph,
     sol: GraphSolution,
     objective: Objective,
-    diag: Diagnostics | None = None,
+    diag: Diagnostics,
 ) -> Metrics:
     """Measure the plan (plain Python numbers)."""
     nv = graph.n_volunteers
@@ -1079,21 +1079,10 @@ def compute_metrics(
     dist = graph.distance_km[sol.edge] if graph.distance_km is not None else np.zeros(0)
     edge_cost = graph.cost[sol.edge].sum() * graph.resolution
 
-    if diag is not None:  # the graph's own encoding (sorted-id order): counted by code
-        enc = diag.encoding
-        cats = [n for n in enc.category_names]
-        by_cat = _tally(enc.need_cat, cats, served, demand)
-        comms = [c or UNKNOWN for c in enc.community_names]
-        by_comm = _tally(enc.need_comm, comms, served, demand)
-    else:
-        needs = {n.id: n for n in problem.needs}
-        by_cat = defaultdict(lambda: [0, 0])
-        by_comm = defaultdict(lambda: [0, 0])
-        for j, nid in enumerate(graph.need_ids):
-            n = needs[nid]
-            for table, key in ((by_cat, n.category), (by_comm, n.community or UNKNOWN)):
-                table[key][0] += int(served[j])
-                table[key][1] += int(demand[j])
+    enc = diag.encoding  # the graph's own (sorted-id order): counted by code
+    by_cat = _tally(enc.need_cat, enc.category_names, served, demand)
+    comms = [c or UNKNOWN for c in enc.community_names]
+    by_comm = _tally(enc.need_comm, comms, served, demand)
     unit_of = {v.id: v.unit or UNKNOWN for v in problem.volunteers}
     unit_names = sorted(set(unit_of.values()))
     code = {u: i for i, u in enumerate(unit_names)}
