@@ -198,14 +198,7 @@ def _network(
     sv = st = slot_keys = np.zeros(0, np.int64)
     slot_arcs: list[tuple[IntArray, IntArray, IntArray]] = []
     if inst.slot is not None and m:
-        s = inst.slot[j]
-        width = int(inst.slot.max()) + 1
-        # (volunteer, slot) keys are dense (volunteers x slots): a table, not a sort.
-        slotted = s >= 0
-        key = v[slotted] * width + s[slotted]
-        present = np.zeros(nv * width, bool)
-        present[key] = True
-        keys = np.flatnonzero(present)  # in (volunteer, slot) order
+        width, slotted, key, keys = slot_node_keys(inst)
         node_of_key = np.full(nv * width, -1, np.int64)
         node_of_key[keys] = n_nodes + np.arange(len(keys), dtype=np.int64)
         edge_node = np.full(m, -1, np.int64)
@@ -222,11 +215,7 @@ def _network(
         slot_arcs.append((vol_node[sv][~full], slot_nodes[~full], z[~full]))
         slot_arcs.append((slot_nodes[full], vol_node[sv][full], z[full]))
 
-    # -- unserved costs
-    if big_m is None:
-        unserved = np.asarray(inst.unserved_cost, np.int64)
-    else:
-        unserved = big_m * np.asarray(inst.priority, np.int64)
+    unserved = unserved_costs(inst, big_m)
 
     free = np.flatnonzero(~used & ~pinned)
     back = np.flatnonzero(used & ~pinned)
@@ -355,19 +344,55 @@ def unsettled(
     start already proves the plan locally.
     """
     net = _network(inst, chosen, pinned, big_m)
-    dist0 = _start(net, start)
-    known = dist0 < UNKNOWN // 2
-    # An arc into a node the start does not know fails trivially: the node, not
-    # the arc's tail, is what is new.
-    bad = (dist0[net.tail] + net.cost < dist0[net.head]) & known[net.head] & known[net.tail]
-    nodes = np.zeros(net.n_nodes, bool)
-    nodes[net.tail[bad]] = True
-    nodes[net.head[bad]] = True
-    nodes |= ~known
+    nodes = failing_nodes(net, _start(net, start))
     nv, nn = len(net.vol_node), len(net.need_node)
     vols = nodes[1 : 1 + nv].copy()
     vols[net.slot_volunteer[nodes[1 + nv + nn :]]] = True
     return vols, nodes[1 + nv : 1 + nv + nn].copy()
+
+
+def failing_nodes(
+    net: _Net, dist0: IntArray, flagged: NDArray[np.bool_] | None = None
+) -> NDArray[np.bool_]:
+    """Nodes of *net* at an end of an arc the start *dist0* fails, or unknown to it.
+
+    With *flagged*, only arcs with an end at a flagged node count.
+    """
+    known = dist0 < UNKNOWN // 2
+    # An arc into a node the start does not know fails trivially: the node, not
+    # the arc's tail, is what is new.
+    bad = (dist0[net.tail] + net.cost < dist0[net.head]) & known[net.head] & known[net.tail]
+    if flagged is not None:
+        bad &= flagged[net.tail] | flagged[net.head]
+    nodes = np.zeros(net.n_nodes, bool)
+    nodes[net.tail[bad]] = True
+    nodes[net.head[bad]] = True
+    nodes |= ~known
+    return nodes
+
+
+def unserved_costs(inst: Instance, big_m: int | None) -> IntArray:
+    """The cost of each need's unserved unit in the certificate network."""
+    if big_m is None:
+        return np.asarray(inst.unserved_cost, np.int64)
+    return big_m * np.asarray(inst.priority, np.int64)
+
+
+def slot_node_keys(inst: Instance) -> tuple[int, NDArray[np.bool_], IntArray, IntArray]:
+    """The (volunteer, slot) nodes of *inst* (which needs the slot rule).
+
+    Returns the key width, which edges are slotted, each slotted edge's key
+    ``volunteer * width + slot`` and the distinct keys in (volunteer, slot) order.
+    """
+    assert inst.slot is not None
+    s = inst.slot[inst.need]
+    width = int(inst.slot.max()) + 1
+    # (volunteer, slot) keys are dense (volunteers x slots): a table, not a sort.
+    slotted = s >= 0
+    key = inst.volunteer[slotted] * width + s[slotted]
+    present = np.zeros(inst.n_volunteers * width, bool)
+    present[key] = True
+    return width, slotted, key, np.flatnonzero(present)
 
 
 def _potentials(

@@ -54,7 +54,10 @@ from ._duals import (
     _network,
     _start,
     certificate_big_m,
+    failing_nodes,
     potentials,
+    slot_node_keys,
+    unserved_costs,
     unsettled,
 )
 from ._split import cut
@@ -305,7 +308,7 @@ def _unsettled_near(
     """
     nv, nn = inst.n_volunteers, inst.n_needs
     lone = (np.bincount(inst.need, minlength=nn) == 0) & (np.maximum(inst.demand, 0) > 0)
-    if bool((lone & (start.need < _unserved(inst, big_m))).any()):
+    if bool((lone & (start.need < unserved_costs(inst, big_m))).any()):
         return None
     bad_v, bad_n = np.zeros(nv, bool), np.zeros(nn, bool)
     # records the start does not know are unsettled, as in the whole pass
@@ -326,20 +329,12 @@ def _unsettled_near(
         k = net.slot_keys
         slot_start[k] = start.slot[vols[k // sub_width] * width + k % sub_width]
     dist0 = _start(net, WarmStart(start.volunteer[vols], start.need[needs], slot_start))
-    known = dist0 < UNKNOWN // 2
     flagged = np.zeros(net.n_nodes, bool)
     flagged[net.vol_node] = sus_v[vols]
     flagged[net.need_node] = sus_n[needs]
     first_slot = 1 + len(vols) + len(needs)
     flagged[first_slot:] = sus_v[vols[net.slot_volunteer]]
-    tail, head = net.tail, net.head
-    bad = (dist0[tail] + net.cost < dist0[head]) & known[head] & known[tail]
-    bad &= flagged[tail] | flagged[head]
-    nodes = np.zeros(net.n_nodes, bool)
-    nodes[tail[bad]] = True
-    nodes[head[bad]] = True
-    nodes |= ~known
-    nodes[0] = False
+    nodes = failing_nodes(net, dist0, flagged)
     bad_v[vols[nodes[net.vol_node]]] = True
     bad_n[needs[nodes[net.need_node]]] = True
     bad_v[vols[net.slot_volunteer[nodes[first_slot:]]]] = True
@@ -362,13 +357,6 @@ def _adjacency(inst: Instance) -> Any:
     return coo_matrix((np.ones(m, np.int8), (inst.volunteer, nv + j)), (nv + nn,) * 2)
 
 
-def _unserved(inst: Instance, big_m: int | None) -> IntArray:
-    """The cost of each need's unserved unit in the certificate network."""
-    if big_m is None:
-        return np.asarray(inst.unserved_cost, np.int64)
-    return big_m * np.asarray(inst.priority, np.int64)
-
-
 def _joined(
     inst: Instance,
     big_m: int | None,
@@ -387,16 +375,11 @@ def _joined(
     vol = np.where(vol_pot >= UNKNOWN // 2, 0, vol_pot)
     idle = (np.bincount(inst.volunteer, minlength=inst.n_volunteers) == 0) & (inst.capacity > 0)
     vol[idle] = np.minimum(vol[idle], 0)
-    lone = _unserved(inst, big_m) * (np.maximum(inst.demand, 0) > 0)
+    lone = unserved_costs(inst, big_m) * (np.maximum(inst.demand, 0) > 0)
     need = np.where(need_pot >= UNKNOWN // 2, lone, need_pot)
     sv = st = values = np.zeros(0, np.int64)
     if inst.slot is not None and inst.n_edges:
-        s = inst.slot[inst.need]
-        width = int(inst.slot.max()) + 1
-        present = np.zeros(inst.n_volunteers * width, bool)
-        slotted = s >= 0
-        present[inst.volunteer[slotted] * width + s[slotted]] = True
-        keys = np.flatnonzero(present)
+        width, _, _, keys = slot_node_keys(inst)
         sv, st = keys // width, keys % width
         assert slot_pot is not None
         values = slot_pot[keys]
