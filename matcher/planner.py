@@ -31,12 +31,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._frozen import FrozenMap
 from .api import _WARM_LIMIT, _churn_units, _solve_built, _solve_graph
 from .errors import InputError, InputProblem, short_repr
-from .graph import Built, Delta, Graph, build, rebuild
+from .graph import Built, Delta, Graph, _is_sorted, build, rebuild
 from .model import _CHECKED, Need, Problem, Volunteer
-from .result import Certificate, Churn, GraphSolution, Result, Unmatched, _ascending, assemble
+from .result import Certificate, Churn, GraphSolution, Result, Unmatched, assemble
 from .solvers import Instance, Near, Potentials, Warm, WarmStart
 from .solvers._duals import UNKNOWN
 
@@ -489,18 +488,15 @@ def _certificate(
     old: Potentials,
     g0: Graph,
     v_new: IntArray,
-) -> Certificate | None:
+) -> Certificate:
     """``Certificate.from_potentials(pot, graph)``, re-using the last one's slot maps.
 
     A volunteer whose (volunteer, slot) potentials did not change keeps the
     last certificate's map of them (most volunteers, after a few changes: no
-    new objects). None when the nodes or ids are not in sorted order (then
-    the certificate is made from scratch).
+    new objects).
     """
     sv, st, sx = pot.slot_volunteer, pot.slot, pot.slot_node
-    vid, names = graph.volunteer_ids, graph.slot_names
-    if not (_strictly_sorted(sv * (len(names) + 1) + st) and _ascending(vid) and _ascending(names)):
-        return None
+    names = graph.slot_names
     # the old nodes in the new numbering
     code = {name: t for t, name in enumerate(names)}
     t_of_old = np.array([code.get(name, -1) for name in g0.slot_names], np.int64)
@@ -509,7 +505,7 @@ def _certificate(
     width = len(names) + 1
     ok = (ov >= 0) & (ot >= 0)
     old_keys, old_vals = ov[ok] * width + ot[ok], old.slot_node[ok]
-    if not _strictly_sorted(old_keys):  # sorted unless slot names were renumbered
+    if not _is_sorted(old_keys):  # sorted unless slot names were renumbered
         order = np.argsort(old_keys, kind="stable")
         old_keys, old_vals = old_keys[order], old_vals[order]
     keys = sv * width + st
@@ -524,35 +520,7 @@ def _certificate(
     same_vol = (np.bincount(ov[ov >= 0], minlength=nv) == n_new) & (
         np.bincount(sv[same_node], minlength=nv) == n_new
     )
-    # one map per volunteer with slot nodes: the old one where nothing changed
-    starts = np.r_[0, np.flatnonzero(sv[1:] != sv[:-1]) + 1] if len(sv) else sv
-    owners = sv[starts].tolist()
-    ids = [vid[v] for v in owners]
-    slots: dict[str, Any] = dict(zip(ids, map(prev.slots.get, ids), strict=True))
-    ends = np.r_[starts[1:], len(sv)].tolist() if len(sv) else []
-    stl, sxl = st.tolist(), sx.tolist()
-    for g in np.flatnonzero(~same_vol[sv[starts]]).tolist() if len(sv) else []:
-        a, b = int(starts[g]), ends[g]
-        slots[ids[g]] = FrozenMap._of_sorted(
-            {names[t]: x for t, x in zip(stl[a:b], sxl[a:b], strict=True)}
-        )
-
-    def by_id(ids: tuple[str, ...], values: IntArray) -> FrozenMap[int]:
-        return FrozenMap._of_sorted(dict(zip(ids, values.tolist(), strict=True)))
-
-    if not _ascending(graph.need_ids):
-        return None
-    return Certificate(
-        big_m=pot.big_m,
-        volunteers=by_id(vid, pot.volunteer),
-        needs=by_id(graph.need_ids, pot.need),
-        slots=FrozenMap._of_sorted(slots),
-        engage=pot.engage or None,
-    )
-
-
-def _strictly_sorted(a: IntArray) -> bool:
-    return bool(np.all(a[1:] > a[:-1]))
+    return Certificate.from_potentials(pot, graph, reuse=(prev.slots, same_vol))
 
 
 def _known_unmatched(

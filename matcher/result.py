@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from ._frozen import FrozenMap
 from .errors import InputError, InputProblem, short_repr
-from .graph import COST_PARTS, Diagnostics, Graph
+from .graph import COST_PARTS, Diagnostics, Graph, _is_sorted
 from .model import Problem
 from .solvers import Potentials
 
@@ -258,23 +258,56 @@ class Certificate:
         }
 
     @classmethod
-    def from_potentials(cls, pot: Potentials, graph: Graph) -> Certificate:
-        """Name the nodes of solver potentials by id."""
-        slots: dict[str, dict[str, int]] = {}
-        for v, t, x in zip(
-            pot.slot_volunteer.tolist(), pot.slot.tolist(), pot.slot_node.tolist(), strict=True
-        ):
-            slots.setdefault(graph.volunteer_ids[v], {})[graph.slot_names[t]] = x
+    def from_potentials(
+        cls,
+        pot: Potentials,
+        graph: Graph,
+        *,
+        reuse: tuple[Mapping[str, Mapping[str, int]], NDArray[np.bool_]] | None = None,
+    ) -> Certificate:
+        """Name the nodes of solver potentials by id.
 
-        def by_id(ids: tuple[str, ...], values: NDArray[np.int64]) -> FrozenMap[int]:
+        *reuse*: slot maps of an earlier certificate by volunteer id, and for
+        each volunteer of *graph* whether its (volunteer, slot) potentials are
+        exactly those of its earlier map (then that map object is kept, not
+        made again: a re-plan's, where few changed).
+        """
+        sv, st = pot.slot_volunteer, pot.slot
+        vid, names = graph.volunteer_ids, graph.slot_names
+        ids_sorted = _ascending(vid)
+        slots: Mapping[str, Mapping[str, int]]
+        if ids_sorted and _ascending(names) and _is_sorted(sv * (len(names) + 1) + st):
+            # a built graph's nodes: grouped by volunteer, in id then slot order
+            starts = np.r_[0, np.flatnonzero(sv[1:] != sv[:-1]) + 1] if len(sv) else sv
+            ends = np.r_[starts[1:], len(sv)].tolist() if len(sv) else []
+            ids = [vid[v] for v in sv[starts].tolist()]
+            stl, sxl = st.tolist(), pot.slot_node.tolist()
+            table: dict[str, Any] = {}
+            kept = [False] * len(ids) if reuse is None else reuse[1][sv[starts]].tolist()
+            for g, (key, a, b) in enumerate(zip(ids, starts.tolist(), ends, strict=True)):
+                table[key] = (
+                    reuse[0][key]
+                    if kept[g] and reuse is not None
+                    else FrozenMap._of_sorted(
+                        {names[t]: x for t, x in zip(stl[a:b], sxl[a:b], strict=True)}
+                    )
+                )
+            slots = FrozenMap._of_sorted(table)
+        else:
+            loose: dict[str, dict[str, int]] = {}
+            for v, t, x in zip(sv.tolist(), st.tolist(), pot.slot_node.tolist(), strict=True):
+                loose.setdefault(vid[v], {})[names[t]] = x
+            slots = loose  # made FrozenMaps (sorted) by __post_init__
+
+        def by_id(ids: tuple[str, ...], values: NDArray[np.int64], ok: bool) -> FrozenMap[int]:
             table = dict(zip(ids, values.tolist(), strict=True))
             # a graph's ids come sorted (build_graph); Graph.from_arrays' need not
-            return FrozenMap._of_sorted(table) if _ascending(ids) else FrozenMap(table)
+            return FrozenMap._of_sorted(table) if ok else FrozenMap(table)
 
         return cls(
             big_m=pot.big_m,
-            volunteers=by_id(graph.volunteer_ids, pot.volunteer),
-            needs=by_id(graph.need_ids, pot.need),
+            volunteers=by_id(vid, pot.volunteer, ids_sorted),
+            needs=by_id(graph.need_ids, pot.need, _ascending(graph.need_ids)),
             slots=slots,
             engage=pot.engage or None,
         )
