@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -247,19 +247,50 @@ def _warm(
         return None
     slot = None
     if inst.slot is not None and inst.n_needs:
-        width = int(inst.slot.max()) + 1
-        slot = np.full(graph.n_volunteers * width, UNKNOWN, np.int64)
-        name_of = {name: t for t, name in enumerate(graph.slot_names) if t < width}
         vol_of = {k: i for i, k in enumerate(graph.volunteer_ids)}
-        for vid, by_slot in cert.slots.items():
-            i = vol_of.get(vid)
-            if i is None:
-                continue
-            for name, x in by_slot.items():
-                t = name_of.get(name)
-                if t is not None and type(x) is int and abs(x) < _WARM_LIMIT:
-                    slot[i * width + t] = x
+        nodes = [
+            (i, name, x)
+            for vid, by_slot in cert.slots.items()
+            if (i := vol_of.get(vid)) is not None
+            for name, x in by_slot.items()
+            if type(x) is int and abs(x) < _WARM_LIMIT
+        ]
+        names = sorted({name for _, name, _ in nodes})
+        code = {name: k for k, name in enumerate(names)}
+        slot = _slot_start(
+            graph,
+            inst,
+            np.array([i for i, _, _ in nodes], np.int64),
+            np.array([code[name] for _, name, _ in nodes], np.int64),
+            names,
+            np.array([x for _, _, x in nodes], np.int64),
+        )
     return Warm(edges, WarmStart(vol, need, slot), cert.big_m)
+
+
+def _slot_start(
+    graph: Graph,
+    inst: Instance,
+    volunteer: NDArray[np.int64],
+    name: NDArray[np.int64],
+    names: Sequence[str],
+    value: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """The warm start of the (volunteer, slot) nodes, by ``volunteer * width + slot``.
+
+    Each known node is given as its volunteer's index in *graph* (-1: gone),
+    its slot's name (an index into *names*) and its potential; nodes whose
+    slot is not one of the instance's, or whose potential is no use as a
+    start, stay unknown.
+    """
+    assert inst.slot is not None
+    width = int(inst.slot.max()) + 1
+    out = np.full(graph.n_volunteers * width, UNKNOWN, np.int64)
+    code = {n: t for t, n in enumerate(graph.slot_names) if t < width}
+    t = np.array([code.get(n, -1) for n in names], np.int64)[name] if len(name) else name
+    ok = (volunteer >= 0) & (t >= 0) & (np.abs(value) < _WARM_LIMIT)
+    out[volunteer[ok] * width + t[ok]] = value[ok]
+    return out
 
 
 def _pair_mask(graph: Graph, pairs: Iterable[tuple[str, str]]) -> NDArray[np.bool_]:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .api import _WARM_LIMIT, _churn_units, _solve_built, _solve_graph
+from .api import _WARM_LIMIT, _churn_units, _slot_start, _solve_built, _solve_graph
 from .errors import InputError, InputProblem, short_repr
 from .graph import Built, Delta, Graph, _is_sorted, build, rebuild
 from .model import _CHECKED, Need, Problem, Volunteer
@@ -412,13 +412,8 @@ def _warm_by_index(
         return None
     slot = None
     if inst.slot is not None and inst.n_needs:
-        width = int(inst.slot.max()) + 1
-        slot = np.full(graph.n_volunteers * width, UNKNOWN, np.int64)
-        code = {name: t for t, name in enumerate(graph.slot_names) if t < width}
-        t_new = np.array([code.get(name, -1) for name in g0.slot_names], np.int64)[pot.slot]
         sv = v_new[pot.slot_volunteer]
-        ok = (sv >= 0) & (t_new >= 0) & (np.abs(pot.slot_node) < _WARM_LIMIT)
-        slot[sv[ok] * width + t_new[ok]] = pot.slot_node[ok]
+        slot = _slot_start(graph, inst, sv, pot.slot, g0.slot_names, pot.slot_node)
     return Warm(mask, WarmStart(vol, need, slot), pot.big_m)
 
 
