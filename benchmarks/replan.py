@@ -68,28 +68,18 @@ def changed(problem: matcher.Problem, scenario: str, seed: int = 1) -> matcher.P
     return matcher.Problem(problem.volunteers, kept + fresh, problem.policy)
 
 
-def _timed(fn: Any, repeat: int) -> tuple[Any, float, dict[str, float]]:
+def _timed(fn: Any, repeat: int, setup: Any = lambda: None) -> tuple[Any, float, dict[str, float]]:
+    """``fn(setup())``'s result, median seconds and stage timings over *repeat* runs.
+
+    *setup* runs before each run, untimed (a fresh planner for each re-plan).
+    """
     runs = []
     for _ in range(repeat):
+        arg = setup()
         t = time.perf_counter()
-        out = fn()
+        out = fn(arg)
         runs.append((time.perf_counter() - t, out))
-    runs.sort(key=lambda r: r[0])
-    seconds, out = runs[len(runs) // 2]
-    return out, seconds, dict(out.timings)
-
-
-def _planner_timed(
-    p0: matcher.Problem, p1: matcher.Problem, repeat: int
-) -> tuple[matcher.Result, float, dict[str, float]]:
-    """Time ``Planner.replan(p1)`` from a planner of *p0* (made afresh, untimed, each run)."""
-    runs = []
-    for _ in range(repeat):
-        planner = matcher.Planner(p0)
-        t = time.perf_counter()
-        out = planner.replan(p1)
-        runs.append((time.perf_counter() - t, out))
-        del planner
+        del arg
     runs.sort(key=lambda r: r[0])
     seconds, out = runs[len(runs) // 2]
     return out, seconds, dict(out.timings)
@@ -127,9 +117,12 @@ def run_scenario(scenario: str, tier: str, repeat: int) -> dict[str, Any]:
     problem = make(family, tier, 0)
     r0 = matcher.solve(problem)
     p1 = changed(problem, scenario)
-    full, full_s, full_t = _timed(lambda: matcher.solve(p1), repeat)
-    warm, warm_s, warm_t = _timed(lambda: matcher.solve(p1, previous=r0), repeat)
-    planned, plan_s, plan_t = _planner_timed(problem, p1, repeat)
+    full, full_s, full_t = _timed(lambda _: matcher.solve(p1), repeat)
+    warm, warm_s, warm_t = _timed(lambda _: matcher.solve(p1, previous=r0), repeat)
+    # a planner of the city as planned (made afresh for each run, untimed) re-plans to p1
+    planned, plan_s, plan_t = _timed(
+        lambda planner: planner.replan(p1), repeat, lambda: matcher.Planner(problem)
+    )
     key = ("served_priority", "int_cost", "int_penalty")
     for name, out in (("solve(previous=)", warm), ("Planner.replan", planned)):
         same = all(getattr(full.objective, k) == getattr(out.objective, k) for k in key)

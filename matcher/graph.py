@@ -1008,7 +1008,8 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
     else:  # the same volunteers: their records, ids and encoding as they were
         vols, vid = base.volunteers, vid0
     needs = _rows(base.needs, kn, _records(fresh_n), at_kn, at_fn)
-    nid = tuple(r.id for r in needs.tolist())
+    needs_l = needs.tolist()
+    nid = tuple(r.id for r in needs_l)
     fields.update(
         {k: _rows(getattr(enc0, k), kn, getattr(sub, k), at_kn, at_fn) for k in _NEED_ROWS}
     )
@@ -1034,7 +1035,6 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
         v2, n2, d2 = _feasible_pairs(enc, needs=at_kn, vols=at_fv)
         v1, n1, d1 = np.r_[v1, v2], np.r_[n1, n2], np.r_[d1, d2]
     vols_l = vols.tolist()
-    needs_l = needs.tolist()
     parts1, cost1 = _edge_costs(problem, vols_l, needs_l, enc, v1, n1, d1)
     pinned1 = _pinned(problem, vid, nid, v1, n1)
     order = np.lexsort((v1, n1))
