@@ -41,7 +41,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from scipy.spatial import cKDTree
 
 import matcher
-from matcher.api import _instance
+from matcher.planning.solving import _instance
 from matcher.solvers._base import Instance, evaluate, fix_pinned, fold_objective
 from matcher.solvers._network import build_network
 from matcher.solvers.hungarian import refusal
@@ -164,7 +164,7 @@ def bare_ortools(
     v, n = v[ok], n[ok]
     ok = np.all(vlev[v] >= nlev[n], axis=1)
     v, n = v[ok], n[ok]
-    if geo:  # the haversine, with the float operations of matcher/_rules.py
+    if geo:  # the haversine, with the float operations of matcher/model/rules.py
         cv, cn = np.cos(np.radians(vxy[:, 0])), np.cos(np.radians(nxy[:, 0]))
         dphi, dlam = np.radians(nxy[n] - vxy[v]).T
         h = np.sin(dphi / 2) ** 2 + cv[v] * cn[n] * np.sin(dlam / 2) ** 2

@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 
 import matcher
-from matcher.families import make
+from matcher import verify
+from matcher.synthetic.families import make
 
 from .run import _fmt_s, _machine, _versions
 
@@ -87,7 +88,8 @@ def _timed(fn: Any, repeat: int, setup: Any = lambda: None) -> tuple[Any, float,
 
 def _path(p1: matcher.Problem, r0: matcher.Result) -> tuple[str, float, int]:
     """Did the re-plan stay warm, and what share of the pairs did it solve again?"""
-    from matcher.api import _pair_mask, _solve_graph
+    from matcher.planning.solving import _solve_graph
+    from matcher.planning.warm import _pair_mask
     from matcher.solvers import _replan
 
     graph = matcher.build_graph(p1)
@@ -126,7 +128,7 @@ def run_scenario(scenario: str, tier: str, repeat: int) -> dict[str, Any]:
     key = ("served_priority", "int_cost", "int_penalty")
     for name, out in (("solve(previous=)", warm), ("Planner.replan", planned)):
         same = all(getattr(full.objective, k) == getattr(out.objective, k) for k in key)
-        violations = [str(v) for v in out.verify(p1)]
+        violations = [str(v) for v in verify(p1, out)]
         if not same or violations:
             raise AssertionError(f"{scenario}: {name} differs ({same=}, {violations[:3]})")
     if planned != warm:
@@ -210,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['platform']}.",
             "Versions: " + ", ".join(f"{k} {v}" for k, v in _versions().items()) + ".",
-            f"Instances: `matcher.families.make(family, {args.tier!r}, 0)`; changes drawn with "
+            f"Instances: `matcher.synthetic.families.make(family, {args.tier!r}, 0)`; changes drawn with "
             f"seed 1; median of {args.repeat} runs.",
             "",
             (__doc__ or "").split("\n\n", 1)[1].strip(),

@@ -31,14 +31,14 @@ import dataclasses
 import numpy as np
 
 import matcher
-from matcher import Problem
+from matcher import Problem, verify
 from matcher.synthetic import generate
 
 SEED = 7
 
 
 def line(name: str, r: matcher.Result, problem: Problem) -> str:
-    assert r.verify(problem) == [], name
+    assert verify(problem, r) == [], name
     m = r.metrics
     return (
         f"  {name:<24} coverage {m.coverage:6.1%}  participation {m.participation_rate:6.1%}  "

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from matcher import Need, Policy, Problem, Volunteer, solve
+from matcher import Need, Policy, Problem, Volunteer, solve, verify
 
 # A few streets of one neighbourhood (lat, lon in degrees; 0.001 deg of latitude ~ 111 m).
 HOME = (31.2300, 121.4700)
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # The proof check: an empty list means every rule holds and the optimality
     # certificate is valid.
-    violations = result.verify(problem)
+    violations = verify(problem, result)
     print(f"\nverify: {violations}")
     return 0 if not violations else 1
 

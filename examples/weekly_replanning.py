@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 import matcher
-from matcher import Need, Problem, Volunteer
+from matcher import Need, Problem, Volunteer, verify
 from matcher.synthetic import generate
 
 SEED = 2024
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         kept, why = keepable(last, vols, open_needs, policy)
         problem = Problem(vols, open_needs, policy, pinned=kept)
         result = matcher.solve(problem)
-        violations = result.verify(problem)  # [] = valid, and optimal given the pinned pairs
+        violations = verify(problem, result)  # [] = valid, and optimal given the pinned pairs
 
         pairs = [(m.need_id, m.volunteer_id) for m in result.matches]
         added = sorted(set(pairs) - set(kept))

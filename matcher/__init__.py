@@ -27,8 +27,8 @@ Examples
 [('n1', 'v1')]
 """
 
+from . import _compat
 from ._version import __version__
-from .api import methods, solve, solve_graph
 from .errors import (
     InputError,
     InputProblem,
@@ -37,10 +37,11 @@ from .errors import (
     SolverError,
     UnsupportedProblem,
 )
-from .gap_analysis import Gaps, Recommendation, gaps
 from .graph import Graph, build_graph
 from .model import Need, Policy, Problem, Volunteer, Weights
-from .planner import Planner
+from .planning import Gaps, Recommendation, gaps
+from .planning.planner import Planner
+from .planning.solving import methods, solve, solve_graph
 from .result import (
     Certificate,
     Churn,
@@ -54,6 +55,16 @@ from .result import (
     Unmatched,
 )
 from .verify import Violation, verify
+
+_compat.install()  # one-release aliases of moved names (matcher/_compat.py)
+
+
+def __getattr__(name: str) -> object:
+    # ``matcher.api``, ``matcher.plots``, ...: the moved modules, with a DeprecationWarning
+    if f"matcher.{name}" in _compat.MOVED_MODULES:
+        return _compat.moved_module(name)
+    raise AttributeError(f"module 'matcher' has no attribute {name!r}")
+
 
 __all__ = [
     "Certificate",

@@ -11,7 +11,7 @@ import pytest
 
 import matcher
 from matcher import Graph, Need, Policy, Problem, Volunteer
-from matcher.api import _instance
+from matcher.planning.solving import _instance
 from matcher.solvers._base import check_plan, evaluate, fix_pinned, fold_objective
 from matcher.solvers._network import build_network
 from matcher.synthetic import generate

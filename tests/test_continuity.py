@@ -20,7 +20,7 @@ from strategies import budget, medium_problems
 from test_properties import EXACT, assert_valid, rank, triple_of
 
 import matcher
-from matcher import InputError, Need, Policy, Problem, Volunteer, Weights, solve
+from matcher import InputError, Need, Policy, Problem, Volunteer, Weights, solve, verify
 from matcher import io as mio
 
 PLANE = Policy(geometry="plane")
@@ -45,7 +45,7 @@ def test_the_same_helper_is_kept_when_continuity_outweighs_the_extra_travel() ->
         p = week(c)
         r = solve(p)
         assert pairs(r) == [("care-w48", who)], c
-        assert r.verify(p) == []
+        assert verify(p, r) == []
         m = r.matches[0]
         assert m.parts["continuity"] == (-c if who == "bob" else 0.0)
         assert m.cost == pytest.approx(0.4 - c if who == "bob" else 0.2)

@@ -1,4 +1,4 @@
-"""pandas in and out: Problem.from_frames and Result.to_frame."""
+"""pandas in and out: matcher.io.problem_from_frames and matcher.io.result_to_frame."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from matcher import InputError, Policy, Problem, Result, solve
 from matcher import io as mio
+from matcher.io import problem_from_frames, result_to_frame
 from matcher.synthetic import demo
 
 pd = pytest.importorskip("pandas")
@@ -53,7 +54,7 @@ def frames_of(problem: Problem) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_frames_give_the_same_problem_as_the_records():
     p = demo().problem()
     vols, needs = frames_of(p)
-    q = Problem.from_frames(vols, needs, policy=p.policy)
+    q = problem_from_frames(vols, needs, policy=p.policy)
     assert [v.id for v in q.volunteers] == [v.id for v in p.volunteers]
     for a, b in zip(q.volunteers, p.volunteers, strict=True):
         assert (a.skills, a.location, a.capacity, a.slots, a.unit, a.categories) == (
@@ -78,7 +79,7 @@ def test_frame_errors_are_all_reported_with_rows_and_fields():
         {"id": ["n1"], "category": ["repair"], "skills": [""], "lat": [31.2], "lon": [121.4]}
     )
     with pytest.raises(InputError) as err:
-        Problem.from_frames(vols, needs)
+        problem_from_frames(vols, needs)
     found = {(p.row, p.field) for p in err.value.problems}
     assert (2, "skills") in found or any(f.startswith("skills") for _, f in found)
     assert any(row == 3 and "capacity" in f for row, f in found)
@@ -93,34 +94,34 @@ def test_pinned_pairs_pass_through():
     vols, needs = frames_of(p)
     r = solve(p)
     pin = (r.matches[0].need_id, r.matches[0].volunteer_id)
-    q = Problem.from_frames(vols, needs, policy=p.policy, pinned=[pin])
+    q = problem_from_frames(vols, needs, policy=p.policy, pinned=[pin])
     assert q.pinned == (pin,)
 
 
 def test_result_to_frame_is_tidy_and_carries_extras():
     p = demo().problem()
     r = solve(p)
-    plan = r.to_frame()
+    plan = result_to_frame(r)
     assert len(plan) == len(r.matches) + len(r.unmatched)
     assert set(plan["status"]) == {"matched", "unmatched"}
     assert plan["cost"].dtype == np.float64 and str(plan["missing"].dtype) == "Int64"
     assert plan["missing"].sum() == sum(u.missing for u in r.unmatched)
     assert list(plan["need_id"]) == sorted(plan["need_id"])
-    with_extras = r.to_frame(p)
+    with_extras = result_to_frame(r, p)
     assert "need.name" in with_extras.columns and "volunteer.name" in with_extras.columns
     header, rows = mio.plan_table(r, p)
     assert list(with_extras.columns) == header and len(with_extras) == len(rows)
-    matches = r.to_frame(which="matches")
+    matches = result_to_frame(r, which="matches")
     assert np.isclose(matches["cost"].sum(), sum(m.cost for m in r.matches))
     assert "part.distance" in matches.columns
-    unmatched = r.to_frame(which="unmatched")
+    unmatched = result_to_frame(r, which="unmatched")
     assert list(unmatched["reason"]) == [u.reason for u in r.unmatched]
     assert "candidates.skills" in unmatched.columns
     with pytest.raises(ValueError):
-        r.to_frame(which="everything")
+        result_to_frame(r, which="everything")
 
 
 def test_empty_results_give_empty_frames():
     r = solve(Problem([], [], Policy()))
     assert isinstance(r, Result)
-    assert len(r.to_frame()) == 0 and len(r.to_frame(which="matches")) == 0
+    assert len(result_to_frame(r)) == 0 and len(result_to_frame(r, which="matches")) == 0

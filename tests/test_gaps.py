@@ -16,9 +16,9 @@ import strategies
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-import matcher.gap_analysis as gaps_module
+import matcher.planning.gap_analysis as gaps_module
 from matcher import InputError, Need, Policy, Problem, Volunteer, solve
-from matcher.gap_analysis import DEFAULT_TEAM_SIZES, Gaps, Tally, gaps
+from matcher.planning.gap_analysis import DEFAULT_TEAM_SIZES, Gaps, Tally, gaps
 from matcher.synthetic import generate
 
 PLANE = Policy(geometry="plane", max_distance_km=3.0)

@@ -21,6 +21,7 @@ from matcher import (
     limits,
     solve,
     solve_graph,
+    verify,
 )
 from matcher import io as mio
 
@@ -83,7 +84,7 @@ def far_apart(x: float) -> Problem:
 def test_huge_but_legal_coordinates_stay_exact(x):
     p = far_apart(x)
     r = solve(p)
-    assert r.verify(p) == []
+    assert verify(p, r) == []
     # m is served by b at distance 0; n at x/2 from either: one of them, cost x/2.
     assert r.objective.served_priority == 6
     assert r.objective.int_cost == round(x / 2 / p.policy.resolution)
@@ -124,7 +125,7 @@ def test_huge_legal_weights_and_capacities_stay_exact():
     ns = [Need(f"n{i}", "repair", [], (0.5, 0.0), demand=1) for i in range(3)]
     p = Problem(vs, ns, policy)
     r = solve(p)
-    assert r.verify(p) == []
+    assert verify(p, r) == []
     # three needs at 0.5 km, 1e6 per km, then load penalties 0, 1e5, 2e5
     assert r.objective.int_cost == round((3 * 0.5e6 + 3e5) / policy.resolution)
 

@@ -210,11 +210,11 @@ def test_empty_problem_is_valid():
 def test_rule_check_of_listed_pairs_finds_a_forbidden_pair_among_repeats():
     # first_broken_rules takes pairs as two parallel lists, where a volunteer
     # (or a need) may come more than once: forbidden pairs go by id.
-    from matcher import _rules
+    from matcher.model import rules
 
     v = Volunteer("v", [], (0.0, 0.0), capacity=2)
     a, b = Need("a", "x", [], (0.0, 0.0)), Need("b", "x", [], (0.0, 0.0))
-    got = _rules.first_broken_rules([v, v], [a, b], Policy(), [("a", "v")])
+    got = rules.first_broken_rules([v, v], [a, b], Policy(), [("a", "v")])
     assert got == [(5, "the pair is forbidden"), (None, "")]
-    got = _rules.first_broken_rules([v, v], [b, a], Policy(), [("a", "v")])
+    got = rules.first_broken_rules([v, v], [b, a], Policy(), [("a", "v")])
     assert got == [(None, ""), (5, "the pair is forbidden")]

@@ -9,7 +9,7 @@ import reference as ref
 
 import matcher.solvers._split as split_module
 from matcher import Policy, build_graph, solve
-from matcher.api import _instance
+from matcher.planning.solving import _instance
 from matcher.solvers._split import split
 from matcher.synthetic import generate
 

@@ -26,9 +26,10 @@ from test_properties import assert_valid
 from test_replan import _city  # a small clustered city with same_community
 
 import matcher
-from matcher import InputError, Need, Planner, Policy, Problem, Volunteer, solve
-from matcher._rules import Encoding
-from matcher.graph import _NEED_ROWS, _VOLUNTEER_ROWS, Graph, build, rebuild
+from matcher import InputError, Need, Planner, Policy, Problem, Volunteer, solve, verify
+from matcher.graph import Graph, build, rebuild
+from matcher.graph.rebuild import _NEED_ROWS, _VOLUNTEER_ROWS
+from matcher.model.rules import Encoding
 
 PLANE = Policy(geometry="plane")
 
@@ -214,7 +215,7 @@ def test_update_changes_records_and_reuses_what_holds() -> None:
         n.id for n in fresh
     }
     assert result == solve(after, previous=first)
-    assert result.verify(after) == []
+    assert verify(after, result) == []
     assert result.churn is not None
     assert result.churn.kept + result.churn.moved + result.churn.dropped == len(first.matches)
     # matches of pairs between unchanged records are the previous objects, not copies
@@ -275,7 +276,7 @@ def test_a_planner_without_certificates_still_replans_exactly() -> None:
     assert result == solve(after, previous=first, certify=False)
     assert result.churn is not None and result.churn.kept > 0
     # every rule and count holds; only the proof is missing, as asked
-    assert [v.code for v in result.verify(after)] == ["certificate"]
+    assert [v.code for v in verify(after, result)] == ["certificate"]
 
 
 @pytest.mark.parametrize("kind", ["teams", "participation", "unmatched_cost"])
@@ -300,7 +301,7 @@ def test_a_planner_follows_solve_with_teams_participation_and_a_finite_unmatched
         policy,
     )
     assert planner.replan(after) == solve(after, previous=first)
-    assert planner.result.verify(after) == []
+    assert verify(after, planner.result) == []
 
 
 def test_bad_arguments_are_refused() -> None:

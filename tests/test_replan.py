@@ -24,7 +24,7 @@ from strategies import budget, medium_problems
 from test_properties import EXACT, assert_valid, plan_of, rank, solve_exact, triple_of
 
 import matcher
-from matcher import Churn, InputError, Need, Policy, Problem, Volunteer, solve
+from matcher import Churn, InputError, Need, Policy, Problem, Volunteer, solve, verify
 from matcher import io as mio
 
 PLANE = Policy(geometry="plane")
@@ -105,7 +105,7 @@ def test_the_same_problem_replanned_keeps_every_pair(problem: Problem, churn: fl
         assert triple_of(result) == triple_of(before) or c.added  # ties: only additions
         if problem.policy.unmatched_cost is None:  # coverage-first: no tie can add a pair
             assert plan_of(result) == plan_of(before)
-        assert result.verify(problem) == []
+        assert verify(problem, result) == []
 
 
 def test_without_churn_cost_the_churn_is_only_reported() -> None:
@@ -122,7 +122,7 @@ def test_without_churn_cost_the_churn_is_only_reported() -> None:
     sticky = solve(again, previous=first, churn_cost=0.001)
     assert plan_of(sticky) == [("n", "b")]
     assert (sticky.churn.kept, sticky.churn.int_cost) == (1, 1)
-    assert sticky.verify(again) == []
+    assert verify(again, sticky) == []
 
 
 def example() -> tuple[Problem, matcher.Result, Problem]:
@@ -141,21 +141,21 @@ def test_a_change_is_made_only_when_it_gains_more_than_the_churn_cost() -> None:
     for churn, who in ((0.0, "ben"), (0.5, "ben"), (0.899, "ben"), (0.901, "ana"), (5.0, "ana")):
         r = solve(now, previous=before, churn_cost=churn)
         assert plan_of(r) == [("n1", who)], churn
-        assert r.verify(now) == []
+        assert verify(now, r) == []
         assert r.objective.cost == pytest.approx(1.0 if who == "ana" else 0.1)
 
 
 def test_verify_rebuilds_the_churn_term_and_checks_the_counts() -> None:
     _, before, now = example()
     r = solve(now, previous=before, churn_cost=5.0)
-    assert plan_of(r) == [("n1", "ana")] and r.verify(now) == []
+    assert plan_of(r) == [("n1", "ana")] and verify(now, r) == []
     # Without its churn term the plan is not optimal: the certificate cannot prove it.
-    codes = {v.code for v in replace(r, churn=None).verify(now)}
+    codes = {v.code for v in verify(now, replace(r, churn=None))}
     assert "reduced_cost" in codes
     forged = replace(r, churn=replace(r.churn, kept=0, dropped=1))
-    assert [v.code for v in forged.verify(now)] == ["churn"]
+    assert [v.code for v in verify(now, forged)] == ["churn"]
     wrong_units = replace(r, churn=replace(r.churn, int_cost=7))
-    assert "churn" in {v.code for v in wrong_units.verify(now)}
+    assert "churn" in {v.code for v in verify(now, wrong_units)}
 
 
 def test_churn_travels_through_json_and_matches_the_schema(tmp_path: Any) -> None:
@@ -232,7 +232,8 @@ def test_the_command_line_replans_from_a_previous_result(tmp_path: Any, capsys: 
 
 def _rounds(problem: Problem, previous: matcher.Result, **kw: Any) -> tuple[int, Any]:
     """Re-plan *problem* at graph level; return the re-plan's rounds and the solution."""
-    from matcher.api import _pair_mask, _solve_graph
+    from matcher.planning.solving import _solve_graph
+    from matcher.planning.warm import _pair_mask
 
     graph = matcher.build_graph(problem)
     before = [(m.need_id, m.volunteer_id) for m in previous.matches]
@@ -287,7 +288,7 @@ def test_a_replan_solves_again_only_the_parts_that_changed() -> None:
     scratch = solve(after, "flow")
     assert (sol.served_priority, sol.int_cost) == triple_of(scratch)[:2]
     result = solve(after, previous=before)
-    assert result.verify(after) == []
+    assert verify(after, result) == []
     community = {n.id: n.community for n in (*problem.needs, *after.needs)}
 
     def outside(r: matcher.Result) -> set[tuple[str, str]]:
@@ -314,7 +315,7 @@ def test_a_forged_previous_certificate_is_only_a_start() -> None:
     ):
         r = solve(problem, previous=replace(before, certificate=forged))
         assert triple_of(r) == want
-        assert r.verify(problem) == []
+        assert verify(problem, r) == []
 
 
 def test_when_too_much_changed_it_is_solved_from_scratch(
@@ -333,7 +334,7 @@ def test_when_too_much_changed_it_is_solved_from_scratch(
     rounds, sol = _rounds(after, before)
     assert rounds == 0  # gave up: solved from scratch
     assert sol.served_priority == solve(after, "flow").objective.served_priority
-    assert solve(after, previous=before).verify(after) == []
+    assert verify(after, solve(after, previous=before)) == []
 
 
 # --------------------------------------------------------------------------- the start plan

@@ -24,9 +24,10 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from matcher import Need, Policy, Problem, Volunteer, plots, solve
+from matcher import Need, Policy, Problem, Volunteer, solve, verify
 from matcher import io as mio
 from matcher.report import render_report, write_report
+from matcher.report.html import plots
 from matcher.result import REASONS
 from matcher.synthetic import demo
 
@@ -257,7 +258,7 @@ def test_report_headline_numbers_are_the_results(city, page):
     for ident, value in headline(result).items():
         assert parsed.text[ident].strip() == value, ident
     assert parsed.text["verification"] == "proven optimal"
-    assert result.verify(problem) == []
+    assert verify(problem, result) == []
 
 
 def test_report_is_self_contained(page):
@@ -335,7 +336,7 @@ def test_report_without_the_problem(city):
 def test_report_of_another_problem_shows_the_violations(city):
     _, result = city
     other = Problem([], [Need("n0001", "repair", [], (31.23, 121.47))])
-    found = result.verify(other)
+    found = verify(other, result)
     assert found
     parsed = Page(render_report(result, other))
     assert parsed.text["verification"] == f"{len(found)} violations"

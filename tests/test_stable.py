@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from strategies import budget, tiny_problems
 
 from matcher import build_graph
-from matcher.api import _instance
 from matcher.errors import InputError
+from matcher.planning.solving import _instance
 from matcher.solvers._base import Instance, check_plan, fix_pinned
 from matcher.solvers._split import split
 from matcher.solvers.stable import blocking_pairs, need_keys, solve, volunteer_keys

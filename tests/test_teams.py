@@ -21,7 +21,7 @@ from strategies import budget, medium_problems
 from test_properties import rank, triple_of
 
 import matcher
-from matcher import Need, Policy, Problem, Status, Volunteer, solve
+from matcher import Need, Policy, Problem, Status, Volunteer, solve, verify
 from matcher import io as mio
 
 PLANE = Policy(geometry="plane")
@@ -45,12 +45,12 @@ def test_a_team_is_served_whole_or_not_at_all() -> None:
     assert [(m.need_id, m.volunteer_id) for m in r.matches] == [("form", "nia")]
     reasons = {u.need_id: u.reason for u in r.unmatched}
     assert reasons == {"care": "team", "ride": "no_skill"}
-    assert r.verify(p) == []
+    assert verify(p, r) == []
     # With a driver too, the visit is served whole.
     q = Problem([*p.volunteers, Volunteer("dan", ["driving"], (1.0, 0.0))], p.needs, PLANE)
     r = solve(q)
     assert {(m.need_id, m.volunteer_id) for m in r.matches} == {("care", "nia"), ("ride", "dan")}
-    assert r.verify(q) == [] and matcher.Result.from_json(r.to_json()) == r
+    assert verify(q, r) == [] and matcher.Result.from_json(r.to_json()) == r
 
 
 def test_flow_methods_refuse_teams_and_verify_catches_a_broken_team() -> None:
@@ -61,7 +61,7 @@ def test_flow_methods_refuse_teams_and_verify_catches_a_broken_team() -> None:
     plain = Problem(p.volunteers, [replace(n, group=None) for n in p.needs], PLANE)
     broken = solve(plain)  # serves care without its ride
     assert ("care", "nia") in {(m.need_id, m.volunteer_id) for m in broken.matches}
-    assert "team" in {v.code for v in broken.verify(p)}
+    assert "team" in {v.code for v in verify(p, broken)}
 
 
 def test_a_pinned_pair_forces_its_team() -> None:
@@ -109,7 +109,7 @@ def test_milp_reaches_the_oracle_optimum_with_teams(data: Any, base: Problem) ->
         teams = any(n.group for n in problem.needs)
         assert r.method == "milp" or not teams
         assert reference.check_result(problem, r) == []  # the oracle's rules, teams included
-        assert r.verify(problem) == []
+        assert verify(problem, r) == []
         if teams:  # no flow certificate: HiGHS proved it
             assert r.certificate is None and r.gap == 0.0 and r.status is Status.OPTIMAL
         assert rank(problem, triple_of(r)) == rank(problem, best), method
@@ -130,4 +130,4 @@ def test_a_time_limit_stop_is_feasible_with_its_gap(monkeypatch: Any) -> None:
     p = visit()
     r = solve(p, "milp", time_limit=0.5)
     assert r.status is Status.FEASIBLE and r.gap == 0.125 and r.certificate is None
-    assert r.verify(p) == []  # a valid plan, not claimed optimal
+    assert verify(p, r) == []  # a valid plan, not claimed optimal

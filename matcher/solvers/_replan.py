@@ -38,6 +38,7 @@ whole parts can be kept.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -187,10 +188,13 @@ def replan(
     method: str,
     options: dict[str, Any],
     near: Near | None = None,
+    solve: Callable[..., Any],
 ) -> tuple[IntArray, Any, str, float, Any, float, int] | None:
     """Re-plan *inst* from the *previous* plan's edges and *start* potentials.
 
     With *near*, check and prove only around the nodes it flags (module notes).
+    *solve* is :func:`~matcher.solvers.registry.solve_instance`, the one path every
+    method goes through (passed in, so this module does not import the registry).
 
     Returns
     -------
@@ -200,8 +204,6 @@ def replan(
         when the parts to re-solve hold more than :data:`MAX_SHARE` of the
         pairs, or the potentials do not settle (solve from scratch then).
     """
-    from . import solve_instance  # the one path every method goes through
-
     big_m = None
     if priority_first:
         big_m = certificate_big_m(inst)
@@ -241,7 +243,7 @@ def replan(
     if len(edges):
         sub, vols, needs = cut(inst, edges)
         t0 = time.perf_counter()
-        solved = solve_instance(
+        solved = solve(
             sub,
             pinned[edges],
             priority_first=priority_first,

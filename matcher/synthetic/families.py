@@ -41,7 +41,7 @@ import math
 
 import numpy as np
 
-from .model import Need, Policy, Problem, Volunteer
+from ..model import Need, Policy, Problem, Volunteer
 
 __all__ = ["DENSE_SIZES", "FAMILIES", "SIZES", "TIERS", "make", "sizes"]
 

@@ -22,8 +22,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .model import Policy, Problem
-from .result import Result
+from ..model import Policy, Problem
+from ..result import FILTERS, Result
+from .read import read_problem
+from .write import plan_table
 
 __all__ = ["problem_from_frames", "result_to_frame"]
 
@@ -105,10 +107,8 @@ def problem_from_frames(
     >>> p.volunteers[0].skills, p.volunteers[0].capacity, p.volunteers[0].extra["phone"]
     ({'nursing': 3}, 2, '555-0100')
     """
-    from . import io as mio
-
     _pandas()
-    base = mio.read_problem(
+    base = read_problem(
         _as_csv(volunteers, "volunteers (DataFrame)"),
         _as_csv(needs, "needs (DataFrame)"),
         policy if policy is not None else Policy(),
@@ -148,8 +148,6 @@ def result_to_frame(result: Result, problem: Problem | None = None, which: str =
     [['a', 'v', 'matched', ''], ['b', '', 'unmatched', 'no_skill']]
     """
     pd = _pandas()
-    from .result import FILTERS
-
     if which == "matches":
         rows = [
             {
@@ -178,8 +176,6 @@ def result_to_frame(result: Result, problem: Problem | None = None, which: str =
     if which != "plan":
         raise ValueError(f"which must be 'plan', 'matches' or 'unmatched'; got {which!r}")
     if problem is not None:
-        from .io import plan_table
-
         header, table = plan_table(result, problem)
     else:
         header = ["need_id", "volunteer_id", "status", "reason", "missing", "cost", "distance_km"]

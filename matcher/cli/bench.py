@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from .api import solve, solve_graph
-from .errors import UnsupportedProblem
-from .families import FAMILIES, make, sizes
-from .graph import build_graph
+from ..errors import UnsupportedProblem
+from ..graph import build_graph
+from ..planning.solving import solve, solve_graph
+from ..synthetic.families import FAMILIES, make, sizes
 
 __all__ = ["BENCH_METHODS", "format_table", "run"]
 

@@ -87,6 +87,7 @@ class Encoding:
 
     @property
     def n_volunteers(self) -> int:
+        """Number of volunteers encoded."""
         return int(self.vol_xy.shape[0])
 
     @property
@@ -96,6 +97,7 @@ class Encoding:
 
     @property
     def n_needs(self) -> int:
+        """Number of needs encoded."""
         return int(self.need_xy.shape[0])
 
 

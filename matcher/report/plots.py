@@ -26,8 +26,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .model import Problem
-from .result import UNKNOWN, Result
+from ..model import Problem
+from ..result import UNKNOWN, Result
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

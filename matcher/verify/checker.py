@@ -21,7 +21,7 @@ network builder or any solver. It checks
 The candidate pairs needed for 6 are enumerated here with a k-d tree and the
 rules evaluated pair by pair (vectorised); the work is linear in the number of
 candidate pairs. The only code shared with the solving path is the distance
-formula (:func:`matcher._rules.pair_distance_km`), so that both sides agree to
+formula (:func:`matcher.model.rules.pair_distance_km`), so that both sides agree to
 the last bit on pairs exactly at the travel limit.
 """
 
@@ -36,11 +36,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from ._rules import EARTH_RADIUS_KM, pair_distance_km
-from .model import Problem
+from ..model import Problem
+from ..model.rules import EARTH_RADIUS_KM, pair_distance_km
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .result import Result
+    from ..result import Result
 
 __all__ = ["VIOLATIONS", "Violation", "verify"]
 

@@ -31,13 +31,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .api import _WARM_LIMIT, _churn_units, _slot_start, _solve_built, _solve_graph
-from .errors import InputError, InputProblem, short_repr
-from .graph import Built, Delta, Graph, _is_sorted, build, rebuild
-from .model import _CHECKED, Need, Problem, Volunteer
-from .result import Certificate, Churn, GraphSolution, Result, Unmatched, assemble
-from .solvers import Instance, Near, Potentials, Warm, WarmStart
-from .solvers._duals import UNKNOWN
+from ..errors import InputError, InputProblem, short_repr
+from ..graph import Built, Delta, Graph, build, rebuild
+from ..graph.core import _is_sorted
+from ..model import Need, Problem, Volunteer
+from ..model.problem import _CHECKED
+from ..result import Certificate, Churn, GraphSolution, Result, Unmatched, assemble
+from ..solvers import Instance, Near, Potentials, Warm, WarmStart
+from ..solvers._duals import UNKNOWN
+from .solving import _solve_built, _solve_graph
+from .warm import _WARM_LIMIT, _churn_units, _slot_start
 
 __all__ = ["Planner"]
 

@@ -1,0 +1,294 @@
+"""The problem: volunteers, needs, a policy and the pairs that must, must not or did serve.
+
+Making a :class:`Problem` validates everything at once (records, ids, pairs,
+the rules of pinned pairs) and raises one :class:`~matcher.InputError` listing
+every problem.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from .. import limits
+from ..errors import InputError, InputProblem
+from . import rules
+from ._checks import _check_need, _check_policy, _check_volunteer, _Checker, _is_name
+from .policy import Policy
+from .records import Need, Volunteer
+
+__all__ = ["Problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Volunteers, needs and a policy: everything the solver needs, validated.
+
+    Parameters
+    ----------
+    volunteers : sequence of Volunteer
+    needs : sequence of Need
+    policy : Policy, default Policy()
+    pinned : iterable of (need_id, volunteer_id), default ()
+        Pairs that must be in the plan. Each must be feasible and fit the
+        capacities, demands and (with ``one_need_per_slot``) the slots.
+    forbidden : iterable of (need_id, volunteer_id), default ()
+        Pairs that must not be in the plan.
+    history : iterable of (need_id or household, volunteer_id), default ()
+        Pairs served before (continuity of care): a candidate pair of a
+        volunteer with a need whose id or ``household`` is paired with them
+        here costs ``Weights.continuity`` less. Records no longer present may
+        be named (they no longer count); kept sorted and without repeats.
+
+    Raises
+    ------
+    InputError
+        With one :class:`~matcher.InputProblem` per problem found, in order:
+        the policy; every volunteer; every need; duplicate ids; pinned and
+        forbidden pairs (malformed, unknown ids, repeated, both pinned and
+        forbidden); a pinned pair breaking a feasibility rule (named) or
+        over-filling a capacity, a demand or a slot. Rules of pinned pairs are
+        checked only once the records they name are valid.
+
+    Notes
+    -----
+    Empty problems are valid and give an empty plan. The records are kept in
+    the order given; the candidate graph indexes them by sorted id, so the plan
+    does not depend on the input order.
+
+    Examples
+    --------
+    >>> vs = [Volunteer("v1", {"nursing": 3}, (31.230, 121.470))]
+    >>> ns = [Need("n1", "elderly_care", {"nursing": 2}, (31.232, 121.471), priority=3)]
+    >>> p = Problem(vs, ns)
+    >>> len(p.volunteers), len(p.needs)
+    (1, 1)
+    >>> Problem(vs, ns, pinned=[("n1", "v9")])
+    Traceback (most recent call last):
+      ...
+    matcher.errors.InputError: 1 problem in the input:
+      pinned pair ('n1', 'v9'): `volunteer_id` must be the id of a volunteer; got 'v9'.
+    """
+
+    volunteers: Sequence[Volunteer]
+    needs: Sequence[Need]
+    policy: Policy = Policy()
+    pinned: Sequence[tuple[str, str]] = ()
+    forbidden: Sequence[tuple[str, str]] = ()
+    history: Sequence[tuple[str, str]] = ()
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        for name in ("volunteers", "needs", "pinned", "forbidden", "history"):
+            value = getattr(self, name)
+            if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
+                put(self, name, tuple(value))
+        # Only sequences are canonicalised; anything else (a string, a number) is left
+        # for _validate to report instead of being iterated (or failing to be).
+        for name in ("pinned", "forbidden", "history"):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                put(self, name, tuple(_canon_pair(p) for p in value))
+        problems = _validate(self)
+        if problems:
+            raise InputError(problems)
+        put(self, "history", tuple(sorted(set(self.history))))
+
+    def __hash__(self) -> int:
+        return hash((len(self.volunteers), len(self.needs), self.policy, self.pinned))
+
+    @cached_property
+    def volunteer_index(self) -> dict[str, int]:
+        """Map volunteer id -> position in :attr:`volunteers`."""
+        return {v.id: i for i, v in enumerate(self.volunteers)}
+
+    @cached_property
+    def need_index(self) -> dict[str, int]:
+        """Map need id -> position in :attr:`needs`."""
+        return {n.id: i for i, n in enumerate(self.needs)}
+
+
+def _canon_pair(pair: Any) -> Any:
+    if isinstance(pair, (list, tuple)) and len(pair) == 2:
+        return (pair[0], pair[1])
+    return pair
+
+
+def _validate(p: Problem) -> list[InputProblem]:
+    out: list[InputProblem] = []
+    for name in ("volunteers", "needs"):
+        records = getattr(p, name)
+        if isinstance(records, tuple):
+            limits.check(name, len(records), "MAX_RECORDS", "problem")
+    if not isinstance(p.policy, Policy):
+        _Checker("policy", "policy", None, out).bad("policy", "a Policy", p.policy)
+        geometry: Any = None
+    else:
+        _check_policy(p.policy, out)
+        geometry = p.policy.geometry
+    records_ok = not out
+    records_ok &= _check_records(
+        "volunteer", p.volunteers, Volunteer, _check_volunteer, geometry, out
+    )
+    records_ok &= _check_records("need", p.needs, Need, _check_need, geometry, out)
+    pinned, forbidden = p.pinned, p.forbidden
+    if not isinstance(pinned, tuple) or not isinstance(forbidden, tuple):
+        for k, value in (("pinned", pinned), ("forbidden", forbidden)):
+            if not isinstance(value, tuple):
+                _Checker(k, "problem", None, out).bad(
+                    k, "a sequence of (need_id, volunteer_id) pairs", type(value).__name__
+                )
+        return out
+    # Ids and pairs of the wrong type (e.g. JSON lists) are reported above and below;
+    # they are left out of these sets, which need hashable values.
+    vids = {v.id for v in p.volunteers if isinstance(v, Volunteer) and isinstance(v.id, str)}
+    nids = {n.id for n in p.needs if isinstance(n, Need) and isinstance(n.id, str)}
+    pinned_ok = _check_pairs("pinned", pinned, nids, vids, out)
+    _check_pairs("forbidden", forbidden, nids, vids, out)
+    both = sorted(set(_good_pairs(pinned)) & set(_good_pairs(forbidden)), key=str)
+    for pair in both:
+        _Checker("pinned", f"pinned pair {pair!r}", None, out).bad(
+            "pair", "not also forbidden", "a forbidden pair"
+        )
+    if records_ok and pinned_ok and not both and p.pinned:
+        _check_pinned_rules(p, out)
+    if not isinstance(p.history, tuple):
+        _Checker("history", "problem", None, out).bad(
+            "history",
+            "a sequence of (need_id or household, volunteer_id) pairs",
+            type(p.history).__name__,
+        )
+    else:
+        for i, pair in enumerate(p.history):
+            if not (isinstance(pair, tuple) and len(pair) == 2 and all(_is_name(x) for x in pair)):
+                _Checker("history", f"history pair #{i}", i, out).bad(
+                    "pair", "a (need_id or household, volunteer_id) pair of non-empty strings", pair
+                )
+    return out
+
+
+def _good_pairs(pairs: tuple[Any, ...]) -> list[tuple[str, str]]:
+    """The well-formed (need_id, volunteer_id) pairs of *pairs* (the others are reported)."""
+    return [
+        p
+        for p in pairs
+        if isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) for x in p)
+    ]
+
+
+# Records already checked under the same policy, by id() of the live objects: a
+# Planner's update sets this around Problem(...) so that only new records are checked.
+_CHECKED: ContextVar[frozenset[int]] = ContextVar("_CHECKED", default=frozenset())
+
+
+def _check_records(
+    kind: str,
+    seq: Any,
+    cls: type,
+    check: Callable[[Any, int, Any, list[InputProblem]], None],
+    geometry: Any,
+    out: list[InputProblem],
+) -> bool:
+    """Check every record of one kind and that ids are unique; True if all is well."""
+    if not isinstance(seq, tuple):
+        _Checker(kind, kind + "s", None, out).bad(kind + "s", f"a sequence of {cls.__name__}", seq)
+        return False
+    before = len(out)
+    first_use: dict[str, int] = {}
+    checked = _CHECKED.get()
+    for i, rec in enumerate(seq):
+        if not isinstance(rec, cls):
+            _Checker(kind, f"{kind} #{i}", i, out).bad(
+                kind, f"a {cls.__name__}", type(rec).__name__
+            )
+            continue
+        if id(rec) not in checked:
+            check(rec, i, geometry, out)
+    for i, rec in enumerate(seq):
+        rid = getattr(rec, "id", None)
+        if not isinstance(rid, str) or not _is_name(rid):
+            continue
+        if rid in first_use:
+            _Checker(kind, f"{kind} {rid!r}", i, out).bad(
+                "id", f"unique among {kind}s (first used by {kind} #{first_use[rid]})", rid
+            )
+        else:
+            first_use[rid] = i
+    return len(out) == before
+
+
+def _check_pairs(
+    kind: str, pairs: tuple[Any, ...], nids: set[str], vids: set[str], out: list[InputProblem]
+) -> bool:
+    ok = True
+    seen: set[tuple[str, str]] = set()
+    for i, pair in enumerate(pairs):
+        if not (
+            isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        ):
+            _Checker(kind, f"{kind} pair #{i}", i, out).bad(
+                "pair", "a (need_id, volunteer_id) pair of strings", pair
+            )
+            ok = False
+            continue
+        c = _Checker(kind, f"{kind} pair {pair!r}", i, out)
+        if pair[0] not in nids:
+            c.bad("need_id", "the id of a need", pair[0])
+            ok = False
+        if pair[1] not in vids:
+            c.bad("volunteer_id", "the id of a volunteer", pair[1])
+            ok = False
+        if pair in seen:
+            c.bad("pair", f"listed once in {kind}", "a repeat")
+            ok = False
+        seen.add(pair)
+    return ok
+
+
+def _check_pinned_rules(p: Problem, out: list[InputProblem]) -> None:
+    """Pinned pairs must be feasible and fit capacities, demands and slots."""
+    vols = {v.id: v for v in p.volunteers}
+    needs = {n.id: n for n in p.needs}
+    pairs = list(p.pinned)
+    broken = rules.first_broken_rules(
+        [vols[v] for _, v in pairs], [needs[n] for n, _ in pairs], p.policy, p.forbidden
+    )
+    for pair, (rule, detail) in zip(pairs, broken, strict=True):
+        if rule is not None:
+            _Checker("pinned", f"pinned pair {pair!r}", None, out).said(
+                "pair", f"feasible; it breaks rule {rule} ({rules.RULE_NAMES[rule]})", detail
+            )
+    per_volunteer = Counter(v for _, v in pairs)
+    for vid, k in sorted(per_volunteer.items()):
+        if k > vols[vid].capacity:
+            _Checker("pinned", f"volunteer {vid!r}", None, out).bad(
+                "pinned", f"at most capacity={vols[vid].capacity} pinned needs", f"{k}"
+            )
+    per_need = Counter(n for n, _ in pairs)
+    for nid, k in sorted(per_need.items()):
+        if k > needs[nid].demand:
+            _Checker("pinned", f"need {nid!r}", None, out).bad(
+                "pinned", f"at most demand={needs[nid].demand} pinned volunteers", f"{k}"
+            )
+    if p.policy.one_need_per_slot:
+        by_slot: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for nid, vid in pairs:
+            slot = needs[nid].slot
+            if slot is not None:
+                by_slot[(vid, slot)].append(nid)
+        for (vid, slot), nids in sorted(by_slot.items()):
+            if len(nids) > 1:
+                _Checker("pinned", f"volunteer {vid!r}", None, out).bad(
+                    "pinned",
+                    f"at most one pinned need in slot {slot!r} (one_need_per_slot)",
+                    ", ".join(repr(n) for n in sorted(nids)),
+                )
+
+
+def sorted_order(ids: Sequence[str]) -> list[int]:
+    """Positions of *ids* in sorted-id order: the canonical index order of the graph."""
+    return sorted(range(len(ids)), key=ids.__getitem__)

@@ -1,0 +1,31 @@
+"""What a coordinator looks at: the HTML report and its figures (the edge).
+
+- :mod:`~matcher.report.html`: :func:`write_report`, :func:`render_report`;
+- :mod:`~matcher.report.plots`: the figures, each a function taking ``ax=``.
+
+matplotlib is an optional extra (``pip install ".[report]"``), imported only
+when a figure is drawn.
+"""
+
+from .html import DEFAULT_TITLE, MAX_UNMATCHED_ROWS, render_report, write_report
+from .plots import (
+    REASON_STYLES,
+    plot_coverage_by_category,
+    plot_coverage_by_community,
+    plot_load,
+    plot_map,
+    plot_participation_by_unit,
+)
+
+__all__ = [
+    "DEFAULT_TITLE",
+    "MAX_UNMATCHED_ROWS",
+    "REASON_STYLES",
+    "plot_coverage_by_category",
+    "plot_coverage_by_community",
+    "plot_load",
+    "plot_map",
+    "plot_participation_by_unit",
+    "render_report",
+    "write_report",
+]
