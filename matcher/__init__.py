@@ -8,14 +8,21 @@ The public API, all importable from ``matcher``:
 - the result: :class:`Result`, :class:`Match`, :class:`Unmatched`, :class:`Objective`,
   :class:`Metrics`, :class:`Status`, :class:`Certificate`, :class:`Churn`, :class:`Stability`;
 - what would fix the gaps: :func:`gaps` (and :class:`Gaps`, :class:`Recommendation`);
-- checking: :func:`verify` (also ``Result.verify``) and :class:`Violation`;
+- checking: :func:`verify` and :class:`Violation`;
 - low level: :class:`Graph`, :func:`build_graph`, :func:`solve_graph`, :class:`GraphSolution`;
 - errors: :class:`MatcherError`, :class:`InputError`, :class:`InputProblem`,
   :class:`SizeLimitError`, :class:`UnsupportedProblem`, :class:`SolverError`
   (size limits: :mod:`matcher.limits`).
 
-Files (CSV / JSON) are read and written by :mod:`matcher.io`; synthetic
-communities come from :mod:`matcher.synthetic`.
+Files (CSV / JSON / pandas) are read and written by :mod:`matcher.io`; the HTML
+report and its figures are :mod:`matcher.report`; synthetic communities come
+from :mod:`matcher.synthetic`.
+
+The subpackages read as the pipeline, bottom to top: :mod:`matcher.model` ->
+:mod:`matcher.graph` -> :mod:`matcher.solvers` -> :mod:`matcher.result` ->
+:mod:`matcher.verify` (the proof) and :mod:`matcher.planning`; then the edges
+:mod:`matcher.io`, :mod:`matcher.report`, :mod:`matcher.synthetic` and
+:mod:`matcher.cli`. ARCHITECTURE.md in the repository says what lives where.
 
 Examples
 --------

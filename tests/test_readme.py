@@ -27,8 +27,14 @@ def test_ci_runs_the_readme_test_command():
     assert 'pip install ".[test]" && pytest' in ci
 
 
+def test_readme_is_a_front_page():
+    # the details live in docs/ (tests/test_docs.py runs their blocks and the README's bash)
+    assert len(README.read_text(encoding="utf-8").splitlines()) <= 200
+
+
 @pytest.mark.parametrize("code", blocks("python"))
-def test_python_blocks_run(code, capsys):
+def test_python_blocks_run(code, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # a block may write files: only here
     exec(compile(code, str(README), "exec"), {})
     out = capsys.readouterr().out
     assert out  # every README example prints what it shows

@@ -1,6 +1,6 @@
 """A small benchmark anyone can run after ``pip install``: ``matcher bench``.
 
-Every family of :mod:`matcher.families` at one tier (S by default: 300
+Every family of :mod:`matcher.synthetic.families` at one tier (S by default: 300
 volunteers x 500 needs), every method on the same candidate graph, the
 objectives checked equal across exact methods before any time is reported,
 and the end-to-end :func:`matcher.solve` time. The full grid with external
@@ -53,7 +53,7 @@ def run(
     ----------
     tier : {"S", "M", "L"}, default "S"
     families : iterable of str
-        Families of :mod:`matcher.families` (those without this tier are skipped).
+        Families of :mod:`matcher.synthetic.families` (those without this tier are skipped).
     seed : int, default 0
     repeat : int, default 3
         Runs per time; the median is reported.

@@ -2,7 +2,7 @@
 
 pandas is an optional extra (``pip install "matcher[pandas]"``), imported only
 here and only when called; the rest of matcher never needs it. Also reachable
-as :meth:`matcher.Problem.from_frames` and :meth:`matcher.Result.to_frame`.
+as ``Problem.from_frames`` and ``Result.to_frame`` (deprecated aliases of these two).
 
 A frame has the columns of the CSV format (README, "Files and the command
 line") and is read by the same reader, so it is checked by the same rules and

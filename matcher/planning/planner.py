@@ -398,7 +398,7 @@ def _warm_by_index(
     v_new: IntArray,
     priority_first: bool,
 ) -> Warm | None:
-    """:func:`matcher.api._warm` from the last solve's potentials, mapped by index."""
+    """:func:`matcher.planning.warm._warm` from the last solve's potentials, mapped by index."""
     pot = old.certificate
     if pot is None or (pot.big_m is None) == priority_first:
         return None

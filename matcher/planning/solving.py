@@ -240,7 +240,7 @@ def solve(
         the serial one. The executor is never shut down here.
     certify : bool, default True
         Attach to an optimal result the node potentials that prove it optimal
-        (``Result.certificate``; check with :meth:`Result.verify`). Costs a
+        (``Result.certificate``; check with :func:`matcher.verify`). Costs a
         fraction of the solve (see ``benchmarks/RESULTS.md``).
     **options
         Method options (``hungarian``: ``max_cells``).

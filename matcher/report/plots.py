@@ -5,7 +5,7 @@ helps or is needed, of its :class:`~matcher.Problem`) on a matplotlib Axes and
 returns it: pass ``ax=`` to draw into your own figure, or leave it out to get
 a new pyplot figure. Nothing here calls ``plt.show()``.
 
-matplotlib is optional: ``import matcher`` and ``import matcher.plots`` never
+matplotlib is optional: ``import matcher`` and ``import matcher.report`` never
 need it; the functions import it when called and, when it is missing, raise an
 :class:`ImportError` that says ``pip install "matcher[report]"``.
 
@@ -454,7 +454,7 @@ def plot_map(result: Result, problem: Problem | None = None, *, ax: Axes | None 
     Notes
     -----
     Records of the result that the problem does not have (a result of
-    another problem) are left out; :meth:`Result.verify` reports them.
+    another problem) are left out; :func:`matcher.verify` reports them.
 
     Examples
     --------

@@ -50,7 +50,7 @@ class Result:
         independent parts) and ``certify`` (computing the certificate).
     certificate : Certificate or None
         The proof of optimality of an ``OPTIMAL`` plan (None otherwise, or when
-        solved with ``certify=False``); :meth:`verify` checks it.
+        solved with ``certify=False``); :func:`matcher.verify` checks it.
     churn : Churn or None
         For a re-plan (``solve(..., previous=)``): what changed from the
         previous plan, and the churn cost the plan was optimised with.
