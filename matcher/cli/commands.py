@@ -53,57 +53,11 @@ def _pair_files(args: argparse.Namespace) -> dict[str, str]:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        paths = demo_paths()
-        problem = mio.read_problem(paths["volunteers"], paths["needs"], paths["policy"])
-        if args.participation:
-            policy = dataclasses.replace(problem.policy, participation=True)
-            problem = dataclasses.replace(problem, policy=policy)
-        result = solve(problem, method=args.method)
-        plain = _plain(problem, args.method)
-        if args.out:
-            mio.write_json(result, args.out)
-        if args.json:
-            print(json.dumps(_summary_json(result, args.out, plain), ensure_ascii=False, indent=2))
-        else:
-            title = "matcher demo: the built-in synthetic community"
-            print(format_summary(result, problem, title, plain=plain))
-        return 0
+        return _demo(args)
     if args.command == "solve":
-        if args.problem:
-            problem = mio.read_problem(problem=args.problem, **_pair_files(args))
-        else:
-            problem = mio.read_problem(
-                args.volunteers, args.needs, args.policy, **_pair_files(args)
-            )
-        previous = mio.read_result(args.previous) if args.previous else None
-        with _Progress(["solve", "write"], quiet=args.quiet or args.json) as bar:
-            result = solve(
-                problem, method=args.method, previous=previous, churn_cost=args.churn_cost
-            )
-            bar.step()
-            _write_outputs(result, problem, args)
-            bar.step()
-        plain = None
-        if args.json or not args.quiet:
-            plain = _plain(problem, args.method, previous=previous, churn_cost=args.churn_cost)
-        if args.json:
-            print(json.dumps(_summary_json(result, args.out, plain), ensure_ascii=False, indent=2))
-        elif not args.quiet:
-            title = f"matcher solve: wrote {args.out}"
-            print(format_summary(result, problem, title, plain=plain))
-        return 0
+        return _solve(args)
     if args.command == "explain":
-        result = mio.read_result(args.result)
-        try:
-            text = result.explain(args.need_id)
-            if args.json:
-                print(json.dumps(_need_json(result, args.need_id), ensure_ascii=False, indent=2))
-            else:
-                print(text)
-        except KeyError as exc:
-            print(f"matcher: {exc.args[0]}", file=sys.stderr)
-            return 2
-        return 0
+        return _explain(args)
     if args.command == "verify":
         return _verify(args)
     if args.command == "generate":
@@ -111,57 +65,125 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "bench":
         return _bench(args)
     if args.command == "report":
-        from ..report import write_report
+        return _report(args)
+    raise AssertionError(args.command)  # argparse allows only the commands above
 
-        found: list[InputProblem] = []
-        report_result: Result | None = None
-        report_problem: Problem | None = None
-        from_files = args.volunteers or args.needs or args.policy
-        both = bool(args.problem and from_files)
-        if _pair_files(args) and not (args.problem or from_files):
-            found.append(
-                InputProblem(
-                    "report",
-                    "--" + next(iter(_pair_files(args))),
-                    "--problem or --volunteers/--needs with it",
-                    "no problem",
-                    kind="option",
-                )
+
+def _demo(args: argparse.Namespace) -> int:
+    """Solve the shipped demo community; print its summary (text or JSON)."""
+    paths = demo_paths()
+    problem = mio.read_problem(paths["volunteers"], paths["needs"], paths["policy"])
+    if args.participation:
+        policy = dataclasses.replace(problem.policy, participation=True)
+        problem = dataclasses.replace(problem, policy=policy)
+    result = solve(problem, method=args.method)
+    plain = _plain(problem, args.method)
+    if args.out:
+        mio.write_json(result, args.out)
+    if args.json:
+        print(json.dumps(_summary_json(result, args.out, plain), ensure_ascii=False, indent=2))
+    else:
+        title = "matcher demo: the built-in synthetic community"
+        print(format_summary(result, problem, title, plain=plain))
+    return 0
+
+
+def _solve(args: argparse.Namespace) -> int:
+    """Solve the user's files, write the result (and plan CSV), print the summary."""
+    if args.problem:
+        problem = mio.read_problem(problem=args.problem, **_pair_files(args))
+    else:
+        problem = mio.read_problem(args.volunteers, args.needs, args.policy, **_pair_files(args))
+    previous = mio.read_result(args.previous) if args.previous else None
+    with _Progress(["solve", "write"], quiet=args.quiet or args.json) as bar:
+        result = solve(problem, method=args.method, previous=previous, churn_cost=args.churn_cost)
+        bar.step()
+        _write_outputs(result, problem, args)
+        bar.step()
+    plain = None
+    if args.json or not args.quiet:
+        plain = _plain(problem, args.method, previous=previous, churn_cost=args.churn_cost)
+    if args.json:
+        print(json.dumps(_summary_json(result, args.out, plain), ensure_ascii=False, indent=2))
+    elif not args.quiet:
+        title = f"matcher solve: wrote {args.out}"
+        print(format_summary(result, problem, title, plain=plain))
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    """Print what a result does for one need; exit 2 if the need is not in it."""
+    result = mio.read_result(args.result)
+    try:
+        text = result.explain(args.need_id)
+        if args.json:
+            print(json.dumps(_need_json(result, args.need_id), ensure_ascii=False, indent=2))
+        else:
+            print(text)
+    except KeyError as exc:
+        print(f"matcher: {exc.args[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Read the result (and problem) and write the HTML report."""
+    from ..report import write_report
+
+    report_result, report_problem = _report_inputs(args)
+    try:
+        write_report(report_result, args.out, report_problem, title=args.title)
+    except ImportError as exc:  # matplotlib missing: the message says how to install it
+        print(f"matcher: {exc}", file=sys.stderr)
+        return 1
+    print(f"matcher report: wrote {args.out}")
+    return 0
+
+
+def _report_inputs(args: argparse.Namespace) -> tuple[Result, Problem | None]:
+    """The result and (if given) problem of ``report``; every input problem at once."""
+    found: list[InputProblem] = []
+    report_result: Result | None = None
+    report_problem: Problem | None = None
+    from_files = args.volunteers or args.needs or args.policy
+    both = bool(args.problem and from_files)
+    if _pair_files(args) and not (args.problem or from_files):
+        found.append(
+            InputProblem(
+                "report",
+                "--" + next(iter(_pair_files(args))),
+                "--problem or --volunteers/--needs with it",
+                "no problem",
+                kind="option",
             )
-        if both:
-            found.append(
-                InputProblem(
-                    "report",
-                    "--problem",
-                    "either --problem or --volunteers/--needs/--policy",
-                    "both",
-                    kind="option",
-                )
+        )
+    if both:
+        found.append(
+            InputProblem(
+                "report",
+                "--problem",
+                "either --problem or --volunteers/--needs/--policy",
+                "both",
+                kind="option",
             )
+        )
+    try:
+        report_result = mio.read_result(args.result)
+    except InputError as exc:
+        found += exc.problems
+    if not both:  # every problem of the files at once, the result's and the problem's
         try:
-            report_result = mio.read_result(args.result)
+            if args.problem:
+                report_problem = mio.read_problem(problem=args.problem, **_pair_files(args))
+            elif from_files:
+                report_problem = mio.read_problem(
+                    args.volunteers, args.needs, args.policy, **_pair_files(args)
+                )
         except InputError as exc:
             found += exc.problems
-        if not both:  # every problem of the files at once, the result's and the problem's
-            try:
-                if args.problem:
-                    report_problem = mio.read_problem(problem=args.problem, **_pair_files(args))
-                elif from_files:
-                    report_problem = mio.read_problem(
-                        args.volunteers, args.needs, args.policy, **_pair_files(args)
-                    )
-            except InputError as exc:
-                found += exc.problems
-        if found or report_result is None:
-            raise InputError(found)
-        try:
-            write_report(report_result, args.out, report_problem, title=args.title)
-        except ImportError as exc:  # matplotlib missing: the message says how to install it
-            print(f"matcher: {exc}", file=sys.stderr)
-            return 1
-        print(f"matcher report: wrote {args.out}")
-        return 0
-    raise AssertionError(args.command)  # argparse allows only the commands above
+    if found or report_result is None:
+        raise InputError(found)
+    return report_result, report_problem
 
 
 class _Progress:

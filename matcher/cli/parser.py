@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..planning.solving import methods
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import TypeAlias
+
+    # argparse names the type of add_subparsers() only privately
+    _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -17,7 +24,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"matcher {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    _add_demo(sub, method_help)
+    _add_solve(sub, method_help)
+    _add_generate(sub)
+    _add_bench(sub)
+    _add_explain(sub)
+    _add_verify(sub)
+    _add_report(sub)
+    return p
 
+
+def _add_demo(sub: _Subparsers, method_help: str) -> None:
+    """Add the ``demo`` sub-parser: solve the shipped community, print its summary."""
     d = sub.add_parser(
         "demo",
         help="solve the built-in synthetic community and print a summary",
@@ -35,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--out", help="also write the result JSON here")
     d.add_argument("--json", action="store_true", help="print a machine-readable summary (JSON)")
 
+
+def _add_solve(sub: _Subparsers, method_help: str) -> None:
+    """Add the ``solve`` sub-parser: solve the user's files, write the result JSON."""
     s = sub.add_parser(
         "solve",
         help="solve your own volunteers and needs",
@@ -75,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true", help="print a machine-readable summary (JSON)")
 
+
+def _add_generate(sub: _Subparsers) -> None:
+    """Add the ``generate`` sub-parser: write a synthetic community from parameters."""
     g = sub.add_parser(
         "generate",
         help="write a synthetic community (CSV or JSON) from a few parameters and a seed",
@@ -102,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--json", action="store_true", help="print the files written as JSON")
 
+
+def _add_bench(sub: _Subparsers) -> None:
+    """Add the ``bench`` sub-parser: time every method on one tier of the families."""
     b = sub.add_parser(
         "bench",
         help="run the small benchmark tier: every family, every method, answers checked",
@@ -119,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.add_argument("--json", action="store_true", help="print the rows as JSON")
 
+
+def _add_explain(sub: _Subparsers) -> None:
+    """Add the ``explain`` sub-parser: what a result does for one need."""
     e = sub.add_parser(
         "explain",
         help="explain what a result does for one need",
@@ -128,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("need_id")
     e.add_argument("--json", action="store_true", help="print the need's matches and gaps as JSON")
 
+
+def _add_verify(sub: _Subparsers) -> None:
+    """Add the ``verify`` sub-parser: check a result against its problem."""
     v = sub.add_parser(
         "verify",
         help="check a result against its problem, optimality certificate included",
@@ -149,6 +182,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--policy", help="policy JSON (default: the default Policy)")
     _add_pair_options(v)
     v.add_argument("--json", action="store_true", help="print the violations as JSON")
+
+
+def _add_report(sub: _Subparsers) -> None:
+    """Add the ``report`` sub-parser: write the HTML report of a result."""
     r = sub.add_parser(
         "report",
         help="write a self-contained HTML report of a result, for a coordinator",
@@ -179,7 +216,6 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--policy", help="policy JSON (default: the default Policy)")
     _add_pair_options(r)
     r.add_argument("--title", help="heading of the report (default: Volunteer matching report)")
-    return p
 
 
 def _add_pair_options(parser: argparse.ArgumentParser) -> None:

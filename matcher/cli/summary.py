@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from ..model import Problem
@@ -31,10 +32,25 @@ def format_summary(
     shown next to it (what the participation level did).
     """
     m = result.metrics
-    needs = {n.id: n for n in problem.needs}
     served: Counter[str] = Counter()
     for match in result.matches:
         served[match.need_id] += 1
+    lines = _headline(result, problem, title, plain)
+    lines += _share_table(
+        "Coverage by category", "category", m.coverage_by_category, problem, served
+    )
+    lines += _share_table(
+        "Coverage by community", "community", m.coverage_by_community, problem, served
+    )
+    lines += _unit_lines(m.participation_by_unit)
+    lines += _unmatched_lines(result, problem, max_unmatched)
+    lines += _timing_lines(result.timings)
+    return "\n".join(lines)
+
+
+def _headline(result: Result, problem: Problem, title: str, plain: Result | None) -> list[str]:
+    """The title, the size and the objective, then coverage, participation, travel, churn."""
+    m = result.metrics
     lines = [
         title,
         f"  {len(problem.volunteers)} volunteers, {len(problem.needs)} needs ({m.units_demanded} units)",
@@ -60,28 +76,41 @@ def format_summary(
             f"Churn           {c.kept} pairs kept, {c.moved} moved, {c.added} added, "
             f"{c.dropped} dropped (of {len(c.previous)} before; churn cost {c.cost:g})"
         )
+    return lines
 
-    def table(name: str, key: str, shares: dict[str, float]) -> None:
-        units: Counter[str] = Counter()
-        got: Counter[str] = Counter()
-        for n in problem.needs:
-            k = getattr(n, key) or "(unknown)"
-            units[k] += n.demand
-            got[k] += served[n.id]
-        lines.extend(["", name])
-        width = max((len(k) for k in shares), default=0)
-        for k, share in shares.items():
-            lines.append(f"  {k:<{width}}  {_bar(share)} {share:6.1%}  ({got[k]}/{units[k]})")
 
-    table("Coverage by category", "category", m.coverage_by_category)
-    table("Coverage by community", "community", m.coverage_by_community)
-    if m.participation_by_unit:
-        lines.extend(["", "Participation by employer unit"])
-        width = max(len(k) for k in m.participation_by_unit)
-        for k, share in m.participation_by_unit.items():
-            lines.append(f"  {k:<{width}}  {_bar(share)} {share:6.1%}")
+def _share_table(
+    name: str, key: str, shares: dict[str, float], problem: Problem, served: Counter[str]
+) -> list[str]:
+    """A coverage table by the need field *key*: a bar, the share and units served/demanded."""
+    units: Counter[str] = Counter()
+    got: Counter[str] = Counter()
+    for n in problem.needs:
+        k = getattr(n, key) or "(unknown)"
+        units[k] += n.demand
+        got[k] += served[n.id]
+    lines = ["", name]
+    width = max((len(k) for k in shares), default=0)
+    for k, share in shares.items():
+        lines.append(f"  {k:<{width}}  {_bar(share)} {share:6.1%}  ({got[k]}/{units[k]})")
+    return lines
 
-    lines.extend(["", f"Unmatched needs: {len(result.unmatched)}"])
+
+def _unit_lines(by_unit: dict[str, float]) -> list[str]:
+    """Participation by employer unit, a bar each; nothing when no volunteer has a unit."""
+    if not by_unit:
+        return []
+    lines = ["", "Participation by employer unit"]
+    width = max(len(k) for k in by_unit)
+    for k, share in by_unit.items():
+        lines.append(f"  {k:<{width}}  {_bar(share)} {share:6.1%}")
+    return lines
+
+
+def _unmatched_lines(result: Result, problem: Problem, max_unmatched: int) -> list[str]:
+    """The unmatched count, their reasons and the highest-priority ones with filter counts."""
+    needs = {n.id: n for n in problem.needs}
+    lines = ["", f"Unmatched needs: {len(result.unmatched)}"]
     if result.unmatched:
         reasons = Counter(u.reason for u in result.unmatched)
         lines.append("  reasons: " + ", ".join(f"{r} {c}" for r, c in reasons.most_common()))
@@ -98,17 +127,18 @@ def format_summary(
             )
         if len(worst) > max_unmatched:
             lines.append(f"  ... and {len(worst) - max_unmatched} more (highest priority first)")
-    t = result.timings
-    lines.extend(
-        [
-            "",
-            "Timings (s)     "
-            + ", ".join(
-                f"{k} {t[k]:.3f}" for k in ("build_graph", "solve", "assemble", "total") if k in t
-            ),
-        ]
-    )
-    return "\n".join(lines)
+    return lines
+
+
+def _timing_lines(t: Mapping[str, float]) -> list[str]:
+    """The stage timings in seconds, those the result has."""
+    return [
+        "",
+        "Timings (s)     "
+        + ", ".join(
+            f"{k} {t[k]:.3f}" for k in ("build_graph", "solve", "assemble", "total") if k in t
+        ),
+    ]
 
 
 def _plain(problem: Problem, method: str, **options: Any) -> Result | None:

@@ -167,101 +167,13 @@ def render_report(
     True
     """
     heading = DEFAULT_TITLE if title is None else title
-    m = result.metrics
     verdict = _verification(result, problem)
-
-    if problem is not None:
-        n_vol, n_need = len(problem.volunteers), len(problem.needs)
-    else:
-        n_vol = m.volunteers
-        n_need = len({x.need_id for x in result.matches} | {x.need_id for x in result.unmatched})
-    sub = (
-        f"{n_vol} volunteers, {n_need} needs ({m.units_demanded} units of demand); "
-        f"method {result.method}, status {result.status.value}."
-    )
-
-    def share_counts(key: str) -> dict[str, tuple[int, int]] | None:
-        return None if problem is None else plots._group_counts(result, problem, key)
-
-    def bars(plot: Callable[..., Axes], n: int, alt: str) -> str:
-        return _figure(lambda ax: plot(result, problem, ax=ax), plots._bar_height(n), alt)
-
-    violations = verdict[3]
-    violation_html = (
-        '<section id="violations"><h2>Violations</h2>\n<ul class="violations">\n'
-        + "\n".join(f"<li>{_e(v)}</li>" for v in violations)
-        + "\n</ul></section>"
-        if violations
-        else ""
-    )
-
-    coverage = "\n".join(
-        [
-            '<section id="coverage-section"><h2>Coverage</h2>',
-            _share_section(
-                "Coverage by category",
-                ("category", "coverage"),
-                m.coverage_by_category,
-                share_counts("category"),
-                ("units served", "units demanded"),
-                bars(
-                    plots.plot_coverage_by_category,
-                    len(m.coverage_by_category),
-                    "Coverage by category",
-                ),
-            ),
-            _share_section(
-                "Coverage by community",
-                ("community", "coverage"),
-                m.coverage_by_community,
-                share_counts("community"),
-                ("units served", "units demanded"),
-                bars(
-                    plots.plot_coverage_by_community,
-                    len(m.coverage_by_community),
-                    "Coverage by community",
-                ),
-            ),
-            "</section>",
-        ]
-    )
-    load = (
-        '<section id="load-section"><h2>Load per volunteer</h2>\n'
-        '<p class="note">How the work is spread: more members taking part, each with '
-        "less to do, keeps a programme going.</p>\n"
-        '<div class="pair">\n<div>'
-        + _figure(
-            lambda ax: plots.plot_load(result, problem, ax=ax), (7.0, 3.6), "Needs per volunteer"
-        )
-        + f"</div>\n<div>{_load_table(result, problem)}</div>\n</div></section>"
-    )
-    units = "\n".join(
-        [
-            '<section id="units-section"><h2>Participation by employer unit</h2>',
-            _share_section(
-                None,
-                ("employer unit", "participation"),
-                m.participation_by_unit,
-                None if problem is None else plots._unit_counts(result, problem),
-                ("serving", "volunteers"),
-                bars(
-                    plots.plot_participation_by_unit,
-                    len(m.participation_by_unit),
-                    "Participation by employer unit",
-                ),
-            ),
-            "</section>",
-        ]
-    )
-    if problem is not None:
-        the_map = _map_html(result, problem)
-    else:
-        the_map = (
-            '<p class="muted" id="map-missing">The map needs the problem files: the result '
-            "has no locations. Run <code>matcher report RESULT.json --out report.html "
-            "--problem PROBLEM.json</code> (or <code>--volunteers V.csv --needs N.csv</code>).</p>"
-        )
-    map_section = f'<section id="map-section"><h2>Map</h2>\n{the_map}\n</section>'
+    sub = _subtitle(result, problem)
+    violation_html = _violations_html(verdict[3])
+    coverage = _coverage_html(result, problem)
+    load = _load_html(result, problem)
+    units = _units_html(result, problem)
+    map_section = _map_section(result, problem)
     unmatched = (
         '<section id="unmatched-section"><h2>Unmatched needs</h2>\n'
         + _unmatched_section(result, problem)
@@ -309,6 +221,136 @@ def render_report(
             "",
         ]
     )
+
+
+def _subtitle(result: Result, problem: Problem | None) -> str:
+    """The line under the heading: how many volunteers, needs and units; method and status."""
+    m = result.metrics
+    if problem is not None:
+        n_vol, n_need = len(problem.volunteers), len(problem.needs)
+    else:
+        n_vol = m.volunteers
+        n_need = len({x.need_id for x in result.matches} | {x.need_id for x in result.unmatched})
+    return (
+        f"{n_vol} volunteers, {n_need} needs ({m.units_demanded} units of demand); "
+        f"method {result.method}, status {result.status.value}."
+    )
+
+
+def _violations_html(violations: list[str]) -> str:
+    """The list of violations the verification found; empty when there are none."""
+    return (
+        '<section id="violations"><h2>Violations</h2>\n<ul class="violations">\n'
+        + "\n".join(f"<li>{_e(v)}</li>" for v in violations)
+        + "\n</ul></section>"
+        if violations
+        else ""
+    )
+
+
+def _share_counts(
+    result: Result, problem: Problem | None, key: str
+) -> dict[str, tuple[int, int]] | None:
+    """Units ``(served, demanded)`` per value of the need field *key*; None without the problem."""
+    return None if problem is None else plots._group_counts(result, problem, key)
+
+
+def _bars(
+    result: Result, problem: Problem | None, plot: Callable[..., Axes], n: int, alt: str
+) -> str:
+    """The ``<img>`` of a bar chart of *n* bars drawn by *plot*."""
+    return _figure(lambda ax: plot(result, problem, ax=ax), plots._bar_height(n), alt)
+
+
+def _coverage_html(result: Result, problem: Problem | None) -> str:
+    """The coverage section: by category and by community, figure and table each."""
+    m = result.metrics
+    return "\n".join(
+        [
+            '<section id="coverage-section"><h2>Coverage</h2>',
+            _share_section(
+                "Coverage by category",
+                ("category", "coverage"),
+                m.coverage_by_category,
+                _share_counts(result, problem, "category"),
+                ("units served", "units demanded"),
+                _bars(
+                    result,
+                    problem,
+                    plots.plot_coverage_by_category,
+                    len(m.coverage_by_category),
+                    "Coverage by category",
+                ),
+            ),
+            _share_section(
+                "Coverage by community",
+                ("community", "coverage"),
+                m.coverage_by_community,
+                _share_counts(result, problem, "community"),
+                ("units served", "units demanded"),
+                _bars(
+                    result,
+                    problem,
+                    plots.plot_coverage_by_community,
+                    len(m.coverage_by_community),
+                    "Coverage by community",
+                ),
+            ),
+            "</section>",
+        ]
+    )
+
+
+def _load_html(result: Result, problem: Problem | None) -> str:
+    """The load section: the histogram of needs per volunteer and its table."""
+    return (
+        '<section id="load-section"><h2>Load per volunteer</h2>\n'
+        '<p class="note">How the work is spread: more members taking part, each with '
+        "less to do, keeps a programme going.</p>\n"
+        '<div class="pair">\n<div>'
+        + _figure(
+            lambda ax: plots.plot_load(result, problem, ax=ax), (7.0, 3.6), "Needs per volunteer"
+        )
+        + f"</div>\n<div>{_load_table(result, problem)}</div>\n</div></section>"
+    )
+
+
+def _units_html(result: Result, problem: Problem | None) -> str:
+    """The participation section: volunteers serving per employer unit, figure and table."""
+    m = result.metrics
+    return "\n".join(
+        [
+            '<section id="units-section"><h2>Participation by employer unit</h2>',
+            _share_section(
+                None,
+                ("employer unit", "participation"),
+                m.participation_by_unit,
+                None if problem is None else plots._unit_counts(result, problem),
+                ("serving", "volunteers"),
+                _bars(
+                    result,
+                    problem,
+                    plots.plot_participation_by_unit,
+                    len(m.participation_by_unit),
+                    "Participation by employer unit",
+                ),
+            ),
+            "</section>",
+        ]
+    )
+
+
+def _map_section(result: Result, problem: Problem | None) -> str:
+    """The map section: the map with the problem, else how to get one."""
+    if problem is not None:
+        the_map = _map_html(result, problem)
+    else:
+        the_map = (
+            '<p class="muted" id="map-missing">The map needs the problem files: the result '
+            "has no locations. Run <code>matcher report RESULT.json --out report.html "
+            "--problem PROBLEM.json</code> (or <code>--volunteers V.csv --needs N.csv</code>).</p>"
+        )
+    return f'<section id="map-section"><h2>Map</h2>\n{the_map}\n</section>'
 
 
 def write_report(

@@ -181,92 +181,22 @@ def generate(
     lat0, lon0 = float(center[0]), float(center[1])
     policy = DEFAULT_POLICY if policy is None else policy
 
-    # --- places: communities on a lattice, buildings around them (km east/north of center)
-    cxy = _lattice(n_communities, community_spacing_km) + gen.normal(0.0, 0.05, (n_communities, 2))
-    n_buildings = n_communities * buildings_per_community
-    offset = np.clip(
-        gen.normal(0.0, community_radius_km, (n_buildings, 2)),
-        -3 * community_radius_km,
-        3 * community_radius_km,
+    layout = _layout(
+        gen,
+        n_communities,
+        buildings_per_community,
+        households_per_building,
+        community_spacing_km,
+        community_radius_km,
     )
-    b_comm = np.repeat(np.arange(n_communities), buildings_per_community)
-    bxy = cxy[b_comm] + offset
-    community_ids = _ids("c", n_communities)
-    building_ids = [f"{c}-{b}" for c in community_ids for b in _ids("b", buildings_per_community)]
-    unit_ids = _ids("unit-", n_units)
-
-    # --- members: households in buildings, an occupation each, a few volunteer
-    n_households = n_buildings * households_per_building
-    size = np.minimum(1 + gen.poisson(members_per_household - 1.0, n_households), 6)
-    m_household = np.repeat(np.arange(n_households), size)
+    n_households = layout.n_buildings * households_per_building
+    m_household, m_occ, is_vol = _members(gen, n_households, members_per_household, volunteer_share)
     n_members = int(m_household.size)
-    shares = np.array([o.share for o in OCCUPATIONS])
-    m_occ = gen.choice(len(OCCUPATIONS), size=n_members, p=shares / shares.sum())
-    weight = np.array([STATUS_PROFILES[o.status].propensity for o in OCCUPATIONS])[m_occ]
-    p_vol = np.minimum(1.0, volunteer_share * weight / weight.mean())
-    is_vol = gen.random(n_members) < p_vol
-    unit_w = 1.0 / np.arange(1, n_units + 1)  # Zipf: a few large employers
-    unit_w /= unit_w.sum()
-
-    volunteers = []
-    members = np.flatnonzero(is_vol).tolist()
-    member_names = _ids("Member ", n_members, 4)
-    for vid, m in zip(_ids("v", len(members), 4), members, strict=True):
-        hh = int(m_household[m])
-        b = hh // households_per_building
-        volunteers.append(
-            _volunteer(
-                gen,
-                vid,
-                OCCUPATIONS[int(m_occ[m])],
-                xy=bxy[b],
-                community=community_ids[b_comm[b]],
-                building=building_ids[b],
-                units=unit_ids,
-                unit_p=unit_w,
-                extra={"name": member_names[m], "room": _room(hh % households_per_building)},
-                origin=(lat0, lon0),
-            )
-        )
-
-    # --- needs: ordinary kinds by share, then the remote and the rare ones
+    units = _ids("unit-", n_units)
+    volunteers = _volunteers(gen, m_household, m_occ, is_vol, layout, units, (lat0, lon0))
     if n_needs is None:
         n_needs = round(n_households / 29)
-    total = n_needs + n_remote + n_rare
-    kshare = np.array([k.share for k in NEED_KINDS])
-    kshare /= kshare.sum()
-    kinds: list[NeedKind | None] = [
-        NEED_KINDS[i] for i in gen.choice(len(NEED_KINDS), size=n_needs, p=kshare)
-    ]
-    kinds += [None] * n_remote
-    kinds += [RARE_KINDS[i % len(RARE_KINDS)] for i in range(n_rare)]
-    needs = []
-    for nid, name, kind in zip(
-        _ids("n", total, 4), _ids("Resident ", total, 4), kinds, strict=True
-    ):
-        b = int(gen.integers(n_buildings))
-        hh = int(gen.integers(households_per_building))
-        if kind is None:  # remote: a resident of building b staying 5-8 km away
-            kind = NEED_KINDS[int(gen.choice(len(NEED_KINDS), p=kshare))]
-            angle, dist = gen.uniform(0.0, 2 * math.pi), gen.uniform(5.0, 8.0)
-            xy = np.array([dist * math.cos(angle), dist * math.sin(angle)])
-            building: str | None = None
-        else:
-            xy = bxy[b]
-            building = building_ids[b]
-        needs.append(
-            _need(
-                gen,
-                nid,
-                kind,
-                xy=xy,
-                community=community_ids[b_comm[b]],
-                building=building,
-                household=f"{building_ids[b]}-{_room(hh)}",
-                extra={"name": name, "room": _room(hh), "topic": kind.topic},
-                origin=(lat0, lon0),
-            )
-        )
+    needs = _needs(gen, n_needs, n_remote, n_rare, layout, (lat0, lon0))
 
     params: dict[str, Any] = {
         "seed": seed,
@@ -287,6 +217,147 @@ def generate(
         "households": n_households,
     }
     return Community(tuple(volunteers), tuple(needs), policy, params)
+
+
+# The phases of generate() below draw from one Generator, in this order: moving
+# or adding a draw changes every community drawn from a seed.
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the households live: buildings (km east/north of the centre) in communities."""
+
+    xy: np.ndarray  # one row per building
+    community: np.ndarray  # per building, an index into community_ids
+    community_ids: list[str]
+    building_ids: list[str]
+    households_per_building: int
+    n_buildings: int
+
+
+def _layout(
+    gen: np.random.Generator,
+    n_communities: int,
+    buildings_per_community: int,
+    households_per_building: int,
+    spacing_km: float,
+    radius_km: float,
+) -> _Layout:
+    """Draw communities on a lattice and buildings scattered around each."""
+    cxy = _lattice(n_communities, spacing_km) + gen.normal(0.0, 0.05, (n_communities, 2))
+    n_buildings = n_communities * buildings_per_community
+    offset = np.clip(gen.normal(0.0, radius_km, (n_buildings, 2)), -3 * radius_km, 3 * radius_km)
+    b_comm = np.repeat(np.arange(n_communities), buildings_per_community)
+    community_ids = _ids("c", n_communities)
+    building_ids = [f"{c}-{b}" for c in community_ids for b in _ids("b", buildings_per_community)]
+    return _Layout(
+        cxy[b_comm] + offset,
+        b_comm,
+        community_ids,
+        building_ids,
+        households_per_building,
+        n_buildings,
+    )
+
+
+def _members(
+    gen: np.random.Generator,
+    n_households: int,
+    members_per_household: float,
+    volunteer_share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the members of each household: (household, occupation, volunteers?) per member."""
+    size = np.minimum(1 + gen.poisson(members_per_household - 1.0, n_households), 6)
+    m_household = np.repeat(np.arange(n_households), size)
+    n_members = int(m_household.size)
+    shares = np.array([o.share for o in OCCUPATIONS])
+    m_occ = gen.choice(len(OCCUPATIONS), size=n_members, p=shares / shares.sum())
+    weight = np.array([STATUS_PROFILES[o.status].propensity for o in OCCUPATIONS])[m_occ]
+    p_vol = np.minimum(1.0, volunteer_share * weight / weight.mean())
+    is_vol = gen.random(n_members) < p_vol
+    return m_household, m_occ, is_vol
+
+
+def _volunteers(
+    gen: np.random.Generator,
+    m_household: np.ndarray,
+    m_occ: np.ndarray,
+    is_vol: np.ndarray,
+    layout: _Layout,
+    units: list[str],
+    origin: tuple[float, float],
+) -> list[Volunteer]:
+    """Draw the volunteering members, in member order, each at their building."""
+    unit_w = 1.0 / np.arange(1, len(units) + 1)  # Zipf: a few large employers
+    unit_w /= unit_w.sum()
+    volunteers = []
+    members = np.flatnonzero(is_vol).tolist()
+    member_names = _ids("Member ", int(m_household.size), 4)
+    for vid, m in zip(_ids("v", len(members), 4), members, strict=True):
+        hh = int(m_household[m])
+        b = hh // layout.households_per_building
+        volunteers.append(
+            _volunteer(
+                gen,
+                vid,
+                OCCUPATIONS[int(m_occ[m])],
+                xy=layout.xy[b],
+                community=layout.community_ids[layout.community[b]],
+                building=layout.building_ids[b],
+                units=units,
+                unit_p=unit_w,
+                extra={"name": member_names[m], "room": _room(hh % layout.households_per_building)},
+                origin=origin,
+            )
+        )
+    return volunteers
+
+
+def _needs(
+    gen: np.random.Generator,
+    n_needs: int,
+    n_remote: int,
+    n_rare: int,
+    layout: _Layout,
+    origin: tuple[float, float],
+) -> list[Need]:
+    """Draw the needs: ordinary kinds by share, then the remote and the rare ones."""
+    total = n_needs + n_remote + n_rare
+    kshare = np.array([k.share for k in NEED_KINDS])
+    kshare /= kshare.sum()
+    kinds: list[NeedKind | None] = [
+        NEED_KINDS[i] for i in gen.choice(len(NEED_KINDS), size=n_needs, p=kshare)
+    ]
+    kinds += [None] * n_remote
+    kinds += [RARE_KINDS[i % len(RARE_KINDS)] for i in range(n_rare)]
+    needs = []
+    for nid, name, kind in zip(
+        _ids("n", total, 4), _ids("Resident ", total, 4), kinds, strict=True
+    ):
+        b = int(gen.integers(layout.n_buildings))
+        hh = int(gen.integers(layout.households_per_building))
+        if kind is None:  # remote: a resident of building b staying 5-8 km away
+            kind = NEED_KINDS[int(gen.choice(len(NEED_KINDS), p=kshare))]
+            angle, dist = gen.uniform(0.0, 2 * math.pi), gen.uniform(5.0, 8.0)
+            xy = np.array([dist * math.cos(angle), dist * math.sin(angle)])
+            building: str | None = None
+        else:
+            xy = layout.xy[b]
+            building = layout.building_ids[b]
+        needs.append(
+            _need(
+                gen,
+                nid,
+                kind,
+                xy=xy,
+                community=layout.community_ids[layout.community[b]],
+                building=building,
+                household=f"{layout.building_ids[b]}-{_room(hh)}",
+                extra={"name": name, "room": _room(hh), "topic": kind.topic},
+                origin=origin,
+            )
+        )
+    return needs
 
 
 def demo() -> Community:
