@@ -223,97 +223,17 @@ class Graph:
         ([2, 1], [1, 1])
         """
         problems: list[InputProblem] = []
-
-        def bad(fld: str, expected: str, got: Any = "") -> None:
-            problems.append(InputProblem("graph", fld, expected, short_repr(got), kind="graph"))
-
-        def ints(name: str, a: ArrayLike) -> IntArray:
-            arr = np.asarray(a)
-            if arr.ndim != 1:
-                bad(name, "a 1-D array", f"shape {arr.shape}")
-                return np.zeros(0, np.int64)
-            if arr.size and not np.issubdtype(arr.dtype, np.integer):
-                if not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)):
-                    bad(name, "integers", arr.dtype)
-                    return np.zeros(0, np.int64)
-            return arr.astype(np.int64)
-
-        v = ints("volunteer", volunteer)
-        n = ints("need", need)
-        c_raw = np.asarray(cost, dtype=np.float64 if not _is_int_array(cost) else np.int64)
+        v, n, c_raw = _edge_arrays(problems, volunteer, need, cost)
         m = len(v)
-        if len(n) != m or c_raw.shape != (m,):
-            bad(
-                "need/cost",
-                f"arrays of the same length as volunteer ({m})",
-                f"{len(n)}/{c_raw.shape}",
-            )
         nv = _node_count(n_volunteers, capacity, v)
         nn = _node_count(n_needs, demand, n)
-        cap = ints("capacity", capacity) if capacity is not None else np.ones(nv, np.int64)
-        dem = ints("demand", demand) if demand is not None else np.ones(nn, np.int64)
-        pri = ints("priority", priority) if priority is not None else np.ones(nn, np.int64)
-        slot = ints("need_slot", need_slot) if need_slot is not None else np.full(nn, -1, np.int64)
-        for name, arr, size, lo in (
-            ("capacity", cap, nv, 0),
-            ("demand", dem, nn, 0),
-            ("priority", pri, nn, 1),
-            ("need_slot", slot, nn, -1),
-        ):
-            if len(arr) != size:
-                bad(name, f"length {size}", len(arr))
-            elif size and arr.min() < lo:
-                bad(name, f"values >= {lo}", int(arr.min()))
+        cap, dem, pri, slot = _node_arrays(problems, nv, nn, capacity, demand, priority, need_slot)
         if problems:
             raise InputError(problems)
-        if m and (v.min() < 0 or v.max() >= nv):
-            bad("volunteer", f"indices in 0..{nv - 1}", int(v.min() if v.min() < 0 else v.max()))
-        if m and (n.min() < 0 or n.max() >= nn):
-            bad("need", f"indices in 0..{nn - 1}", int(n.min() if n.min() < 0 else n.max()))
-        if m and not problems:
-            keys = v * nn + n
-            uniq, counts = np.unique(keys, return_counts=True)
-            if (counts > 1).any():
-                k = int(uniq[np.argmax(counts > 1)])
-                bad(
-                    "volunteer/need",
-                    "each pair at most once",
-                    f"pair ({k // nn}, {k % nn}) repeated",
-                )
-        if np.issubdtype(c_raw.dtype, np.floating) and m and not np.isfinite(c_raw).all():
-            bad("cost", "finite numbers (leave a pair out to forbid it)", "NaN or inf")
-        if problems:
-            raise InputError(problems)
-
-        res = 1.0 if resolution is None else float(resolution)
-        if not (np.isfinite(res) and res > 0):
-            raise InputError(
-                [InputProblem("graph", "resolution", "a finite number > 0", repr(resolution))]
-            )
-        int_cost = _to_int_costs(c_raw, resolution, "cost")
-        load_step = int(
-            _to_int_costs(np.array([load_penalty], float), resolution, "load_penalty")[0]
+        _check_edges(problems, v, n, c_raw, nv, nn)
+        res, int_cost, load_step, unserved = _integer_costs(
+            c_raw, pri, resolution, load_penalty, unmatched_cost
         )
-        if load_step < 0:
-            raise InputError(
-                [InputProblem("graph", "load_penalty", "a number >= 0", repr(load_penalty))]
-            )
-        unserved = None
-        if unmatched_cost is not None:
-            if not (np.isfinite(unmatched_cost) and unmatched_cost >= 0):
-                raise InputError(
-                    [
-                        InputProblem(
-                            "graph",
-                            "unmatched_cost",
-                            "a finite number >= 0 or None",
-                            repr(unmatched_cost),
-                        )
-                    ]
-                )
-            unserved = _to_int_costs(
-                unmatched_cost * pri.astype(float), resolution, "unmatched_cost"
-            )
         pin = np.zeros(m, bool) if pinned is None else np.asarray(pinned, bool)
         if pin.shape != (m,):
             raise InputError(
@@ -435,6 +355,145 @@ class Graph:
                 **attrs,
             )
         return G
+
+
+def _bad(problems: list[InputProblem], fld: str, expected: str, got: Any = "") -> None:
+    """Note one problem with the arrays given to :meth:`Graph.from_arrays`."""
+    problems.append(InputProblem("graph", fld, expected, short_repr(got), kind="graph"))
+
+
+def _ints(problems: list[InputProblem], name: str, a: ArrayLike) -> IntArray:
+    """*a* as a 1-D int64 array, or an empty one (and a problem noted) when it is not one."""
+    arr = np.asarray(a)
+    if arr.ndim != 1:
+        _bad(problems, name, "a 1-D array", f"shape {arr.shape}")
+        return np.zeros(0, np.int64)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        if not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)):
+            _bad(problems, name, "integers", arr.dtype)
+            return np.zeros(0, np.int64)
+    return arr.astype(np.int64)
+
+
+def _edge_arrays(
+    problems: list[InputProblem], volunteer: ArrayLike, need: ArrayLike, cost: ArrayLike
+) -> tuple[IntArray, IntArray, NDArray[Any]]:
+    """The edge arrays as given (unchecked indices), noting problems of type and length."""
+    v = _ints(problems, "volunteer", volunteer)
+    n = _ints(problems, "need", need)
+    c_raw = np.asarray(cost, dtype=np.float64 if not _is_int_array(cost) else np.int64)
+    m = len(v)
+    if len(n) != m or c_raw.shape != (m,):
+        _bad(
+            problems,
+            "need/cost",
+            f"arrays of the same length as volunteer ({m})",
+            f"{len(n)}/{c_raw.shape}",
+        )
+    return v, n, c_raw
+
+
+def _node_arrays(
+    problems: list[InputProblem],
+    nv: int,
+    nn: int,
+    capacity: ArrayLike | None,
+    demand: ArrayLike | None,
+    priority: ArrayLike | None,
+    need_slot: ArrayLike | None,
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Capacity, demand, priority and slot arrays (defaults filled in), noting their problems."""
+    cap = _ints(problems, "capacity", capacity) if capacity is not None else np.ones(nv, np.int64)
+    dem = _ints(problems, "demand", demand) if demand is not None else np.ones(nn, np.int64)
+    pri = _ints(problems, "priority", priority) if priority is not None else np.ones(nn, np.int64)
+    slot = (
+        _ints(problems, "need_slot", need_slot)
+        if need_slot is not None
+        else np.full(nn, -1, np.int64)
+    )
+    for name, arr, size, lo in (
+        ("capacity", cap, nv, 0),
+        ("demand", dem, nn, 0),
+        ("priority", pri, nn, 1),
+        ("need_slot", slot, nn, -1),
+    ):
+        if len(arr) != size:
+            _bad(problems, name, f"length {size}", len(arr))
+        elif size and arr.min() < lo:
+            _bad(problems, name, f"values >= {lo}", int(arr.min()))
+    return cap, dem, pri, slot
+
+
+def _check_edges(
+    problems: list[InputProblem],
+    v: IntArray,
+    n: IntArray,
+    c_raw: NDArray[Any],
+    nv: int,
+    nn: int,
+) -> None:
+    """Raise the InputError of indices out of range, repeated pairs and non-finite costs."""
+    m = len(v)
+    if m and (v.min() < 0 or v.max() >= nv):
+        _bad(
+            problems,
+            "volunteer",
+            f"indices in 0..{nv - 1}",
+            int(v.min() if v.min() < 0 else v.max()),
+        )
+    if m and (n.min() < 0 or n.max() >= nn):
+        _bad(problems, "need", f"indices in 0..{nn - 1}", int(n.min() if n.min() < 0 else n.max()))
+    if m and not problems:
+        keys = v * nn + n
+        uniq, counts = np.unique(keys, return_counts=True)
+        if (counts > 1).any():
+            k = int(uniq[np.argmax(counts > 1)])
+            _bad(
+                problems,
+                "volunteer/need",
+                "each pair at most once",
+                f"pair ({k // nn}, {k % nn}) repeated",
+            )
+    if np.issubdtype(c_raw.dtype, np.floating) and m and not np.isfinite(c_raw).all():
+        _bad(problems, "cost", "finite numbers (leave a pair out to forbid it)", "NaN or inf")
+    if problems:
+        raise InputError(problems)
+
+
+def _integer_costs(
+    c_raw: NDArray[Any],
+    pri: IntArray,
+    resolution: float | None,
+    load_penalty: float,
+    unmatched_cost: float | None,
+) -> tuple[float, IntArray, int, IntArray | None]:
+    """The resolution, edge costs, load step and unserved costs in integer units, checked."""
+    res = 1.0 if resolution is None else float(resolution)
+    if not (np.isfinite(res) and res > 0):
+        raise InputError(
+            [InputProblem("graph", "resolution", "a finite number > 0", repr(resolution))]
+        )
+    int_cost = _to_int_costs(c_raw, resolution, "cost")
+    load_step = int(_to_int_costs(np.array([load_penalty], float), resolution, "load_penalty")[0])
+    if load_step < 0:
+        raise InputError(
+            [InputProblem("graph", "load_penalty", "a number >= 0", repr(load_penalty))]
+        )
+    unserved = None
+    if unmatched_cost is not None:
+        if not (np.isfinite(unmatched_cost) and unmatched_cost >= 0):
+            raise InputError(
+                [
+                    InputProblem(
+                        "graph",
+                        "unmatched_cost",
+                        "a finite number >= 0 or None",
+                        repr(unmatched_cost),
+                    )
+                ]
+            )
+        unserved = _to_int_costs(unmatched_cost * pri.astype(float), resolution, "unmatched_cost")
+    return res, int_cost, load_step, unserved
 
 
 def _node_count(explicit: int | None, per_node: ArrayLike | None, index: IntArray) -> int:

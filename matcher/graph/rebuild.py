@@ -19,8 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..model import Problem, rules
+from ..model.rules import Encoding
 from .build import Built, Diagnostics, _edge_costs, _graph_of, _pinned, _records, build
-from .core import COST_PARTS, BoolArray, IntArray
+from .core import COST_PARTS, BoolArray, Graph, IntArray
 from .search import _feasible_pairs
 
 _VOLUNTEER_ROWS = (
@@ -151,7 +152,25 @@ def _flags(n: int, at: IntArray) -> BoolArray:
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class _Merged:
+    """The records and encoding of a rebuild in sorted-id order, and where each record went."""
+
+    vols: NDArray[np.object_]
+    needs: NDArray[np.object_]
+    needs_l: list[Any]
+    vid: tuple[str, ...]
+    nid: tuple[str, ...]
+    enc: Encoding
+    at_kv: IntArray
+    at_fv: IntArray
+    at_kn: IntArray
+    at_fn: IntArray
+    volunteers_changed: bool
+
+
 def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
+    """The incremental rebuild, or None when only a build from scratch will do."""
     old = base.problem
     if (
         problem.policy != old.policy
@@ -162,13 +181,23 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
         return None
     same_v, fresh_v = _diff(base.volunteers, base.volunteer_of, problem.volunteers)
     same_n, fresh_n = _diff(base.needs, base.need_of, problem.needs)
-    enc0 = base.diag.encoding
+    kv, kn = np.flatnonzero(same_v), np.flatnonzero(same_n)
+    if not _names_hold(base.diag.encoding, fresh_v, fresh_n, kv, kn):
+        return None
+    m = _merge_records(base, problem, fresh_v, fresh_n, kv, kn)
+    old_v, old_n, keep_e = _old_edges(base, kv, kn, m)
+    graph, edge_from = _merge_edges(base, problem, m, old_v, old_n, keep_e)
+    return _with_delta(base, problem, m, graph, edge_from, fresh_v, fresh_n, kv, kn)
+
+
+def _names_hold(
+    enc0: Encoding, fresh_v: list[Any], fresh_n: list[Any], kv: IntArray, kn: IntArray
+) -> bool:
+    """Whether the name tables stay the same: no new name, none gone."""
     names = enc0.names
-    # -- the name tables must stay the same: no new name, none gone
     sub_names = rules.names_of(fresh_v, fresh_n)
     if any(not set(a) <= set(b) for a, b in zip(sub_names, names, strict=True)):
-        return None
-    kv, kn = np.flatnonzero(same_v), np.flatnonzero(same_n)
+        return False
 
     def present(codes: IntArray, fresh: tuple[str, ...], table: tuple[str, ...]) -> BoolArray:
         seen = np.bincount(codes[codes >= 0], minlength=len(table)) > 0
@@ -180,21 +209,30 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
     )
     skills[[names.skills.index(x) for x in sub_names.skills]] = True
     kept_comm = np.r_[enc0.vol_comm[kv], enc0.need_comm[kn]]
-    if not (
+    return bool(
         skills.all()
         and present(enc0.need_slot[kn], sub_names.slots, names.slots).all()
         and present(kept_comm, sub_names.communities, names.communities).all()
         and present(enc0.need_cat[kn], sub_names.categories, names.categories).all()
-    ):
-        return None
+    )
 
-    # -- records and their encoding, in sorted-id order
+
+def _merge_records(
+    base: Built,
+    problem: Problem,
+    fresh_v: list[Any],
+    fresh_n: list[Any],
+    kv: IntArray,
+    kn: IntArray,
+) -> _Merged:
+    """The records and their encoding, old and fresh merged in sorted-id order."""
+    enc0 = base.diag.encoding
     g0 = base.graph
     vid0, nid0 = g0.volunteer_ids, g0.need_ids
     at_kv, at_fv = _places([vid0[i] for i in kv.tolist()], fresh_v)
     at_kn, at_fn = _places([nid0[i] for i in kn.tolist()], fresh_n)
     volunteers_changed = bool(len(fresh_v)) or len(kv) < len(vid0)
-    sub = rules.encode(fresh_v, fresh_n, problem.policy, (), names=names)
+    sub = rules.encode(fresh_v, fresh_n, problem.policy, (), names=enc0.names)
     fields: dict[str, Any] = {}
     if volunteers_changed:
         vols = _rows(base.volunteers, kv, _records(fresh_v), at_kv, at_fv)
@@ -212,37 +250,59 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
     if problem.forbidden:  # the same pairs, with the records renumbered
         fields["forbidden_keys"] = rules.forbidden_keys(vid, nid, problem.forbidden)
     enc = replace(enc0, **fields)
+    return _Merged(
+        vols, needs, needs_l, vid, nid, enc, at_kv, at_fv, at_kn, at_fn, volunteers_changed
+    )
 
-    # -- the old edges between unchanged records, renumbered (still sorted)
-    nv, nn = len(vid), len(nid)
+
+def _old_edges(
+    base: Built, kv: IntArray, kn: IntArray, m: _Merged
+) -> tuple[IntArray, IntArray, BoolArray | None]:
+    """The old edges between unchanged records, renumbered (still sorted), and which stay."""
+    g0 = base.graph
+    vid0, nid0 = g0.volunteer_ids, g0.need_ids
     vmap = np.full(len(vid0), -1, np.int64)
-    vmap[kv] = at_kv
+    vmap[kv] = m.at_kv
     nmap = np.full(len(nid0), -1, np.int64)
-    nmap[kn] = at_kn
+    nmap[kn] = m.at_kn
     old_v, old_n = vmap[g0.volunteer], nmap[g0.need]
     keep_e: BoolArray | None = None  # None: every old edge stays
     if len(kv) < len(vid0) or len(kn) < len(nid0):
         keep_e = (old_v >= 0) & (old_n >= 0)
         old_v, old_n = old_v[keep_e], old_n[keep_e]
+    return old_v, old_n, keep_e
 
+
+def _merge_edges(
+    base: Built,
+    problem: Problem,
+    m: _Merged,
+    old_v: IntArray,
+    old_n: IntArray,
+    keep_e: BoolArray | None,
+) -> tuple[Graph, IntArray]:
+    """The graph: the kept old edges merged with the new pairs, and where each edge came from."""
+    g0 = base.graph
+    enc, vid, nid, needs_l = m.enc, m.vid, m.nid, m.needs_l
+    nv = len(vid)
     # -- the pairs with a new or changed record: searched and costed alone
-    v1, n1, d1 = _feasible_pairs(enc, needs=at_fn)
-    if len(at_fv):
-        v2, n2, d2 = _feasible_pairs(enc, needs=at_kn, vols=at_fv)
+    v1, n1, d1 = _feasible_pairs(enc, needs=m.at_fn)
+    if len(m.at_fv):
+        v2, n2, d2 = _feasible_pairs(enc, needs=m.at_kn, vols=m.at_fv)
         v1, n1, d1 = np.r_[v1, v2], np.r_[n1, n2], np.r_[d1, d2]
-    vols_l = vols.tolist()
+    vols_l = m.vols.tolist()
     parts1, cost1 = _edge_costs(problem, vols_l, needs_l, enc, v1, n1, d1)
     pinned1 = _pinned(problem, vid, nid, v1, n1)
     order = np.lexsort((v1, n1))
     key_old = old_n * nv + old_v
     key_new = (n1 * nv + v1)[order]
     at_new = np.searchsorted(key_old, key_new) + np.arange(len(order), dtype=np.int64)
-    m = len(old_v) + len(order)
-    is_old = np.ones(m, bool)
+    n_merged = len(old_v) + len(order)
+    is_old = np.ones(n_merged, bool)
     is_old[at_new] = False  # boolean masks: much faster than index arrays here
 
     def merged(old_part: NDArray[Any], new_part: NDArray[Any], dtype: Any) -> NDArray[Any]:
-        out = np.empty(m, dtype)
+        out = np.empty(n_merged, dtype)
         out[is_old] = old_part
         out[at_new] = new_part[order]
         return out
@@ -270,6 +330,23 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
         np.full(len(order), -1, np.int64),
         np.int64,
     )
+    return graph, edge_from
+
+
+def _with_delta(
+    base: Built,
+    problem: Problem,
+    m: _Merged,
+    graph: Graph,
+    edge_from: IntArray,
+    fresh_v: list[Any],
+    fresh_n: list[Any],
+    kv: IntArray,
+    kn: IntArray,
+) -> tuple[Built, Delta]:
+    """The rebuilt graph with its records, and the delta from *base*."""
+    vid, nid = m.vid, m.nid
+    nv, nn = len(vid), len(nid)
 
     def same_id(
         old_of: dict[str, int],
@@ -288,20 +365,20 @@ def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
         problem=problem,
         graph=graph,
         # the volunteers' k-d tree of candidate_counts holds while they do
-        diag=Diagnostics(encoding=enc, cache={} if volunteers_changed else base.diag.cache),
-        volunteers=vols,
-        needs=needs,
+        diag=Diagnostics(encoding=m.enc, cache={} if m.volunteers_changed else base.diag.cache),
+        volunteers=m.vols,
+        needs=m.needs,
         volunteer_of=(
-            dict(zip(vid, range(nv), strict=True)) if volunteers_changed else base.volunteer_of
+            dict(zip(vid, range(nv), strict=True)) if m.volunteers_changed else base.volunteer_of
         ),
         need_of=dict(zip(nid, range(nn), strict=True)),
     )
     return built, Delta(
-        volunteer_from=same_id(base.volunteer_of, fresh_v, at_kv, kv, at_fv, nv),
-        need_from=same_id(base.need_of, fresh_n, at_kn, kn, at_fn, nn),
+        volunteer_from=same_id(base.volunteer_of, fresh_v, m.at_kv, kv, m.at_fv, nv),
+        need_from=same_id(base.need_of, fresh_n, m.at_kn, kn, m.at_fn, nn),
         edge_from=edge_from,
-        volunteer_same=_flags(nv, at_kv),
-        need_same=_flags(nn, at_kn),
-        volunteers_changed=volunteers_changed,
+        volunteer_same=_flags(nv, m.at_kv),
+        need_same=_flags(nn, m.at_kn),
+        volunteers_changed=m.volunteers_changed,
         incremental=True,
     )

@@ -204,35 +204,12 @@ def replan(
         when the parts to re-solve hold more than :data:`MAX_SHARE` of the
         pairs, or the potentials do not settle (solve from scratch then).
     """
-    big_m = None
-    if priority_first:
-        big_m = certificate_big_m(inst)
-        if big_m_hint is not None and big_m_hint > big_m:
-            big_m = big_m_hint  # the previous weight still proves, and its potentials fit
+    big_m = _weight(inst, priority_first, big_m_hint)
     t0 = time.perf_counter()
     plan = start_plan(inst, pinned, previous)
-    local = near is not None and near.big_m == big_m and not inst.engage
-    if local:
-        assert near is not None
-        # the nodes whose arcs changed: flagged, or at an edge whose plan status changed
-        moved = np.flatnonzero(plan ^ near.previous)
-        sus_v, sus_n = near.volunteers.copy(), near.needs.copy()
-        sus_v[inst.volunteer[moved]] = True
-        sus_n[inst.need[moved]] = True
-        found = _unsettled_near(inst, plan, pinned, big_m, start, sus_v, sus_n)
-        local = found is not None
-    if local:
-        assert found is not None
-        bad_v, bad_n = found
-    else:
-        bad_v, bad_n = unsettled(inst, np.flatnonzero(plan), pinned, big_m, start)
-    nv, m = inst.n_volunteers, inst.n_edges
-    # -- the parts (connected components) where the start fails are solved again
-    _, label = connected_components(_adjacency(inst), directed=False)
-    changed = np.zeros(len(label), bool)
-    changed[label[np.r_[np.flatnonzero(bad_v), nv + np.flatnonzero(bad_n)]]] = True
-    redo = changed[label[inst.volunteer]]
-    if redo.sum() > MAX_SHARE * m:
+    bad_v, bad_n, local = _failing(inst, plan, pinned, big_m, start, near)
+    redo = _parts_to_redo(inst, bad_v, bad_n)
+    if redo.sum() > MAX_SHARE * inst.n_edges:
         return None
     edges = np.flatnonzero(redo)
     certify = time.perf_counter() - t0
@@ -241,41 +218,131 @@ def replan(
     chosen = np.flatnonzero(plan & ~redo)
     method_ran = method
     if len(edges):
-        sub, vols, needs = cut(inst, edges)
-        t0 = time.perf_counter()
-        solved = solve(
-            sub,
-            pinned[edges],
+        chosen, slot_pot, method_ran, backend, certify_part = _resolve(
+            inst,
+            pinned,
+            edges,
+            chosen,
+            big_m,
+            vol_pot,
+            need_pot,
+            slot_pot,
             priority_first=priority_first,
             method=method,
-            certify=False,
-            **options,
+            options=options,
+            solve=solve,
         )
-        backend = time.perf_counter() - t0
-        method_ran = solved.method
-        t0 = time.perf_counter()
-        # The part's own potentials (source at 0), in place of the start's there.
-        pot = potentials(sub, solved.chosen, pinned[edges], big_m)
-        vol_pot[vols] = pot.volunteer
-        need_pot[needs] = pot.need
-        if slot_pot is not None and len(pot.slot_node):
-            width = int(inst.slot.max()) + 1 if inst.slot is not None else 0
-            slot_pot = slot_pot.copy()
-            slot_pot[vols[pot.slot_volunteer] * width + pot.slot] = pot.slot_node
-        chosen = np.sort(np.r_[chosen, edges[solved.chosen]])
-        certify += time.perf_counter() - t0
+        certify += certify_part
     t0 = time.perf_counter()
+    proof = _proof(inst, chosen, pinned, big_m, vol_pot, need_pot, slot_pot, local)
+    if proof is None:
+        return None
+    certify += time.perf_counter() - t0
+    objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
+    return chosen, objective, method_ran, backend, proof, certify, 1
+
+
+def _weight(inst: Instance, priority_first: bool, big_m_hint: int | None) -> int | None:
+    """The coverage-first weight of the certificate (None without that objective)."""
+    big_m = None
+    if priority_first:
+        big_m = certificate_big_m(inst)
+        if big_m_hint is not None and big_m_hint > big_m:
+            big_m = big_m_hint  # the previous weight still proves, and its potentials fit
+    return big_m
+
+
+def _failing(
+    inst: Instance,
+    plan: BoolArray,
+    pinned: BoolArray,
+    big_m: int | None,
+    start: WarmStart,
+    near: Near | None,
+) -> tuple[BoolArray, BoolArray, bool]:
+    """The nodes where the start fails, and whether they were found around *near*'s alone."""
+    if near is not None and near.big_m == big_m and not inst.engage:
+        # the nodes whose arcs changed: flagged, or at an edge whose plan status changed
+        moved = np.flatnonzero(plan ^ near.previous)
+        sus_v, sus_n = near.volunteers.copy(), near.needs.copy()
+        sus_v[inst.volunteer[moved]] = True
+        sus_n[inst.need[moved]] = True
+        found = _unsettled_near(inst, plan, pinned, big_m, start, sus_v, sus_n)
+        if found is not None:
+            return found[0], found[1], True
+    bad_v, bad_n = unsettled(inst, np.flatnonzero(plan), pinned, big_m, start)
+    return bad_v, bad_n, False
+
+
+def _parts_to_redo(inst: Instance, bad_v: BoolArray, bad_n: BoolArray) -> BoolArray:
+    """The edges of the parts (connected components) where the start fails: solved again."""
+    nv = inst.n_volunteers
+    _, label = connected_components(_adjacency(inst), directed=False)
+    changed = np.zeros(len(label), bool)
+    changed[label[np.r_[np.flatnonzero(bad_v), nv + np.flatnonzero(bad_n)]]] = True
+    redo: BoolArray = changed[label[inst.volunteer]]
+    return redo
+
+
+def _resolve(
+    inst: Instance,
+    pinned: BoolArray,
+    edges: IntArray,
+    chosen: IntArray,
+    big_m: int | None,
+    vol_pot: IntArray,
+    need_pot: IntArray,
+    slot_pot: IntArray | None,
+    *,
+    priority_first: bool,
+    method: str,
+    options: dict[str, Any],
+    solve: Callable[..., Any],
+) -> tuple[IntArray, IntArray | None, str, float, float]:
+    """Solve the parts of *edges* again: plan, slot potentials, method, solve and proof seconds."""
+    sub, vols, needs = cut(inst, edges)
+    t0 = time.perf_counter()
+    solved = solve(
+        sub,
+        pinned[edges],
+        priority_first=priority_first,
+        method=method,
+        certify=False,
+        **options,
+    )
+    backend = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    # The part's own potentials (source at 0), in place of the start's there.
+    pot = potentials(sub, solved.chosen, pinned[edges], big_m)
+    vol_pot[vols] = pot.volunteer
+    need_pot[needs] = pot.need
+    if slot_pot is not None and len(pot.slot_node):
+        width = int(inst.slot.max()) + 1 if inst.slot is not None else 0
+        slot_pot = slot_pot.copy()
+        slot_pot[vols[pot.slot_volunteer] * width + pot.slot] = pot.slot_node
+    chosen = np.sort(np.r_[chosen, edges[solved.chosen]])
+    return chosen, slot_pot, solved.method, backend, time.perf_counter() - t0
+
+
+def _proof(
+    inst: Instance,
+    chosen: IntArray,
+    pinned: BoolArray,
+    big_m: int | None,
+    vol_pot: IntArray,
+    need_pot: IntArray,
+    slot_pot: IntArray | None,
+    local: bool,
+) -> Potentials | None:
+    """The certificate of the whole plan from the joined potentials; None if they do not settle."""
     if local:
         # Proven part by part: the parts solved again by their own potentials, the
         # rest by the start, checked around every changed node above.
-        proof = _joined(inst, big_m, vol_pot, need_pot, slot_pot)
-        certify += time.perf_counter() - t0
-        objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
-        return chosen, objective, method_ran, backend, proof, certify, 1
+        return _joined(inst, big_m, vol_pot, need_pot, slot_pot)
     # Every part now holds its own proof; one pass checks them all together (and
     # settles the records with no pair at all).
     try:
-        proof = potentials(
+        return potentials(
             inst,
             chosen,
             pinned,
@@ -285,9 +352,6 @@ def replan(
         )
     except NotProven:
         return None
-    certify += time.perf_counter() - t0
-    objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
-    return chosen, objective, method_ran, backend, proof, certify, 1
 
 
 def _unsettled_near(

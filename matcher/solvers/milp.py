@@ -30,6 +30,7 @@ pinned pair must then be served whole, or the problem has no plan
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -59,11 +60,65 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
         No plan exists (a pinned pair forces a team that cannot be served whole),
         or HiGHS stopped without any plan.
     """
+    lay = _layout(inst)
+    m, n, n_y, n_w, n_z = lay.m, lay.n, lay.n_y, lay.n_w, lay.n_z
+    rows = _Rows()
+    _node_rows(rows, inst, lay)
+    if n_w:
+        _team_rows(rows, inst, lay)
+    if n_z:
+        _floor_rows(rows, inst, lay)
+    matrix = coo_array(
+        (np.concatenate(rows.vals), (np.concatenate(rows.rows), np.concatenate(rows.cols))),
+        shape=(rows.r0, n),
+    ).tocsr()
+    lb_rows, ub_rows = np.concatenate(rows.lo), np.concatenate(rows.hi)
+    integrality = np.r_[np.ones(m), np.zeros(n_y), np.ones(n_w + n_z)]
+    lower = np.zeros(n)
+    if n_w and inst.pinned_units is not None:
+        # a team with a pinned unit is served whole
+        forced = np.unique(lay.team_of[inst.pinned_units[lay.group >= 0] > 0])
+        lower[m + n_y + forced] = 1.0
+    bounds = Bounds(lower, np.ones(n))
+    cost = np.r_[
+        inst.cost.astype(float),
+        unit_cost(inst, lay.y_owner, lay.y_k).astype(float),
+        np.zeros(n_w + n_z),
+    ]
+    opts: dict[str, Any] = {"mip_rel_gap": 0.0, "disp": False}
+    if time_limit is not None:
+        opts["time_limit"] = float(time_limit)
+    program = _Program(matrix, lb_rows, ub_rows, integrality, bounds, opts)
+    if m == 0 and not lower.any() and not n_z:
+        return SolverOutput(chosen=np.zeros(0, np.int64), optimal=True, info={"gap": 0.0})
+    return _optimise(inst, lay, program, cost)
+
+
+@dataclass(frozen=True, eq=False)
+class _Layout:
+    """The columns: x (m edges), y (load increments), w (teams), z (floored volunteers)."""
+
+    m: int
+    nv: int
+    nn: int
+    y_owner: IntArray
+    y_k: IntArray
+    group: IntArray
+    team_of: IntArray
+    unit: IntArray | None
+    floored: IntArray
+    n_y: int
+    n_w: int
+    n_z: int
+    n: int
+
+
+def _layout(inst: Instance) -> _Layout:
+    """The columns of *inst*'s program."""
     m, nv, nn = inst.n_edges, inst.n_volunteers, inst.n_needs
-    v, j = inst.volunteer, inst.need
+    v = inst.volunteer
     deg_v = np.bincount(v, minlength=nv)
     cap = np.minimum(np.maximum(inst.capacity, 0), deg_v)
-    # -- columns: x (m), y (sum cap), w (teams)
     y_owner = np.repeat(np.arange(nv), cap)
     y_k = np.arange(len(y_owner)) - np.repeat(np.r_[0, np.cumsum(cap)[:-1]], cap)
     group = inst.group if inst.group is not None else np.full(nn, -1, np.int64)
@@ -74,99 +129,126 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
     floored = np.zeros(0, np.int64) if unit is None else np.flatnonzero(unit >= 0)
     n_z = len(floored)
     n = m + n_y + n_w + n_z
-    rows: list[IntArray] = []
-    cols: list[IntArray] = []
-    vals: list[np.ndarray] = []
-    lo: list[np.ndarray] = []
-    hi: list[np.ndarray] = []
-    r0 = 0
+    return _Layout(m, nv, nn, y_owner, y_k, group, team_of, unit, floored, n_y, n_w, n_z, n)
 
-    def block(r: IntArray, c: IntArray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> None:
-        nonlocal r0
-        rows.append(r + r0)
-        cols.append(c)
-        vals.append(a)
-        lo.append(lb)
-        hi.append(ub)
-        r0 += len(lb)
 
+@dataclass(eq=False)
+class _Rows:
+    """The constraint rows, gathered block by block as sparse triplets with their bounds."""
+
+    rows: list[IntArray] = field(default_factory=list)
+    cols: list[IntArray] = field(default_factory=list)
+    vals: list[np.ndarray] = field(default_factory=list)
+    lo: list[np.ndarray] = field(default_factory=list)
+    hi: list[np.ndarray] = field(default_factory=list)
+    r0: int = 0
+
+    def block(
+        self, r: IntArray, c: IntArray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray
+    ) -> None:
+        """Append rows ``lb <= A x <= ub``, their row numbers *r* counted from 0."""
+        self.rows.append(r + self.r0)
+        self.cols.append(c)
+        self.vals.append(a)
+        self.lo.append(lb)
+        self.hi.append(ub)
+        self.r0 += len(lb)
+
+
+def _node_rows(rows: _Rows, inst: Instance, lay: _Layout) -> None:
+    """The rows of volunteers (loads), needs (demand) and slots."""
+    m, nv, nn, n_y = lay.m, lay.nv, lay.nn, lay.n_y
+    v, j = inst.volunteer, inst.need
     e = np.arange(m)
     # volunteers: sum x - sum y = 0
-    block(
-        np.r_[v, y_owner],
+    rows.block(
+        np.r_[v, lay.y_owner],
         np.r_[e, m + np.arange(n_y)],
         np.r_[np.ones(m), -np.ones(n_y)],
         np.zeros(nv),
         np.zeros(nv),
     )
     # needs: sum x <= demand
-    block(j, e, np.ones(m), np.full(nn, -np.inf), np.maximum(inst.demand, 0).astype(float))
+    rows.block(j, e, np.ones(m), np.full(nn, -np.inf), np.maximum(inst.demand, 0).astype(float))
     # slots: one need per (volunteer, slot)
     if inst.slot is not None and m:
         s = inst.slot[j]
         on = s >= 0
         key = v[on] * (int(inst.slot.max()) + 1) + s[on]
         uniq, row = np.unique(key, return_inverse=True)
-        block(row, e[on], np.ones(int(on.sum())), np.full(len(uniq), -np.inf), np.ones(len(uniq)))
-    # teams: sum x into j = demand_j * w_g for every j of team g
-    if n_w:
-        members = np.flatnonzero(group >= 0)
-        row_of_need = np.full(nn, -1, np.int64)
-        row_of_need[members] = np.arange(len(members))
-        inside = row_of_need[j] >= 0
-        block(
-            np.r_[row_of_need[j[inside]], np.arange(len(members))],
-            np.r_[e[inside], m + n_y + team_of],
-            np.r_[np.ones(int(inside.sum())), -inst.demand[members].astype(float)],
-            np.zeros(len(members)),
-            np.zeros(len(members)),
+        rows.block(
+            row, e[on], np.ones(int(on.sum())), np.full(len(uniq), -np.inf), np.ones(len(uniq))
         )
-    if n_z:
-        assert unit is not None and inst.unit_floor is not None
-        z_col = m + n_y + n_w + np.arange(n_z)
-        row_of_vol = np.full(nv, -1, np.int64)
-        row_of_vol[floored] = np.arange(n_z)
-        mine = row_of_vol[v] >= 0
-        # z_v <= its pairs (+1 when pinned pairs already engage it)
-        block(
-            np.r_[np.arange(n_z), row_of_vol[v[mine]]],
-            np.r_[z_col, e[mine]],
-            np.r_[np.ones(n_z), -np.ones(int(mine.sum()))],
-            np.full(n_z, -np.inf),
-            (inst.load_start[floored] > 0).astype(float),
-        )
-        # sum of z over a unit >= its floor
-        n_units = len(inst.unit_floor)
-        block(
-            unit[floored],
-            z_col,
-            np.ones(n_z),
-            inst.unit_floor.astype(float),
-            np.full(n_units, np.inf),
-        )
-    matrix = coo_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r0, n)
-    ).tocsr()
-    lb_rows, ub_rows = np.concatenate(lo), np.concatenate(hi)
-    integrality = np.r_[np.ones(m), np.zeros(n_y), np.ones(n_w + n_z)]
-    lower = np.zeros(n)
-    if n_w and inst.pinned_units is not None:
-        # a team with a pinned unit is served whole
-        forced = np.unique(team_of[inst.pinned_units[group >= 0] > 0])
-        lower[m + n_y + forced] = 1.0
-    bounds = Bounds(lower, np.ones(n))
-    cost = np.r_[
-        inst.cost.astype(float), unit_cost(inst, y_owner, y_k).astype(float), np.zeros(n_w + n_z)
-    ]
-    opts: dict[str, Any] = {"mip_rel_gap": 0.0, "disp": False}
-    if time_limit is not None:
-        opts["time_limit"] = float(time_limit)
 
-    def run(c: np.ndarray, extra: LinearConstraint | None) -> Any:
-        constraints = [LinearConstraint(matrix, lb_rows, ub_rows)]
+
+def _team_rows(rows: _Rows, inst: Instance, lay: _Layout) -> None:
+    """The team rows: sum x into j = demand_j * w_g for every j of team g."""
+    m, n_y, j = lay.m, lay.n_y, inst.need
+    e = np.arange(m)
+    members = np.flatnonzero(lay.group >= 0)
+    row_of_need = np.full(lay.nn, -1, np.int64)
+    row_of_need[members] = np.arange(len(members))
+    inside = row_of_need[j] >= 0
+    rows.block(
+        np.r_[row_of_need[j[inside]], np.arange(len(members))],
+        np.r_[e[inside], m + n_y + lay.team_of],
+        np.r_[np.ones(int(inside.sum())), -inst.demand[members].astype(float)],
+        np.zeros(len(members)),
+        np.zeros(len(members)),
+    )
+
+
+def _floor_rows(rows: _Rows, inst: Instance, lay: _Layout) -> None:
+    """The participation-floor rows: each z_v engaged by its pairs, each unit's z up to its floor."""
+    m, v, unit, floored, n_z = lay.m, inst.volunteer, lay.unit, lay.floored, lay.n_z
+    e = np.arange(m)
+    assert unit is not None and inst.unit_floor is not None
+    z_col = m + lay.n_y + lay.n_w + np.arange(n_z)
+    row_of_vol = np.full(lay.nv, -1, np.int64)
+    row_of_vol[floored] = np.arange(n_z)
+    mine = row_of_vol[v] >= 0
+    # z_v <= its pairs (+1 when pinned pairs already engage it)
+    rows.block(
+        np.r_[np.arange(n_z), row_of_vol[v[mine]]],
+        np.r_[z_col, e[mine]],
+        np.r_[np.ones(n_z), -np.ones(int(mine.sum()))],
+        np.full(n_z, -np.inf),
+        (inst.load_start[floored] > 0).astype(float),
+    )
+    # sum of z over a unit >= its floor
+    n_units = len(inst.unit_floor)
+    rows.block(
+        unit[floored],
+        z_col,
+        np.ones(n_z),
+        inst.unit_floor.astype(float),
+        np.full(n_units, np.inf),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Program:
+    """What every HiGHS solve of one instance shares: rows, integrality, bounds, options."""
+
+    matrix: Any
+    lb_rows: np.ndarray
+    ub_rows: np.ndarray
+    integrality: np.ndarray
+    bounds: Bounds
+    opts: dict[str, Any]
+
+    def run(self, c: np.ndarray, extra: LinearConstraint | None) -> Any:
+        """Minimise ``c @ x`` (with an *extra* row); raise when HiGHS finds no plan."""
+        constraints = [LinearConstraint(self.matrix, self.lb_rows, self.ub_rows)]
         if extra is not None:
             constraints.append(extra)
-        res = milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=opts)
+        res = milp(
+            c,
+            constraints=constraints,
+            integrality=self.integrality,
+            bounds=self.bounds,
+            options=self.opts,
+        )
         if res.x is None:
             why = (
                 "no plan satisfies the pinned pairs and the teams"
@@ -176,19 +258,19 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
             raise UnsupportedProblem(f"method 'milp' found no plan: {why}")
         return res
 
-    if m == 0 and not lower.any() and not n_z:
-        return SolverOutput(chosen=np.zeros(0, np.int64), optimal=True, info={"gap": 0.0})
+
+def _optimise(inst: Instance, lay: _Layout, program: _Program, cost: np.ndarray) -> SolverOutput:
+    """Solve coverage then cost in turn (or the folded objective once), and read the plan back."""
+    m, j, rest = lay.m, inst.need, lay.n_y + lay.n_w + lay.n_z
     gaps = []
     if inst.lexicographic:
-        served = np.r_[inst.priority[j].astype(float), np.zeros(n_y + n_w + n_z)]
-        first = run(-served, None)
+        served = np.r_[inst.priority[j].astype(float), np.zeros(rest)]
+        first = program.run(-served, None)
         gaps.append(_gap(first))
         best = round(-first.fun)
-        res = run(cost, LinearConstraint(served[None, :], best - 0.5, np.inf))
+        res = program.run(cost, LinearConstraint(served[None, :], best - 0.5, np.inf))
     else:
-        res = run(
-            cost - np.r_[inst.unserved_cost[j].astype(float), np.zeros(n_y + n_w + n_z)], None
-        )
+        res = program.run(cost - np.r_[inst.unserved_cost[j].astype(float), np.zeros(rest)], None)
     gaps.append(_gap(res))
     chosen = np.flatnonzero(np.round(res.x[:m]) > 0.5).astype(np.int64)
     gap = max(gaps)

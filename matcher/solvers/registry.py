@@ -244,6 +244,55 @@ def solve_instance(
     Solved
     """
     _check_method(method, options)
+    inst, method, teams = _teams_and_floors(inst, method)
+    if (
+        warm is not None
+        and not teams
+        and certify
+        and method in WARM_METHODS
+        and not inst.participation
+    ):
+        solved = _warm_replan(
+            inst, pinned, warm, priority_first=priority_first, method=method, options=options
+        )
+        if solved is not None:
+            return solved
+    residual, kept = fix_pinned(inst, pinned)
+    tasks = split(residual)
+    # With a certificate to prove the plan, the coverage-first weight can be moderate
+    # (cost scaling runs faster on smaller costs): the certificate is computed with the
+    # safe weight, and if it cannot prove the plan, the parts are solved again with it.
+    moderate = priority_first and certify and (method == "auto" or METHODS[method].exact)
+    parts = [fold_objective(t.instance, priority_first, moderate=moderate) for t in tasks]
+    name = choose_method(parts) if method == "auto" else method
+    pool = executor.get_executor() if hasattr(executor, "get_executor") else executor
+    run = _Runner(pinned, tasks, kept, name, options, pool)
+    chosen, outs = run(inst, parts)
+    optimal = all(out[1] for out in outs) and METHODS[name].exact
+    backend = sum(out[2] for out in outs)
+    t0 = time.perf_counter()
+    certificate = None
+    gaps = [out[3] for out in outs if out[3] is not None]
+    if optimal and certify and not teams:  # teams are no flow: HiGHS's proof stands alone
+        inst, chosen, certificate, backend = _certify(
+            inst, pinned, run, parts, chosen, backend, priority_first, moderate
+        )
+    objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
+    return Solved(
+        chosen,
+        objective,
+        name,
+        optimal,
+        len(tasks),
+        backend,
+        certificate,
+        time.perf_counter() - t0 if certificate is not None else 0.0,
+        gap=max(gaps) if gaps else None,
+    )
+
+
+def _teams_and_floors(inst: Instance, method: str) -> tuple[Instance, str, bool]:
+    """Drop unused teams and floors; with any left, the method must be the MILP."""
     floors = inst.unit_floor is not None and bool((inst.unit_floor > 0).any())
     teams = inst.group is not None and bool((inst.group >= 0).any())
     if not teams:
@@ -258,89 +307,104 @@ def solve_instance(
             f"method {method!r} cannot keep teams (Need.group) whole or meet participation "
             "floors; use method='milp' or 'auto'"
         )
-    if (
-        warm is not None
-        and not teams
-        and certify
-        and method in WARM_METHODS
-        and not inst.participation
-    ):
-        out = replan(
-            inst,
-            pinned,
-            warm.previous,
-            warm.start,
-            priority_first=priority_first,
-            big_m_hint=warm.big_m,
-            near=warm.near,
-            method=method,
-            options=options,
-            solve=solve_instance,
-        )
-        if out is not None:
-            chosen, objective, name, backend, pot, certify_s, rounds = out
-            return Solved(chosen, objective, name, True, 1, backend, pot, certify_s, rounds)
-    residual, kept = fix_pinned(inst, pinned)
-    tasks = split(residual)
-    # With a certificate to prove the plan, the coverage-first weight can be moderate
-    # (cost scaling runs faster on smaller costs): the certificate is computed with the
-    # safe weight, and if it cannot prove the plan, the parts are solved again with it.
-    moderate = priority_first and certify and (method == "auto" or METHODS[method].exact)
-    parts = [fold_objective(t.instance, priority_first, moderate=moderate) for t in tasks]
-    name = choose_method(parts) if method == "auto" else method
-    pool = executor.get_executor() if hasattr(executor, "get_executor") else executor
+    return inst, method, teams
 
-    def run(parts: list[Instance]) -> tuple[NDArray[np.int64], list[Any]]:
+
+def _warm_replan(
+    inst: Instance,
+    pinned: NDArray[np.bool_],
+    warm: Warm,
+    *,
+    priority_first: bool,
+    method: str,
+    options: dict[str, Any],
+) -> Solved | None:
+    """The re-plan from *warm* when it proves a plan optimal, else None."""
+    out = replan(
+        inst,
+        pinned,
+        warm.previous,
+        warm.start,
+        priority_first=priority_first,
+        big_m_hint=warm.big_m,
+        near=warm.near,
+        method=method,
+        options=options,
+        solve=solve_instance,
+    )
+    if out is None:
+        return None
+    chosen, objective, name, backend, pot, certify_s, rounds = out
+    return Solved(chosen, objective, name, True, 1, backend, pot, certify_s, rounds)
+
+
+@dataclass(frozen=True, eq=False)
+class _Runner:
+    """Solves the parts of one instance with one method and puts the checked plan together."""
+
+    pinned: NDArray[np.bool_]
+    tasks: list[Any]
+    kept: NDArray[np.int64]
+    name: str
+    options: dict[str, Any]
+    pool: Any
+
+    def __call__(
+        self, inst: Instance, parts: list[Instance]
+    ) -> tuple[NDArray[np.int64], list[Any]]:
+        """The plan of *inst* from its *parts* (folded), checked, and each part's output."""
+        name, options, pool = self.name, self.options, self.pool
         if pool is None:
             outs = [run_task(name, part, options) for part in parts]
         else:
             futures = [pool.submit(run_task, name, part, options) for part in parts]
             outs = [f.result() for f in futures]
-        picked = [t.edges[chosen] for t, (chosen, *_) in zip(tasks, outs, strict=True)]
+        picked = [t.edges[chosen] for t, (chosen, *_) in zip(self.tasks, outs, strict=True)]
         solved = np.concatenate(picked) if picked else np.zeros(0, np.int64)
-        chosen = np.sort(np.concatenate([kept[solved], np.nonzero(pinned)[0]])).astype(np.int64)
+        chosen = np.sort(np.concatenate([self.kept[solved], np.nonzero(self.pinned)[0]])).astype(
+            np.int64
+        )
         check_plan(inst, chosen)
         return chosen, outs
 
-    chosen, outs = run(parts)
-    optimal = all(out[1] for out in outs) and METHODS[name].exact
-    backend = sum(out[2] for out in outs)
-    t0 = time.perf_counter()
-    certificate = None
-    gaps = [out[3] for out in outs if out[3] is not None]
-    if optimal and certify and not teams:  # teams are no flow: HiGHS's proof stands alone
-        if inst.participation and priority_first:
-            inst = replace(inst, engage=certificate_engage(inst))
-        big_m = certificate_big_m(inst) if priority_first else None
-        bounded = moderate and any(
-            p.unserved_cost is not None and not np.array_equal(p.unserved_cost, q.unserved_cost)
-            for p, q in zip(parts, (fold_objective(t.instance, True) for t in tasks), strict=True)
-        )
-        try:
-            certificate = potentials(
-                inst, chosen, pinned, big_m, max_sweeps=SWEEP_BUDGET if bounded else None
-            )
-        except NotProven:
-            # The moderate weight traded coverage for cost somewhere: solve with the safe one.
-            chosen, outs = run([fold_objective(t.instance, True) for t in tasks])
-            backend += sum(out[2] for out in outs)
-            certificate = potentials(inst, chosen, pinned, big_m)
-        except OverflowError:
-            # Beyond exact 64-bit potentials: no proof (said in the docs), so no
-            # moderate weight either.
-            certificate = None
-            if bounded:
-                chosen, outs = run([fold_objective(t.instance, True) for t in tasks])
-                backend += sum(out[2] for out in outs)
-    objective = evaluate(inst, chosen, None if priority_first else inst.unserved_cost)
-    return Solved(
-        chosen,
-        objective,
-        name,
-        optimal,
-        len(tasks),
-        backend,
-        certificate,
-        time.perf_counter() - t0 if certificate is not None else 0.0,
-        gap=max(gaps) if gaps else None,
+    def safe(self, inst: Instance) -> tuple[NDArray[np.int64], list[Any]]:
+        """Solve every part again with the safe coverage-first weight."""
+        return self(inst, [fold_objective(t.instance, True) for t in self.tasks])
+
+
+def _certify(
+    inst: Instance,
+    pinned: NDArray[np.bool_],
+    run: _Runner,
+    parts: list[Instance],
+    chosen: NDArray[np.int64],
+    backend: float,
+    priority_first: bool,
+    moderate: bool,
+) -> tuple[Instance, NDArray[np.int64], Potentials | None, float]:
+    """Prove the plan, solving again with the safe weight if need be: inst, plan, proof, seconds."""
+    if inst.participation and priority_first:
+        inst = replace(inst, engage=certificate_engage(inst))
+    big_m = certificate_big_m(inst) if priority_first else None
+    bounded = moderate and any(
+        p.unserved_cost is not None and not np.array_equal(p.unserved_cost, q.unserved_cost)
+        for p, q in zip(parts, (fold_objective(t.instance, True) for t in run.tasks), strict=True)
     )
+    certificate = None
+    try:
+        certificate = potentials(
+            inst, chosen, pinned, big_m, max_sweeps=SWEEP_BUDGET if bounded else None
+        )
+    except NotProven:
+        # The moderate weight traded coverage for cost somewhere: solve with the safe one.
+        chosen, outs = run.safe(inst)
+        backend += sum(out[2] for out in outs)
+        certificate = potentials(inst, chosen, pinned, big_m)
+    except OverflowError:
+        # Beyond exact 64-bit potentials: no proof (said in the docs), so no
+        # moderate weight either.
+        certificate = None
+        if bounded:
+            chosen, outs = run.safe(inst)
+            backend += sum(out[2] for out in outs)
+    return inst, chosen, certificate, backend

@@ -18,9 +18,9 @@ network builder or any solver. It checks
    ``big_m`` exceeds a bound on the cost difference of any two plans -- which
    proves the plan optimal for the lexicographic objective.
 
-The candidate pairs needed for 6 are enumerated here with a k-d tree and the
-rules evaluated pair by pair (vectorised); the work is linear in the number of
-candidate pairs. The only code shared with the solving path is the distance
+The candidate pairs needed for 6 are enumerated by the certificate check
+(``certificate.py``) with a k-d tree and the rules evaluated pair by pair
+(vectorised); the work is linear in the number of candidate pairs. The only code shared with the solving path is the distance
 formula (:func:`matcher.model.rules.pair_distance_km`), so that both sides agree to
 the last bit on pairs exactly at the travel limit.
 """
@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from ..model import Problem
-from ..model.rules import EARTH_RADIUS_KM, pair_distance_km
+from ..model.rules import pair_distance_km
+from .certificate import _check_certificate
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..result import Result
@@ -68,7 +68,6 @@ VIOLATIONS = {
 }
 """Violation codes -> meaning."""
 
-_LIMIT = 1 << 61  # |potentials| and |arc costs| below this keep every sum exact in int64
 _MAX_LISTED = 20  # violations of one kind listed one by one before a summary
 
 
@@ -172,7 +171,7 @@ class _Verifier:
             if self.out:
                 pass  # a certificate cannot prove an invalid plan; the plan's faults are listed
             else:
-                self._certificate(pairs)
+                _check_certificate(self, pairs)
         for code, k in self.counts.items():
             if k > _MAX_LISTED:
                 self.out.append(Violation(code, f"... and {k - _MAX_LISTED} more of this kind"))
@@ -482,212 +481,3 @@ class _Verifier:
                 f"churn int_cost {churn.int_cost!r} is not churn cost {churn.cost!r} "
                 f"in units of {self.res}",
             )
-
-    # ---------------------------------------------------------- certificate
-    def _candidates(self) -> tuple[IntArray, IntArray, NDArray[np.float64]]:
-        """Every feasible pair (volunteer, need), found with a k-d tree."""
-        vols, needs, pol = self.vols, self.needs, self.p.policy
-        if not vols or not needs:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        limit, pts_v, pts_n = self.limit, self.vol_xy, self.need_xy
-        vs: list[IntArray] = []
-        ns: list[IntArray] = []
-        anywhere = np.flatnonzero(~np.isfinite(limit))
-        for i in anywhere.tolist():
-            vs.append(np.full(len(needs), i, np.int64))
-            ns.append(np.arange(len(needs), dtype=np.int64))
-        near = np.flatnonzero(np.isfinite(limit))
-        if len(near):
-            if pol.geometry == "plane":
-                xv, xn, r = pts_v[near], pts_n, limit[near]
-            else:
-                xv, xn = _unit(pts_v[near]), _unit(pts_n)
-                angle = np.minimum(limit[near] / EARTH_RADIUS_KM, math.pi)
-                r = 2.0 * np.sin(angle / 2.0)
-            r = r * (1 + 1e-9) + 1e-9  # the exact test follows; never lose a pair to rounding
-            hits = cKDTree(xn).query_ball_point(xv, r)
-            lens = np.fromiter((len(h) for h in hits), np.int64, len(hits))
-            if lens.sum():
-                vs.append(np.repeat(near, lens))
-                ns.append(np.concatenate([np.asarray(h, np.int64) for h in hits if h]))
-        if not vs:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        v, n = np.concatenate(vs), np.concatenate(ns)
-        masks, dist = self._rules(v, n)
-        ok = np.logical_and.reduce(masks)
-        return v[ok], n[ok], dist[ok]
-
-    def _potential(self, table: Any, key: str, what: str) -> int | None:
-        x = table.get(key) if hasattr(table, "get") else None
-        if isinstance(x, bool) or not isinstance(x, int):
-            self.bad("potential", f"{what} has no integer potential (got {type(x).__name__})")
-            return None
-        if abs(x) >= _LIMIT:
-            self.bad("potential", f"{what} has a potential out of the exact range: {x}")
-            return None
-        return x
-
-    def _certificate(self, pairs: tuple[IntArray, IntArray]) -> None:
-        cert = self.r.certificate
-        if cert is None:
-            self.bad("certificate", "the result says OPTIMAL but carries no certificate")
-            return
-        pol = self.p.policy
-        v, n, dist = self._candidates()
-        cost = self._costs(v, n, dist)
-        nv, nn = len(self.vols), len(self.needs)
-        pri = np.array([b.priority for b in self.needs], np.int64)
-        dem = np.maximum(np.array([b.demand for b in self.needs], np.int64), 0)
-        cap = np.maximum(np.array([a.capacity for a in self.vols], np.int64), 0)
-        keys = v * nn + n
-        used = np.isin(keys, pairs[0] * nn + pairs[1])
-        churn = self.r.churn
-        if churn is not None and churn.int_cost:
-            # A re-plan weighs churn: every previous pair still possible is cheaper
-            # by the churn cost (so leaving it costs that much more).
-            prev = [
-                self.vpos[b] * nn + self.npos[a]
-                for a, b in churn.previous
-                if a in self.npos and b in self.vpos
-            ]
-            cost = cost - churn.int_cost * np.isin(keys, np.array(prev, np.int64))
-        pinned_keys = [self.vpos[b] * nn + self.npos[a] for a, b in self.p.pinned]
-        fixed = np.isin(keys, np.array(pinned_keys, np.int64))
-
-        # -- the lexicographic weight
-        if pol.unmatched_cost is None:
-            bound = _spread_bound(v, n, cost, dem, cap, self.step, nv, nn)
-            if pol.participation:
-                # One more volunteer engaged must outweigh any cost difference, and
-                # coverage any swing of cost and engagement together.
-                engage = cert.engage
-                if isinstance(engage, bool) or not isinstance(engage, int) or engage <= bound:
-                    self.bad(
-                        "engage",
-                        f"engage = {engage!r} must exceed {bound}, the largest cost difference "
-                        "of two plans",
-                    )
-                    return
-                can = (np.bincount(v, minlength=nv) > 0) & (cap > 0)
-                bound += engage * int(can.sum())
-            big_m = cert.big_m
-            if isinstance(big_m, bool) or not isinstance(big_m, int) or big_m <= bound:
-                self.bad(
-                    "big_m",
-                    f"big_m = {big_m!r} must exceed {bound}, the largest cost difference of two plans",
-                )
-                return
-            if big_m * int(pri.max(initial=0)) >= _LIMIT:
-                self.bad("big_m", f"big_m = {big_m} is out of the exact range")
-                return
-            unserved = big_m * pri
-        else:
-            unserved = self._unserved_cost()
-
-        # -- potentials, by node
-        pv = np.zeros(nv, np.int64)
-        pn = np.zeros(nn, np.int64)
-        for i, a in enumerate(self.vols):
-            x = self._potential(cert.volunteers, a.id, f"volunteer {a.id!r}")
-            pv[i] = 0 if x is None else x
-        for j, b in enumerate(self.needs):
-            x = self._potential(cert.needs, b.id, f"need {b.id!r}")
-            pn[j] = 0 if x is None else x
-        tail_pot = pv[v]
-        slot_arcs: list[tuple[IntArray, IntArray]] = []  # (tail potentials, head potentials)
-        if self.slot_rule and len(v):
-            names = sorted({b.slot for b in self.needs if b.slot is not None})
-            code = {s: k for k, s in enumerate(names)}
-            ns_code = np.array(
-                [code.get(b.slot, -1) if b.slot is not None else -1 for b in self.needs]
-            )
-            s = ns_code[n]
-            key = np.where(s >= 0, v * len(names) + s, -1)
-            uniq, inverse = np.unique(key, return_inverse=True)
-            node_pot = np.zeros(len(uniq), np.int64)
-            for k, kk in enumerate(uniq.tolist()):
-                if kk < 0:
-                    continue
-                a, slot = self.vols[kk // len(names)], names[kk % len(names)]
-                x = self._potential(
-                    cert.slots.get(a.id, {}), slot, f"slot node ({a.id!r}, {slot!r})"
-                )
-                node_pot[k] = 0 if x is None else x
-            inverse = inverse.reshape(-1)
-            in_slot = s >= 0
-            tail_pot = np.where(in_slot, node_pot[inverse], tail_pot)
-            busy = np.zeros(len(uniq), bool)
-            busy[inverse[used & in_slot]] = True
-            real = uniq >= 0
-            owner = pv[np.where(real, uniq // max(len(names), 1), 0)]
-            # v -> (v, t) while free; (v, t) -> v once taken; cost 0
-            slot_arcs.append((owner[real & ~busy], node_pot[real & ~busy]))
-            slot_arcs.append((node_pot[real & busy], owner[real & busy]))
-        if self.counts["potential"]:
-            return
-
-        # -- residual arcs and their reduced costs
-        load, served = self.load, self.served
-        missing = dem - served
-        checks: list[tuple[str, IntArray | None, IntArray | None, IntArray, Any]] = [
-            ("unused pair", v, n, cost + tail_pot - pn[n], ~used & ~fixed),
-            ("used pair (backward)", v, n, -cost + pn[n] - tail_pot, used & ~fixed),
-        ]
-        vi = np.arange(nv, dtype=np.int64)
-        ni = np.arange(nn, dtype=np.int64)
-        bonus = cert.engage if pol.participation and pol.unmatched_cost is None else 0
-        more = load * self.step - bonus * (load == 0)  # the next need; the first engages
-        fewer = (load - 1) * self.step - bonus * (load == 1)  # the last need
-        checks += [
-            ("load (one more)", vi, None, more - pv, load < cap),
-            ("load (one fewer)", vi, None, -fewer + pv, load > 0),
-            ("unserved (one more)", None, ni, unserved - pn, served > 0),
-            ("unserved (one fewer)", None, ni, -unserved + pn, missing > 0),
-        ]
-        for label, vv, nn_, rc, active in checks:
-            for k in np.flatnonzero(active & (rc < 0)).tolist():
-                vid = None if vv is None else self.vols[int(vv[k])].id
-                nid = None if nn_ is None else self.needs[int(nn_[k])].id
-                self.bad(
-                    "reduced_cost",
-                    f"{label} arc of need {nid!r} / volunteer {vid!r} has reduced cost {int(rc[k])} < 0",
-                    nid,
-                    vid,
-                )
-        for tp, hp in slot_arcs:
-            bad = int(np.sum(tp - hp < 0))
-            if bad:
-                self.bad("reduced_cost", f"{bad} slot arc(s) have a negative reduced cost")
-
-
-def _unit(latlon: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Points (lat, lon) in degrees on the unit sphere (chord distance = 2 sin(angle / 2))."""
-    lat, lon = np.radians(latlon[:, 0]), np.radians(latlon[:, 1])
-    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
-
-
-def _spread_bound(
-    v: IntArray,
-    n: IntArray,
-    cost: IntArray,
-    demand: IntArray,
-    capacity: IntArray,
-    step: int,
-    nv: int,
-    nn: int,
-) -> int:
-    """An upper bound on ``cost(plan A) - cost(plan B)`` over any two plans.
-
-    Need ``j`` takes at most ``min(demand, candidates)`` pairs, each between 0
-    and its dearest pair; a volunteer's load penalty is between 0 and its value
-    at ``min(capacity, candidates)`` needs.
-    """
-    deg_v = np.bincount(v, minlength=nv)
-    deg_n = np.bincount(n, minlength=nn)
-    hi = np.zeros(nn, np.int64)
-    lo = np.zeros(nn, np.int64)
-    np.maximum.at(hi, n, cost)
-    np.minimum.at(lo, n, cost)
-    units = np.minimum(demand, deg_n)
-    k = np.minimum(capacity, deg_v)
-    return int(np.dot(units, hi)) - int(np.dot(units, lo)) + step * int(np.sum(k * (k - 1) // 2))
