@@ -184,7 +184,8 @@ def test_demo_json_out_is_valid(tmp_path):
     proc = run("demo", "--out", str(tmp_path / "demo.json"))
     assert proc.returncode == 0
     data = json.loads((tmp_path / "demo.json").read_text(encoding="utf-8"))
-    assert data["schema_version"] == 3 and data["method"] == "flow"
+    assert data["schema_version"] == 4 and data["method"] == "flow"
+    assert data["provenance"]["policy"]["max_distance_km"] == 2.5
 
 
 # ---------------------------------------------------------------------------

@@ -167,7 +167,7 @@ def test_churn_travels_through_json_and_matches_the_schema(tmp_path: Any) -> Non
     path = tmp_path / "r.json"
     mio.write_json(r, path)
     data = json.loads(path.read_text())
-    assert data["schema_version"] == 3 and data["churn"]["previous"] == [["n1", "ana"]]
+    assert data["schema_version"] == 4 and data["churn"]["previous"] == [["n1", "ana"]]
     jsonschema.Draft202012Validator(mio.json_schema("result")).validate(data)
     old = {k: v for k, v in data.items() if k != "churn"} | {"schema_version": 2}
     assert matcher.Result.from_dict(old).churn is None  # version 2 files still read

@@ -38,7 +38,7 @@ def test_every_file_matcher_writes_is_valid(written):
     validator("policy").validate(written["policy.json"])
     for name in ("result-flow.json", "result-greedy.json", "result-finite.json"):
         validator("result").validate(written[name])
-    assert written["result-flow.json"]["schema_version"] == 3
+    assert written["result-flow.json"]["schema_version"] == 4
     assert written["problem.json"]["schema_version"] == 2
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from .. import io as mio
 from ..errors import InputError, InputProblem
-from ..model import Problem
+from ..model import Policy, Problem
 from ..planning.solving import solve
-from ..result import Result
+from ..result import Result, other_data
 from ..verify import verify
 from .summary import _need_json, _plain, _summary_json, format_summary
 
@@ -140,6 +140,13 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _policy_for(path: str | None, result: Result | None) -> str | Policy | None:
+    """The policy file given, else the policy the result records it was solved under."""
+    if path is not None or result is None or result.provenance is None:
+        return path
+    return result.provenance.policy
+
+
 def _report_inputs(args: argparse.Namespace) -> tuple[Result, Problem | None]:
     """The result and (if given) problem of ``report``; every input problem at once."""
     found: list[InputProblem] = []
@@ -176,8 +183,9 @@ def _report_inputs(args: argparse.Namespace) -> tuple[Result, Problem | None]:
             if args.problem:
                 report_problem = mio.read_problem(problem=args.problem, **_pair_files(args))
             elif from_files:
+                policy = _policy_for(args.policy, report_result)
                 report_problem = mio.read_problem(
-                    args.volunteers, args.needs, args.policy, **_pair_files(args)
+                    args.volunteers, args.needs, policy, **_pair_files(args)
                 )
         except InputError as exc:
             found += exc.problems
@@ -328,11 +336,16 @@ def _verify(args: argparse.Namespace) -> int:
                 )
             ]
         )
+    result = mio.read_result(args.files[-1])
     if from_csv:
-        problem = mio.read_problem(args.volunteers, args.needs, args.policy, **_pair_files(args))
+        policy = _policy_for(args.policy, result)
+        problem = mio.read_problem(args.volunteers, args.needs, policy, **_pair_files(args))
     else:
         problem = mio.read_problem(problem=args.files[0], **_pair_files(args))
-    result = mio.read_result(args.files[-1])
+    other = other_data(result, problem)
+    if other is not None:  # not a wrong plan: a plan of other data (nothing to verify)
+        print(f"Not verified: {other}", file=sys.stderr)
+        return 3
     found = verify(problem, result)
     if args.json:
         print(json.dumps([dataclasses.asdict(x) for x in found], ensure_ascii=False, indent=2))

@@ -16,7 +16,8 @@ from importlib import resources
 from typing import IO, Any
 
 from ..errors import InputError, InputProblem, short_repr
-from ..model import Need, Policy, Problem, Volunteer, Weights
+from ..model import Need, Policy, Problem, Volunteer
+from ..model.serial import POLICY_SCHEMA_VERSION, policy_from_dict, policy_to_dict
 from .csvfiles import PathLike, _coord_columns, _read_text, _source_name
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = POLICY_SCHEMA_VERSION
 """Version of the JSON layout of problems and policies (2: ``Weights.continuity``,
 ``Need.household`` and ``history``; version 1 files still read)."""
 
@@ -149,7 +150,7 @@ def _load_json(source: PathLike | IO[str]) -> Any:
     return _strict_json(text, name)
 
 
-SCHEMAS = {"problem": "problem-v2", "policy": "policy-v2", "result": "result-v3"}
+SCHEMAS = {"problem": "problem-v2", "policy": "policy-v2", "result": "result-v4"}
 """The JSON Schema shipped for each kind of file (``matcher/io/schema/<name>.schema.json``)."""
 
 
@@ -168,7 +169,7 @@ def json_schema(kind: str) -> dict[str, Any]:
     Examples
     --------
     >>> json_schema("result")["properties"]["schema_version"]
-    {'enum': [1, 2, 3]}
+    {'enum': [1, 2, 3, 4]}
     """
     if kind not in SCHEMAS:
         raise InputError(
@@ -183,76 +184,6 @@ def json_schema(kind: str) -> dict[str, Any]:
     )
     out: dict[str, Any] = json.loads(text)
     return out
-
-
-def policy_to_dict(policy: Policy) -> dict[str, Any]:
-    """A policy as a JSON-ready dict (every field, weights as a nested dict)."""
-    out: dict[str, Any] = {f.name: getattr(policy, f.name) for f in fields(Policy)}
-    out["weights"] = {f.name: getattr(policy.weights, f.name) for f in fields(Weights)}
-    out["participation_floors"] = dict(policy.participation_floors)
-    return out
-
-
-def policy_from_dict(data: Any, source: str = "policy") -> Policy:
-    """Make a :class:`~matcher.Policy` from a dict; unknown fields are errors.
-
-    Examples
-    --------
-    >>> policy_from_dict({"max_distance_km": 5, "weights": {"distance": 2}}).weights.distance
-    2.0
-    >>> policy_from_dict({"max_distance": 5})
-    Traceback (most recent call last):
-      ...
-    matcher.errors.InputError: 1 problem in the input:
-      policy: `max_distance` must be one of the Policy fields (max_distance_km, same_community, one_need_per_slot, geometry, weights, load_penalty, unmatched_cost, resolution, participation, participation_floors).
-    """
-    if not isinstance(data, Mapping):
-        raise InputError(
-            [InputProblem(source, "policy", "a JSON object", type(data).__name__, kind="policy")]
-        )
-    names = [f.name for f in fields(Policy)]
-    problems = [
-        InputProblem(
-            "policy", str(k), f"one of the Policy fields ({', '.join(names)})", kind="policy"
-        )
-        for k in data
-        if k not in names and k != "schema_version"
-    ]
-    version = data.get("schema_version", SCHEMA_VERSION)
-    if type(version) is not int or version not in _READABLE:  # not True, not 1.0, not "1"
-        problems.append(
-            InputProblem(
-                "policy",
-                "schema_version",
-                " or ".join(map(str, _READABLE)),
-                short_repr(version),
-                kind="policy",
-            )
-        )
-    weights = data.get("weights", {})
-    if isinstance(weights, Mapping):
-        wnames = [f.name for f in fields(Weights)]
-        problems += [
-            InputProblem(
-                "policy", f"weights.{k}", f"one of the weights ({', '.join(wnames)})", kind="policy"
-            )
-            for k in weights
-            if k not in wnames
-        ]
-    kwargs = {k: v for k, v in data.items() if k in names}
-    if isinstance(weights, Mapping):
-        wnames = [f.name for f in fields(Weights)]
-        kwargs["weights"] = Weights(**{k: v for k, v in weights.items() if k in wnames})
-    policy = Policy(**kwargs)
-    if problems:
-        # The values of the known fields are checked too, so that every problem is
-        # reported at once (otherwise Problem checks them).
-        try:
-            Problem([], [], policy)
-        except InputError as exc:
-            problems += exc.problems
-        raise InputError(problems)
-    return policy
 
 
 def _record_from_json(

@@ -36,7 +36,7 @@ from ..graph import Built, Delta, Graph, build, rebuild
 from ..graph.core import _is_sorted
 from ..model import Need, Problem, Volunteer
 from ..model.problem import _CHECKED
-from ..result import Certificate, Churn, GraphSolution, Result, Unmatched, assemble
+from ..result import Certificate, Churn, GraphSolution, Provenance, Result, Unmatched, assemble
 from ..solvers import Instance, Near, Potentials, Warm, WarmStart
 from ..solvers._duals import UNKNOWN
 from .solving import _solve_built, _solve_graph
@@ -136,6 +136,9 @@ class Planner:
         self._executor = executor
         self._certify = certify
         self._options = options
+        # digests of the records, by id of the live record: a re-plan hashes only
+        # new records for the result's provenance (matcher.model.fingerprint)
+        self._fingerprints: dict[int, Any] = {}
         t0 = time.perf_counter()
         built = build(problem)
         result, solution = _solve_built(
@@ -148,6 +151,7 @@ class Planner:
             executor=executor,
             certify=certify,
             options=options,
+            fingerprints=self._fingerprints,
         )
         self._built: Built = built
         self._solution: GraphSolution = solution
@@ -256,6 +260,7 @@ class Planner:
             reuse=[matches[k] if k >= 0 else None for k in src.tolist()],
             known=_known_unmatched(prev, base, delta, n_new),
             certificate=cert,
+            provenance=Provenance.of(problem, cache=self._fingerprints),
         )
         churn = _churn(pairs, graph, solution, pn, at, mask, self._churn_cost or 0.0, churn_units)
         new_pairs = [

@@ -16,7 +16,16 @@ from numpy.typing import NDArray
 from ..errors import InputError, InputProblem, short_repr
 from ..graph import Built, Graph, build
 from ..model import Problem
-from ..result import Certificate, Churn, GraphSolution, Result, Status, assemble, in_units
+from ..result import (
+    Certificate,
+    Churn,
+    GraphSolution,
+    Provenance,
+    Result,
+    Status,
+    assemble,
+    in_units,
+)
 from ..solvers import METHODS, Instance, solve_instance, stable
 from ..solvers._base import evaluate
 from .warm import _churn_units, _pair_mask, _volunteer_ranks, _warm
@@ -319,8 +328,13 @@ def _solve_built(
     executor: Any,
     certify: bool,
     options: dict[str, Any],
+    fingerprints: dict[int, Any] | None = None,
 ) -> tuple[Result, GraphSolution]:
-    """:func:`solve` from a built graph (*t0*: when the build started)."""
+    """:func:`solve` from a built graph (*t0*: when the build started).
+
+    *fingerprints*: a cache of record digests for the result's provenance (a
+    :class:`~matcher.Planner` keeps one, so a re-plan hashes only new records).
+    """
     problem, graph, diag = built.problem, built.graph, built.diag
     before: list[tuple[str, str]] = []
     bonus = None
@@ -350,7 +364,10 @@ def _solve_built(
         "backend": solution.backend_seconds,
         "certify": solution.certify_seconds,
     }
-    result = assemble(problem, graph, diag, solution, priority_first, timings)
+    provenance = Provenance.of(problem, cache=fingerprints)
+    result = assemble(
+        problem, graph, diag, solution, priority_first, timings, provenance=provenance
+    )
     if previous is not None:
         after = [(m.need_id, m.volunteer_id) for m in result.matches]
         result = replace(result, churn=Churn.between(before, after, churn_cost or 0.0, churn_units))

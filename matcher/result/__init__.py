@@ -5,6 +5,7 @@
 - :mod:`~matcher.result.certificate`: :class:`Certificate`, the proof of optimality;
 - :mod:`~matcher.result.churn`: :class:`Churn` (what a re-plan changed), :class:`Stability`;
 - :mod:`~matcher.result.metrics`: :class:`Metrics`;
+- :mod:`~matcher.result.provenance`: :class:`Provenance` (version, policy, fingerprint);
 - :mod:`~matcher.result.core`: :class:`Result`, :class:`GraphSolution`, the dict / JSON form;
 - :mod:`~matcher.result.assemble`: from a solver's chosen edges to a :class:`Result`.
 """
@@ -15,6 +16,7 @@ from .churn import Churn, Stability
 from .core import SCHEMA_VERSION, Result
 from .metrics import Metrics, compute_metrics
 from .plan import FILTERS, REASONS, UNKNOWN, GraphSolution, Match, Objective, Status, Unmatched
+from .provenance import Provenance, other_data
 
 __all__ = [
     "FILTERS",
@@ -27,6 +29,7 @@ __all__ = [
     "Match",
     "Metrics",
     "Objective",
+    "Provenance",
     "Result",
     "Stability",
     "Status",
@@ -34,5 +37,6 @@ __all__ = [
     "assemble",
     "compute_metrics",
     "in_units",
+    "other_data",
     "unmatched_reasons",
 ]

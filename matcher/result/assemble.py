@@ -20,6 +20,7 @@ from .churn import Stability
 from .core import Result
 from .metrics import compute_metrics
 from .plan import GraphSolution, Match, Objective, Unmatched
+from .provenance import Provenance
 
 
 def unmatched_reasons(
@@ -114,6 +115,7 @@ def assemble(
     reuse: Sequence[Match | None] | None = None,
     known: Mapping[int, Unmatched] | None = None,
     certificate: Certificate | None = None,
+    provenance: Provenance | None = None,
 ) -> Result:
     """Build the :class:`Result` of *problem* from a graph solution.
 
@@ -160,6 +162,7 @@ def assemble(
             else certificate or Certificate.from_potentials(solution.certificate, graph)
         ),
         gap=solution.gap,
+        provenance=provenance,
         stability=(
             None
             if solution.blocking is None

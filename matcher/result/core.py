@@ -17,15 +17,16 @@ from .certificate import Certificate
 from .churn import Churn, Stability
 from .metrics import Metrics
 from .plan import FILTERS, REASONS, Match, Objective, Status, Unmatched
+from .provenance import Provenance
 
 __all__ = ["SCHEMA_VERSION", "Result"]
 
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the dict / JSON layout of :meth:`Result.to_dict` (2: with ``certificate``;
-3: with ``churn``)."""
+3: with ``churn``; 4: with ``provenance``)."""
 
-_READABLE_VERSIONS = (1, 2, 3)
+_READABLE_VERSIONS = (1, 2, 3, 4)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Result:
         For method ``"milp"`` (teams): the relative optimality gap HiGHS
         proved, 0.0 when optimal; a plan stopped early by ``time_limit`` is
         ``FEASIBLE`` with its gap. None for the other methods.
+    provenance : Provenance or None
+        The matcher version, the policy solved under and the fingerprint of
+        the problem (every result of :func:`~matcher.solve` and the
+        :class:`~matcher.Planner` has it; None in files older than schema 4).
 
     Examples
     --------
@@ -88,6 +93,7 @@ class Result:
     churn: Churn | None = None
     stability: Stability | None = None
     gap: float | None = None
+    provenance: Provenance | None = None
 
     # ------------------------------------------------------------ explain
     def explain(self, need_id: str) -> str:
@@ -149,7 +155,7 @@ class Result:
         >>> from matcher import Need, Problem, solve
         >>> r = solve(Problem([], [Need("n1", "repair", [], (0.0, 0.0))]))
         >>> sorted(r.to_dict())
-        ['certificate', 'churn', 'gap', 'matches', 'method', 'metrics', 'objective', 'schema_version', 'stability', 'status', 'timings', 'unmatched']
+        ['certificate', 'churn', 'gap', 'matches', 'method', 'metrics', 'objective', 'provenance', 'schema_version', 'stability', 'status', 'timings', 'unmatched']
         >>> Result.from_dict(r.to_dict()) == r
         True
         """
@@ -183,6 +189,7 @@ class Result:
             "churn": None if self.churn is None else self.churn.to_dict(),
             "stability": None if self.stability is None else self.stability.to_dict(),
             "gap": self.gap,
+            "provenance": None if self.provenance is None else self.provenance.to_dict(),
         }
 
     @classmethod
@@ -227,6 +234,11 @@ class Result:
                     None if data.get("stability") is None else Stability(**data["stability"])
                 ),
                 gap=None if data.get("gap") is None else float(data["gap"]),
+                provenance=(
+                    None
+                    if data.get("provenance") is None
+                    else Provenance.from_dict(data["provenance"])
+                ),
             )
         except InputError:
             raise
