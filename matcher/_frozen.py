@@ -30,7 +30,14 @@ class FrozenMap(Mapping[str, V]):
 
     def __init__(self, data: Mapping[str, V] | None = None) -> None:
         items = dict(data or {})
-        self._data: dict[str, V] = {k: items[k] for k in sorted(items)}
+        try:
+            keys = sorted(items)
+        except TypeError:
+            # Keys that cannot be compared ({1: 1, "a": 1}, a None key): a record's
+            # constructor never raises, so they get a fixed order here and the model's
+            # checks report them (keys must be non-empty strings).
+            keys = sorted(items, key=lambda k: (type(k).__name__, repr(k)))
+        self._data: dict[str, V] = {k: items[k] for k in keys}
         self._hash: int | None = None
 
     @classmethod

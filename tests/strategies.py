@@ -155,7 +155,7 @@ _NEED_SKILLS = st.dictionaries(_pick(SKILLS), _REQUIRED, max_size=2)
 _SKILL_DELTA = _pick((0, 0, -1, 1))  # modelled need: at the level, one less, one more
 _SLOTS_KIND = _pick((0, 0, 1, 2))  # 0 free any time, 1 some slots, 2 None or never
 _LIMIT_GIVEN = _pick((False, False, False, True))
-_OWN_LIMIT = st.one_of(_pick((2.0, 1.0, 2.5, 0.5, 0.0)), _floats(0.0, 6.0))
+_OWN_LIMIT = st.one_of(_pick((2.0, 1.0, 2.5, 0.5, 0.001)), _floats(0.001, 6.0))  # > 0
 _PREFERENCES = st.frozensets(_pick(CATEGORIES), max_size=2)
 _COMMUNITY = _pick(COMMUNITIES)
 _UNIT = _pick((None, "u1", "u2"))

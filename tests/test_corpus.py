@@ -496,7 +496,7 @@ def check_empty(p: Problem, r: Result, plan: list[dict[str, str]]) -> None:
 def check_boundaries(p: Problem, r: Result, plan: list[dict[str, str]]) -> None:
     v1, v2, v3 = p.volunteers
     assert v1.location == (90.0, 180.0) and v2.location == (-90.0, -180.0)
-    assert v1.capacity == 0 and v1.max_distance_km == 0.0
+    assert v1.capacity == 0 and v1.max_distance_km == 0.001  # > 0: 0 is refused
     assert v1.skills == {"nursing": 5, "driving": 1} and v3.skills == {"nursing": 1}
     n1, n2 = p.needs
     assert (n1.priority, n2.priority) == (5, 1) and n1.skills == {"nursing": 5}

@@ -8,7 +8,8 @@
 """
 
 from .build import Built, Diagnostics, build, build_graph
-from .core import COST_PARTS, MAX_INT_COST, Graph
+from .core import COST_PARTS, Graph
+from .costs import MAX_INT_COST
 from .rebuild import Delta, rebuild
 
 __all__ = [

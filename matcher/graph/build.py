@@ -24,7 +24,6 @@ from ..model import Problem, rules
 from ..model.problem import sorted_order
 from ..model.rules import Encoding
 from .core import (
-    MAX_INT_COST,
     BoolArray,
     FloatArray,
     Graph,
@@ -34,6 +33,7 @@ from .core import (
     _is_sorted,
     _positions,
 )
+from .costs import MAX_INT_COST
 from .search import (
     _FEW_NEEDS,
     _feasible_pairs,

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError, InputProblem, short_repr
+from .costs import _integer_costs, cost_array
 
 __all__ = ["COST_PARTS", "Graph"]
 
@@ -31,10 +32,6 @@ _EMPTY_I = np.zeros(0, np.int64)
 
 COST_PARTS = ("distance", "overskill", "preference", "outside", "continuity")
 """Names of the cost terms, as in ``Match.parts`` and ``Graph.parts``."""
-
-# Costs must stay exact through every solver: |int cost| <= 2**52 keeps them
-# exact in float64 too (scipy's linear_sum_assignment).
-MAX_INT_COST = 1 << 52
 
 
 def _frozen_array(a: ArrayLike, dtype: Any) -> NDArray[Any]:
@@ -298,6 +295,7 @@ class Graph:
             raise InputError(
                 [InputProblem("graph", "cost_matrix", "a 2-D array", f"shape {a.shape}")]
             )
+        a = cost_array(a, "cost_matrix", none_is_missing=True)
         if np.issubdtype(a.dtype, np.floating):
             if np.isnan(a).any() or np.isneginf(a).any():
                 raise InputError(
@@ -381,7 +379,11 @@ def _edge_arrays(
     """The edge arrays as given (unchecked indices), noting problems of type and length."""
     v = _ints(problems, "volunteer", volunteer)
     n = _ints(problems, "need", need)
-    c_raw = np.asarray(cost, dtype=np.float64 if not _is_int_array(cost) else np.int64)
+    try:
+        c_raw = cost_array(cost)
+    except InputError as exc:  # refused whole; its length is still checked below
+        problems += exc.problems
+        c_raw = np.zeros(np.shape(cost), np.float64)
     m = len(v)
     if len(n) != m or c_raw.shape != (m,):
         _bad(
@@ -460,42 +462,6 @@ def _check_edges(
         raise InputError(problems)
 
 
-def _integer_costs(
-    c_raw: NDArray[Any],
-    pri: IntArray,
-    resolution: float | None,
-    load_penalty: float,
-    unmatched_cost: float | None,
-) -> tuple[float, IntArray, int, IntArray | None]:
-    """The resolution, edge costs, load step and unserved costs in integer units, checked."""
-    res = 1.0 if resolution is None else float(resolution)
-    if not (np.isfinite(res) and res > 0):
-        raise InputError(
-            [InputProblem("graph", "resolution", "a finite number > 0", repr(resolution))]
-        )
-    int_cost = _to_int_costs(c_raw, resolution, "cost")
-    load_step = int(_to_int_costs(np.array([load_penalty], float), resolution, "load_penalty")[0])
-    if load_step < 0:
-        raise InputError(
-            [InputProblem("graph", "load_penalty", "a number >= 0", repr(load_penalty))]
-        )
-    unserved = None
-    if unmatched_cost is not None:
-        if not (np.isfinite(unmatched_cost) and unmatched_cost >= 0):
-            raise InputError(
-                [
-                    InputProblem(
-                        "graph",
-                        "unmatched_cost",
-                        "a finite number >= 0 or None",
-                        repr(unmatched_cost),
-                    )
-                ]
-            )
-        unserved = _to_int_costs(unmatched_cost * pri.astype(float), resolution, "unmatched_cost")
-    return res, int_cost, load_step, unserved
-
-
 def _node_count(explicit: int | None, per_node: ArrayLike | None, index: IntArray) -> int:
     """How many nodes: as given, else the length of a per-node array, else the largest index + 1."""
     if explicit is not None:
@@ -503,40 +469,6 @@ def _node_count(explicit: int | None, per_node: ArrayLike | None, index: IntArra
     if per_node is not None:
         return len(np.asarray(per_node))
     return int(index.max()) + 1 if len(index) else 0
-
-
-def _is_int_array(a: ArrayLike) -> bool:
-    arr = np.asarray(a)
-    return bool(np.issubdtype(arr.dtype, np.integer))
-
-
-def _to_int_costs(values: NDArray[Any], resolution: float | None, name: str) -> IntArray:
-    """Integer costs: ``round(value / resolution)``, exact integers when resolution is None."""
-    if np.issubdtype(values.dtype, np.integer) and resolution is None:
-        out = values.astype(np.int64)
-    elif resolution is None:
-        if not np.all(values == np.round(values)):
-            raise InputError(
-                [
-                    InputProblem(
-                        "graph",
-                        name,
-                        "integers when resolution is None (pass resolution=0.001 to round)",
-                        "fractional values",
-                    )
-                ]
-            )
-        out = values.astype(np.int64)
-    else:
-        scaled = np.rint(values.astype(np.float64) / resolution)
-        if scaled.size and np.abs(scaled).max() > MAX_INT_COST:
-            raise InputError(
-                [InputProblem("graph", name, f"at most {MAX_INT_COST} units of resolution", "more")]
-            )
-        out = scaled.astype(np.int64)
-    if out.size and np.abs(out).max() > MAX_INT_COST:
-        raise InputError([InputProblem("graph", name, f"|integer cost| <= {MAX_INT_COST}", "more")])
-    return out
 
 
 def _check_pinned_fit(g: Graph) -> None:

@@ -15,6 +15,10 @@ from ..errors import InputProblem, short_repr
 from .policy import Policy, Weights
 from .records import GEOMETRIES, MAX_LEVEL, MAX_PRIORITY, MIN_LEVEL, MIN_PRIORITY, Need, Volunteer
 
+MAX_PLANE_KM = 1e15
+"""Largest plane coordinate, in km (distances of the k-d tree and of verify stay finite
+and exact far beyond any map; 1e300 would overflow their squares)."""
+
 MAX_COUNT = 10**9
 """Largest capacity or demand (far beyond any real one; keeps every count exact in int64)."""
 
@@ -99,6 +103,9 @@ class _Checker:
         a, b = value
         if not (math.isfinite(a) and math.isfinite(b)):
             self.bad("location", "finite numbers", value)
+        elif geometry == "plane":
+            if not (abs(a) <= MAX_PLANE_KM and abs(b) <= MAX_PLANE_KM):
+                self.bad("location", f"coordinates within +-{MAX_PLANE_KM:g} km (plane)", value)
         elif geometry == "geo":
             if not -90.0 <= a <= 90.0:
                 self.bad("location", "a latitude in -90..90 degrees", a)
@@ -128,7 +135,7 @@ def _check_volunteer(v: Volunteer, i: int, geometry: Any, out: list[InputProblem
     c.location(v.location, geometry)
     c.integer("capacity", v.capacity, 0, MAX_COUNT)
     c.names("slots", v.slots, optional=True)
-    c.real("max_distance_km", v.max_distance_km, optional=True)
+    c.real("max_distance_km", v.max_distance_km, optional=True, positive=True)
     c.names("categories", v.categories)
     for fld in ("community", "building", "unit"):
         c.name(fld, getattr(v, fld), optional=True)
@@ -151,7 +158,7 @@ def _check_need(n: Need, i: int, geometry: Any, out: list[InputProblem]) -> None
 
 def _check_policy(p: Policy, out: list[InputProblem]) -> None:
     c = _Checker("policy", "policy", None, out)
-    c.real("max_distance_km", p.max_distance_km, optional=True)
+    c.real("max_distance_km", p.max_distance_km, optional=True, positive=True)
     for fld in ("same_community", "one_need_per_slot", "participation"):
         if not isinstance(getattr(p, fld), bool):
             c.bad(fld, "True or False", getattr(p, fld))

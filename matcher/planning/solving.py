@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputError, InputProblem, short_repr
+from ..errors import InputError, InputProblem, UnsupportedProblem, short_repr
 from ..graph import Built, Graph, build
 from ..model import Problem
 from ..result import (
@@ -336,6 +336,7 @@ def _solve_built(
     :class:`~matcher.Planner` keeps one, so a re-plan hashes only new records).
     """
     problem, graph, diag = built.problem, built.graph, built.diag
+    _check_floors(problem, graph)
     before: list[tuple[str, str]] = []
     bonus = None
     start = None
@@ -373,3 +374,28 @@ def _solve_built(
         result = replace(result, churn=Churn.between(before, after, churn_cost or 0.0, churn_units))
     t3 = time.perf_counter()
     return replace(result, timings={**timings, "assemble": t3 - t2, "total": t3 - t0}), solution
+
+
+def _check_floors(problem: Problem, graph: Graph) -> None:
+    """Refuse participation floors no plan can meet, naming the unit.
+
+    A floor of ``k`` needs ``k`` volunteers of its unit engaged, so at least
+    ``k`` of them with capacity and a candidate pair (the solver would find the
+    same, without the unit's name: :mod:`matcher.solvers.milp`).
+    """
+    if graph.unit_floor is None or graph.volunteer_unit is None:
+        return
+    units = sorted(u for u, k in problem.policy.participation_floors.items() if k > 0)
+    able = np.zeros(graph.n_volunteers, bool)
+    able[graph.volunteer[graph.capacity[graph.volunteer] > 0]] = True
+    code = graph.volunteer_unit
+    count = np.bincount(code[able & (code >= 0)], minlength=len(units))
+    short = [
+        f"unit {u!r} needs {int(k)} volunteer{'s' if k != 1 else ''} engaged; "
+        f"{int(c)} of its volunteers {'has' if c == 1 else 'have'} a candidate pair"
+        for u, k, c in zip(units, graph.unit_floor, count, strict=True)
+        if c < k
+    ]
+    if short:
+        raise UnsupportedProblem("participation floors no plan can meet: " + "; ".join(short))
+

@@ -109,8 +109,8 @@ def solve(inst: Instance, *, max_cells: int = MAX_CELLS, **options: Any) -> Solv
     if rows == 0:
         return SolverOutput(chosen=np.zeros(0, np.int64), optimal=True)
     # Row r is copy l of need row_need[r]; column c < ncopies is copy k of volunteer col_vol[c].
-    row_start = np.r_[0, np.cumsum(dem)[:-1]]
-    col_start = np.r_[0, np.cumsum(cap)[:-1]]
+    row_start = np.cumsum(dem) - dem  # exclusive prefix sums (right for empty arrays too)
+    col_start = np.cumsum(cap) - cap
     ncopies = int(cap.sum())
     matrix = np.full((rows, ncopies + rows), np.inf)
     # Each edge (v, j) fills dem[j] x cap[v] cells (one of the two is 1, see refusal()).
@@ -118,7 +118,7 @@ def solve(inst: Instance, *, max_cells: int = MAX_CELLS, **options: Any) -> Solv
     v, j = inst.volunteer, inst.need
     reps = dem[j] * cap[v]
     e_rep = np.repeat(e, reps)
-    first = np.repeat(np.r_[0, np.cumsum(reps)[:-1]], reps)
+    first = np.repeat(np.cumsum(reps) - reps, reps)
     t = np.arange(len(e_rep)) - first  # 0 .. reps-1 within an edge
     vv, jj = v[e_rep], j[e_rep]
     copy_n = t // cap[vv]

@@ -66,7 +66,7 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
     _node_rows(rows, inst, lay)
     if n_w:
         _team_rows(rows, inst, lay)
-    if n_z:
+    if inst.unit_floor is not None:  # every floored unit, even one no volunteer belongs to
         _floor_rows(rows, inst, lay)
     matrix = coo_array(
         (np.concatenate(rows.vals), (np.concatenate(rows.rows), np.concatenate(rows.cols))),
@@ -88,8 +88,10 @@ def solve(inst: Instance, *, time_limit: float | None = None, **options: Any) ->
     opts: dict[str, Any] = {"mip_rel_gap": 0.0, "disp": False}
     if time_limit is not None:
         opts["time_limit"] = float(time_limit)
+    if n == 0 and inst.unit_floor is not None and (inst.unit_floor > 0).any():
+        raise UnsupportedProblem("method 'milp' found no plan: no volunteer can meet the floors")
     program = _Program(matrix, lb_rows, ub_rows, integrality, bounds, opts)
-    if m == 0 and not lower.any() and not n_z:
+    if m == 0 and not lower.any() and inst.unit_floor is None:
         return SolverOutput(chosen=np.zeros(0, np.int64), optimal=True, info={"gap": 0.0})
     return _optimise(inst, lay, program, cost)
 
@@ -120,7 +122,8 @@ def _layout(inst: Instance) -> _Layout:
     deg_v = np.bincount(v, minlength=nv)
     cap = np.minimum(np.maximum(inst.capacity, 0), deg_v)
     y_owner = np.repeat(np.arange(nv), cap)
-    y_k = np.arange(len(y_owner)) - np.repeat(np.r_[0, np.cumsum(cap)[:-1]], cap)
+    # exclusive prefix sums: right for empty arrays too (no volunteers)
+    y_k = np.arange(len(y_owner)) - np.repeat(np.cumsum(cap) - cap, cap)
     group = inst.group if inst.group is not None else np.full(nn, -1, np.int64)
     teams, team_of = np.unique(group[group >= 0], return_inverse=True)
     n_y, n_w = len(y_owner), len(teams)
@@ -215,7 +218,7 @@ def _floor_rows(rows: _Rows, inst: Instance, lay: _Layout) -> None:
         np.full(n_z, -np.inf),
         (inst.load_start[floored] > 0).astype(float),
     )
-    # sum of z over a unit >= its floor
+    # sum of z over a unit >= its floor (a unit without volunteers: an empty row, 0 >= floor)
     n_units = len(inst.unit_floor)
     rows.block(
         unit[floored],
@@ -251,7 +254,7 @@ class _Program:
         )
         if res.x is None:
             why = (
-                "no plan satisfies the pinned pairs and the teams"
+                "no plan satisfies the pinned pairs, the teams and the participation floors"
                 if res.status == 2
                 else res.message
             )
