@@ -1,10 +1,12 @@
-"""A self-contained HTML report of a plan, for a coordinator to look at.
+r"""A self-contained HTML report of a plan, for a coordinator to look at.
 
 :func:`write_report` writes one HTML file that opens anywhere, offline: the
-figures (:mod:`matcher.report.plots`) are embedded as PNG ``data:`` URIs, the style
-is inline, and the page refers to nothing outside itself (no web fonts, no
-scripts or styles from elsewhere, no links out). :func:`render_report`
-returns the same text.
+figures are inline SVG drawn by matplotlib with their text kept as text (so
+names in any script -- Chinese categories, communities, units -- are drawn by
+the reader's fonts), the map is an inline SVG drawn by a small inline script,
+the style is inline, and the page refers to nothing outside itself (no web
+fonts, no scripts or styles from elsewhere, no links out).
+:func:`render_report` returns the same text.
 
 The report shows, in order:
 
@@ -15,23 +17,30 @@ The report shows, in order:
 2. coverage by category and by community (figure and table);
 3. the load per volunteer (how the work is spread);
 4. participation by employer unit;
-5. a map of volunteers, needs and pairs (only with the problem: the
-   result has no locations);
-6. every unmatched need: units missing, the reason in words, and how many
-   volunteers each feasibility filter left.
+5. an interactive map of volunteers, needs and pairs (only with the problem:
+   the result has no locations): pan and zoom, layers by reason, a
+   community filter, a km scale bar, and what each point is;
+6. every unmatched need: category, priority, slot, required skills, community,
+   building, units missing and why, in words (the reason and how many
+   volunteers each feasibility filter left);
+7. the training that would serve more needs (:func:`matcher.gaps`, only
+   with the problem), its search capped at ``training_candidates``.
 
 Every text from the data (ids, categories, communities, units, the title) is
-HTML-escaped. The users' own fields (``extra``: names, phone numbers, rooms)
-are never read, so they cannot appear in the report. The same result and
-problem give the same file, byte for byte (no dates, no timings).
+HTML-escaped (in the map's JSON, ``<``, ``>`` and ``&`` are written as ``\u`` escapes).
+The users' own fields (``extra``: names, phone numbers, rooms) are never read,
+so they cannot appear in the report. The same result and problem give the
+same file, byte for byte (no dates, no timings, no random ids).
 
-matplotlib is needed (``pip install ".[report]"``); importing this
+matplotlib is needed (``pip install "volunteer-matcher[report]"``); importing this
 module does not need it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,100 +49,54 @@ from ..io.write import _atomic_write
 from ..model import Problem
 from ..result import Result
 from . import plots
-from ._sections import (
+from ._map import map_html
+from ._sections import _cards, _e, _load_table, _share_section, _verification
+from ._svg import FIGURE_FONTS, svg_figure
+from ._unmatched import (
     MAX_UNMATCHED_ROWS,
-    _cards,
-    _e,
-    _figure,
-    _load_table,
-    _map_html,
-    _share_section,
-    _unmatched_section,
-    _verification,
+    TRAINING_CANDIDATES,
+    training_section,
+    unmatched_section,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["DEFAULT_TITLE", "MAX_UNMATCHED_ROWS", "render_report", "write_report"]
+__all__ = [
+    "DEFAULT_TITLE",
+    "MAX_UNMATCHED_ROWS",
+    "TRAINING_CANDIDATES",
+    "render_report",
+    "write_report",
+]
 
 
 DEFAULT_TITLE = "Volunteer matching report"
 
 
-_CSS = """
-:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --card: #f6f8fa;
-        --ok: #1a7f37; --bad: #cf222e; --accent: #0072b2; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--fg); background: #fff;
-       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans",
-             "DejaVu Sans", Arial, sans-serif; }
-main { max-width: 1200px; margin: 0 auto; padding: 24px 32px 48px; }
-h1 { font-size: 1.75rem; margin: 0 0 4px; }
-h2 { font-size: 1.3rem; margin: 0 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 1.05rem; margin: 20px 0 8px; }
-section { margin-top: 36px; }
-nav { margin-top: 8px; font-size: .9rem; }
-nav a { color: var(--accent); margin-right: 14px; text-decoration: none; }
-.sub, .muted, .note { color: var(--muted); }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr));
-         gap: 12px; margin-top: 20px; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
-        padding: 12px 14px; }
-.card .label { color: var(--muted); font-size: .85rem; }
-.card .value { font-size: 1.6rem; font-weight: 600; font-variant-numeric: tabular-nums; }
-.card .note { font-size: .8rem; }
-.ok { color: var(--ok); } .bad { color: var(--bad); }
-.pair { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 24px;
-        align-items: start; margin-bottom: 24px; }
-@media (max-width: 860px) { .pair { grid-template-columns: 1fr; } }
-img { display: block; max-width: 100%; height: auto; }
-table { border-collapse: collapse; font-size: .9rem; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left;
-         vertical-align: top; }
-th { background: var(--card); font-weight: 600; }
-.num { text-align: right; }
-code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em; }
-#unmatched-filter { margin: 8px 0; padding: 4px 8px; font: inherit; width: 320px; max-width: 100%; }
-ul.violations { color: var(--bad); }
-footer { margin-top: 48px; font-size: .85rem; color: var(--muted); }
-"""
+@functools.cache
+def _static(name: str) -> str:
+    """A file of ``matcher/report/static/`` (package data), as text."""
+    return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
 
-# The page works without JavaScript; the script only adds a filter to the
-# table of unmatched needs. It also records, for tests and for anyone who
-# looks, whether it ran to the end (data-ok) or hit an error (data-error), and
-# how many figures the browser could decode (data-images).
-_SCRIPT = """
-window.onerror = function (message) {
-  (document.body || document.documentElement).dataset.error = String(message);
-};
-window.addEventListener("load", function () {
-  var shown = 0;
-  for (var i = 0; i < document.images.length; i++) {
-    var img = document.images[i];
-    if (img.complete && img.naturalWidth > 0) { shown += 1; }
-  }
-  document.body.dataset.images = shown + "/" + document.images.length;
-});
-(function () {
-  var box = document.getElementById("unmatched-filter");
-  var table = document.getElementById("unmatched-table");
-  if (!box || !table) { return; }
-  box.hidden = false;
-  box.addEventListener("input", function () {
-    var q = box.value.toLowerCase();
-    var rows = table.tBodies[0].rows;
-    for (var i = 0; i < rows.length; i++) {
-      rows[i].hidden = q !== "" && rows[i].textContent.toLowerCase().indexOf(q) < 0;
-    }
-  });
-})();
-document.body.dataset.ok = "1";
-"""
+
+def _css() -> str:
+    """The page's style: static/report.css and the font list of the figures' text."""
+    fonts = ", ".join(f'"{f}"' for f in FIGURE_FONTS)
+    return _static("report.css") + f"svg.figure text {{ font-family: {fonts}, sans-serif; }}\n"
+
+
+def _script() -> str:
+    """The page's script: the table filter, the map, then the mark that both ran."""
+    return _static("report.js") + _static("map.js") + 'document.body.dataset.ok = "1";\n'
 
 
 def render_report(
-    result: Result, problem: Problem | None = None, *, title: str | None = None
+    result: Result,
+    problem: Problem | None = None,
+    *,
+    title: str | None = None,
+    training_candidates: int = TRAINING_CANDIDATES,
 ) -> str:
     """The HTML text of the report of *result* (see :func:`write_report`).
 
@@ -142,9 +105,13 @@ def render_report(
     result : Result
     problem : Problem, optional
         The problem the result solves: adds the verification, counts per
-        group, the map and the category and priority of unmatched needs.
+        group, the map, the details of unmatched needs and the training
+        recommendations.
     title : str, optional
         Heading and page title (default :data:`DEFAULT_TITLE`).
+    training_candidates : int, default :data:`TRAINING_CANDIDATES`
+        Most trainings :func:`matcher.gaps` evaluates (its ``max_candidates``):
+        each costs one more solve of the whole problem; 0 leaves them out.
 
     Returns
     -------
@@ -154,7 +121,9 @@ def render_report(
     Raises
     ------
     ImportError
-        If matplotlib is not installed (``pip install "matcher[report]"``).
+        If matplotlib is not installed (``pip install "volunteer-matcher[report]"``).
+    InputError
+        If *training_candidates* is not an integer >= 0.
 
     Examples
     --------
@@ -176,14 +145,16 @@ def render_report(
     map_section = _map_section(result, problem)
     unmatched = (
         '<section id="unmatched-section"><h2>Unmatched needs</h2>\n'
-        + _unmatched_section(result, problem)
+        + unmatched_section(result, problem)
         + "\n</section>"
     )
+    training = training_section(result, problem, verdict[3], training_candidates)
     nav = (
         "<nav>"
         '<a href="#coverage-section">Coverage</a><a href="#load-section">Load</a>'
         '<a href="#units-section">Employer units</a><a href="#map-section">Map</a>'
-        '<a href="#unmatched-section">Unmatched needs</a></nav>'
+        '<a href="#unmatched-section">Unmatched needs</a>'
+        '<a href="#training-section">Training</a></nav>'
     )
     footer = (
         f"<footer>Made by matcher {_e(__version__)} from the result"
@@ -199,7 +170,7 @@ def render_report(
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{_e(heading)}</title>",
-            f"<style>{_CSS}</style>",
+            f"<style>{_css()}</style>",
             "</head>",
             "<body>",
             "<main>",
@@ -213,9 +184,10 @@ def render_report(
             units,
             map_section,
             unmatched,
+            training,
             footer,
             "</main>",
-            f"<script>{_SCRIPT}</script>",
+            f"<script>{_script()}</script>",
             "</body>",
             "</html>",
             "",
@@ -258,8 +230,9 @@ def _share_counts(
 def _bars(
     result: Result, problem: Problem | None, plot: Callable[..., Axes], n: int, alt: str
 ) -> str:
-    """The ``<img>`` of a bar chart of *n* bars drawn by *plot*."""
-    return _figure(lambda ax: plot(result, problem, ax=ax), plots._bar_height(n), alt)
+    """The inline SVG of a bar chart of *n* bars drawn by *plot* (its name keys the ids)."""
+    key = plot.__name__.removeprefix("plot_").replace("_", "-")
+    return svg_figure(lambda ax: plot(result, problem, ax=ax), plots._bar_height(n), alt, key)
 
 
 def _coverage_html(result: Result, problem: Problem | None) -> str:
@@ -308,8 +281,11 @@ def _load_html(result: Result, problem: Problem | None) -> str:
         '<p class="note">How the work is spread: more members taking part, each with '
         "less to do, keeps a programme going.</p>\n"
         '<div class="pair">\n<div>'
-        + _figure(
-            lambda ax: plots.plot_load(result, problem, ax=ax), (7.0, 3.6), "Needs per volunteer"
+        + svg_figure(
+            lambda ax: plots.plot_load(result, problem, ax=ax),
+            (7.0, 3.6),
+            "Needs per volunteer",
+            "load",
         )
         + f"</div>\n<div>{_load_table(result, problem)}</div>\n</div></section>"
     )
@@ -343,7 +319,7 @@ def _units_html(result: Result, problem: Problem | None) -> str:
 def _map_section(result: Result, problem: Problem | None) -> str:
     """The map section: the map with the problem, else how to get one."""
     if problem is not None:
-        the_map = _map_html(result, problem)
+        the_map = map_html(result, problem)
     else:
         the_map = (
             '<p class="muted" id="map-missing">The map needs the problem files: the result '
@@ -359,6 +335,7 @@ def write_report(
     problem: Problem | None = None,
     *,
     title: str | None = None,
+    training_candidates: int = TRAINING_CANDIDATES,
 ) -> Path:
     """Write the HTML report of *result* to *path*, atomically.
 
@@ -369,10 +346,13 @@ def write_report(
         The HTML file to write (replaced if it exists).
     problem : Problem, optional
         The problem the result solves: adds the verification
-        (:meth:`Result.verify`), unit counts per group, the map, and the
-        category and priority of each unmatched need.
+        (:func:`matcher.verify`), unit counts per group, the map, the details
+        of each unmatched need and the training recommendations.
     title : str, optional
         Heading and page title (default :data:`DEFAULT_TITLE`).
+    training_candidates : int, default :data:`TRAINING_CANDIDATES`
+        Most trainings :func:`matcher.gaps` evaluates (its ``max_candidates``):
+        each costs one more solve of the whole problem; 0 leaves them out.
 
     Returns
     -------
@@ -382,18 +362,20 @@ def write_report(
     Raises
     ------
     ImportError
-        If matplotlib is not installed (``pip install "matcher[report]"``);
+        If matplotlib is not installed (``pip install "volunteer-matcher[report]"``);
         nothing is written.
+    InputError
+        If *training_candidates* is not an integer >= 0; nothing is written.
     OSError
         If the file cannot be written (naming *path*); a file already there
         is left as it was.
 
     Notes
     -----
-    The page is one file with everything inside (figures as base64 PNG
-    ``data:`` URIs, inline CSS, a few lines of inline JavaScript that only add
-    a filter to the table of unmatched needs): it can be mailed or archived
-    and opens offline. It is written to a temporary file next to *path*,
+    The page is one file with everything inside (figures as inline SVG whose
+    text is text, inline CSS, the map's data as a JSON ``<script>`` element and
+    a small inline script that draws the map and adds a filter to the table of
+    unmatched needs): it can be mailed or archived and opens offline. It is written to a temporary file next to *path*,
     then renamed. Users' own fields (``extra``) never appear in it.
 
     Examples
@@ -411,7 +393,7 @@ def write_report(
     >>> '<div class="value ok" id="verification">proven optimal</div>' in text
     True
     """
-    text = render_report(result, problem, title=title)
+    text = render_report(result, problem, title=title, training_candidates=training_candidates)
     target = Path(path)
     _atomic_write(target, text)
     return target

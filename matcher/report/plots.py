@@ -7,7 +7,7 @@ a new pyplot figure. Nothing here calls ``plt.show()``.
 
 matplotlib is optional: ``import matcher`` and ``import matcher.report`` never
 need it; the functions import it when called and, when it is missing, raise an
-:class:`ImportError` that says ``pip install "matcher[report]"``.
+:class:`ImportError` that says ``pip install "volunteer-matcher[report]"``.
 
 - :func:`plot_coverage_by_category`, :func:`plot_coverage_by_community`:
   share of demanded units served, per group (bars);
@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..errors import MissingDependency, install_command
 from ..model import Problem
 from ..result import UNKNOWN, Result
 
@@ -41,7 +42,9 @@ __all__ = [
     "plot_participation_by_unit",
 ]
 
-MISSING_MATPLOTLIB = 'matcher\'s plots and HTML report need matplotlib; install it with: pip install "matcher[report]"'
+MISSING_MATPLOTLIB = (
+    "matcher's plots and HTML report need matplotlib; install it with: " + install_command("report")
+)
 
 # Okabe-Ito colours: told apart by colour-blind readers too.
 BLUE, GREEN, ORANGE, VERMILLION = "#0072B2", "#009E73", "#E69F00", "#D55E00"
@@ -70,7 +73,7 @@ def _require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError as exc:
-        raise ImportError(f"{MISSING_MATPLOTLIB} ({exc})") from exc
+        raise MissingDependency("matplotlib", "report", "matcher's plots and HTML report") from exc
 
 
 def _new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
@@ -186,7 +189,7 @@ def plot_coverage_by_category(
     Raises
     ------
     ImportError
-        If matplotlib is not installed (``pip install "matcher[report]"``).
+        If matplotlib is not installed (``pip install "volunteer-matcher[report]"``).
 
     Examples
     --------
@@ -241,7 +244,7 @@ def plot_coverage_by_community(
     Raises
     ------
     ImportError
-        If matplotlib is not installed (``pip install "matcher[report]"``).
+        If matplotlib is not installed (``pip install "volunteer-matcher[report]"``).
 
     Examples
     --------
@@ -298,7 +301,7 @@ def plot_participation_by_unit(
     Raises
     ------
     ImportError
-        If matplotlib is not installed (``pip install "matcher[report]"``).
+        If matplotlib is not installed (``pip install "volunteer-matcher[report]"``).
 
     Examples
     --------
@@ -365,7 +368,7 @@ def plot_load(result: Result, problem: Problem | None = None, *, ax: Axes | None
     Raises
     ------
     ImportError
-        If matplotlib is not installed (``pip install "matcher[report]"``).
+        If matplotlib is not installed (``pip install "volunteer-matcher[report]"``).
 
     Examples
     --------
@@ -449,7 +452,7 @@ def plot_map(result: Result, problem: Problem | None = None, *, ax: Axes | None 
     ValueError
         If *problem* is None.
     ImportError
-        If matplotlib is not installed (``pip install "matcher[report]"``).
+        If matplotlib is not installed (``pip install "volunteer-matcher[report]"``).
 
     Notes
     -----
