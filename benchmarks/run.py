@@ -132,8 +132,8 @@ def run_parallel(family: str, tier: str, seed: int, log: Any) -> dict[str, Any]:
 def _versions() -> dict[str, str]:
     out = {}
     for pkg in ("matcher", "numpy", "scipy", "networkx", "ortools", "highspy"):
-        try:
-            out[pkg] = metadata.version(pkg)
+        try:  # matcher is installed as volunteer-matcher (the index's "matcher" is another)
+            out[pkg] = metadata.version("volunteer-matcher" if pkg == "matcher" else pkg)
         except metadata.PackageNotFoundError:
             continue
     out["python"] = platform.python_version()

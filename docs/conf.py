@@ -18,7 +18,7 @@ project = "matcher"
 author = "the matcher developers"
 copyright = "the matcher developers"
 # The installed distribution's version: conf.py does not import matcher itself.
-release = _version("matcher")
+release = _version("volunteer-matcher")  # the distribution's name (import matcher)
 version = release
 
 extensions = [

@@ -11,7 +11,8 @@ The public API, all importable from ``matcher``:
 - checking: :func:`verify` and :class:`Violation`;
 - low level: :class:`Graph`, :func:`build_graph`, :func:`solve_graph`, :class:`GraphSolution`;
 - errors: :class:`MatcherError`, :class:`InputError`, :class:`InputProblem`,
-  :class:`SizeLimitError`, :class:`UnsupportedProblem`, :class:`SolverError`
+  :class:`SizeLimitError`, :class:`UnsupportedProblem`, :class:`SolverError`,
+  :class:`MissingDependency` (an optional extra is not installed)
   (size limits: :mod:`matcher.limits`).
 
 Files (CSV / JSON / pandas) are read and written by :mod:`matcher.io`; the HTML
@@ -40,6 +41,7 @@ from .errors import (
     InputError,
     InputProblem,
     MatcherError,
+    MissingDependency,
     SizeLimitError,
     SolverError,
     UnsupportedProblem,
@@ -83,6 +85,7 @@ __all__ = [
     "InputProblem",
     "Match",
     "MatcherError",
+    "MissingDependency",
     "Metrics",
     "Need",
     "Objective",

@@ -15,7 +15,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["InputError", "InputProblem", "MatcherError", "SolverError", "UnsupportedProblem"]
+__all__ = [
+    "DISTRIBUTION",
+    "InputError",
+    "InputProblem",
+    "MatcherError",
+    "MissingDependency",
+    "SolverError",
+    "UnsupportedProblem",
+    "install_command",
+]
 
 
 class MatcherError(Exception):
@@ -55,12 +64,26 @@ class InputProblem:
         ``"pinned"``, ``"forbidden"``, ``"file"`` or ``"option"``.
     index : int or None
         The 0-based position of the record in its input sequence, when known.
+    file : str or None
+        The file the record came from (its name), when it came from a file.
+    column : str or None
+        The column's header as written in the file (e.g. ``"纬度"`` for the field
+        ``location``), when it differs from the field.
+    hint : str
+        How to fix it, e.g. ``"rename it, or keep it as your own column with
+        --keep-column slot"``; ``""`` when the rest says it all.
+
+    The message shows *file*, *column* and *hint* only when they are set (and
+    add something), so problems of records built in Python read as before.
 
     Examples
     --------
     >>> from matcher import InputProblem
     >>> print(InputProblem("volunteer 'v3'", "capacity", "an integer in 0..1000000000", "-1", row=4))
     volunteer 'v3', row 4: `capacity` must be an integer in 0..1000000000; got -1.
+    >>> print(InputProblem("volunteer 'v3'", "capacity", "an integer >= 0", "'-1'", row=4,
+    ...                    file="志愿者.csv", column="容量", hint="write 0 for none"))
+    volunteer 'v3', row 4: `capacity` must be an integer >= 0; got '-1' (in 志愿者.csv, column `容量`). Fix: write 0 for none.
     """
 
     record: str
@@ -70,11 +93,23 @@ class InputProblem:
     row: int | None = None
     kind: str = ""
     index: int | None = None
+    file: str | None = None
+    column: str | None = None
+    hint: str = ""
 
     def __str__(self) -> str:
         where = self.record if self.row is None else f"{self.record}, row {self.row}"
         got = f"; got {self.got}" if self.got else ""
-        return f"{where}: `{self.field}` must be {self.expected}{got}."
+        place = []
+        if self.file is not None and self.file != self.record:
+            place.append(f"in {self.file}")
+        if self.column is not None and self.column != self.field:
+            place.append(f"column `{self.column}`")
+        at = f" ({', '.join(place)})" if place else ""
+        fix = ""
+        if self.hint:
+            fix = f" Fix: {self.hint}" + ("" if self.hint.endswith((".", "?")) else ".")
+        return f"{where}: `{self.field}` must be {self.expected}{got}{at}.{fix}"
 
 
 class InputError(MatcherError, ValueError):
@@ -166,3 +201,37 @@ def short_repr(value: object, limit: int = 40) -> str:
     """Return a ``repr`` of *value* cut to *limit* characters, for messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+DISTRIBUTION = "volunteer-matcher"
+"""The name matcher is installed by (``import matcher`` and the ``matcher`` command stay):
+the name ``matcher`` on the package index belongs to another project."""
+
+
+def install_command(extra: str) -> str:
+    """The exact command that installs an optional extra of matcher.
+
+    Examples
+    --------
+    >>> install_command("report")
+    'pip install "volunteer-matcher[report]"'
+    """
+    return f'pip install "{DISTRIBUTION}[{extra}]"'
+
+
+class MissingDependency(MatcherError, ImportError):
+    """An optional dependency is not installed; the message gives the command that installs it.
+
+    The command line exits 2 with this message (nothing is written).
+
+    Examples
+    --------
+    >>> print(MissingDependency("matplotlib", "report", "the HTML report"))
+    the HTML report needs matplotlib, an optional dependency: pip install "volunteer-matcher[report]"
+    """
+
+    def __init__(self, package: str, extra: str, what: str) -> None:
+        self.package, self.extra = package, extra
+        super().__init__(
+            f"{what} needs {package}, an optional dependency: {install_command(extra)}"
+        )

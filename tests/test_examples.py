@@ -107,9 +107,18 @@ def test_csv_cli(tmp_path: Path) -> None:
     # The first lines of the plan CSV: the header, then matched rows with the carried columns.
     lines = out.splitlines()
     head = lines.index(next(x for x in lines if x.startswith("plan.csv:")))
-    assert lines[head + 1].strip().startswith("need_id,volunteer_id,status,reason,missing,cost")
+    # (issue 13: the plan's columns are what a dispatcher reads, the need first; see
+    # docs/user-guide/cli.md, "The plan's columns")
+    own = (
+        "need_id,category,priority,slot,need_community,need_building,need_household,"
+        "volunteer_id,volunteer_community,volunteer_building,volunteer_unit,skills,"
+        "distance_km,status,reason,explanation,missing,cost,"
+    )
+    assert lines[head + 1].strip().startswith(own)
     assert "need.name" in lines[head + 1] and "volunteer.name" in lines[head + 1]
-    assert re.match(r"\s+n0001,v\d{4},matched,", lines[head + 2])
+    assert re.match(
+        r"\s+n0001,\w+,\d,[\w-]*,(?:[^,]*,){3}v\d{4},.*,\d+\.\d\d,matched,", lines[head + 2]
+    )
     # verify's verdict, and the counts agree with the result JSON's.
     ok = re.search(
         r"^OK: (\d+) matches, (\d+) unmatched; every rule holds.*certificate\.$", out, re.M

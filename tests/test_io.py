@@ -86,10 +86,15 @@ def test_missing_and_repeated_columns():
     assert [f for _, f in got] == ["lat", "lon", "id"]
 
 
-def test_empty_files_are_an_error_but_header_only_is_an_empty_problem():
+def test_empty_files_are_an_error_and_header_only_too_unless_allowed():
     with pytest.raises(InputError, match="header"):
         read("", NEEDS)
-    p = read("id,skills,lat,lon\n", "id,category,skills,lat,lon\n")
+    with pytest.raises(InputError) as info:
+        read("id,skills,lat,lon\n", "id,category,skills,lat,lon\n")
+    assert [p.field for p in info.value.problems] == ["rows", "rows"]
+    assert "--allow-empty" in str(info.value)
+    v, n = io.StringIO("id,skills,lat,lon\n"), io.StringIO("id,category,skills,lat,lon\n")
+    p = mio.read_problem(v, n, allow_empty=True)
     assert p.volunteers == () and p.needs == ()
     assert solve(p).matches == ()
 
@@ -158,14 +163,27 @@ def test_result_json_and_plan_csv_carry_extras(tmp_path):
     mio.write_plan_csv(r, p, tmp_path / "plan.csv")
     text = (tmp_path / "plan.csv").read_text(encoding="utf-8")
     header = text.splitlines()[0].split(",")
-    assert header[:7] == [
+    # The plan's own columns (issue 13: what a dispatcher needs, the need first), then the
+    # user's; the columns tools read (need_id, volunteer_id, status, ...) keep their names.
+    assert header[:18] == [
         "need_id",
+        "category",
+        "priority",
+        "slot",
+        "need_community",
+        "need_building",
+        "need_household",
         "volunteer_id",
+        "volunteer_community",
+        "volunteer_building",
+        "volunteer_unit",
+        "skills",
+        "distance_km",
         "status",
         "reason",
+        "explanation",
         "missing",
         "cost",
-        "distance_km",
     ]
     assert "need.room" in header and "volunteer.phone" in header
     assert "张伟" in text or "李娜" in text

@@ -1,4 +1,4 @@
-"""The commands: demo, solve, explain, generate, report, bench, verify."""
+"""The commands: demo, solve, explain, generate, report, bench, verify (roster, gaps: outputs.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from typing import Any
 
 from .. import io as mio
 from ..errors import InputError, InputProblem
-from ..model import Policy, Problem
+from ..model import Problem, unmet_names
+from ..model.names import NameWarning
 from ..planning.solving import solve
 from ..result import Result, other_data
 from ..verify import verify
-from .summary import _need_json, _plain, _summary_json, format_summary
+from . import outputs
+from .inputs import file_options, policy_for, with_policy_flags
+from .summary import _plain, _summary_json, format_summary
 
 __all__ = ["demo_paths"]
 
@@ -47,8 +50,23 @@ def write_demo_files(directory: str | Path) -> dict[str, Path]:
     return paths
 
 
-def _pair_files(args: argparse.Namespace) -> dict[str, str]:
+def _pair_files(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in ("pinned", "forbidden", "history") if getattr(args, k)}
+
+
+def _name_warnings(problem: Problem, args: argparse.Namespace) -> list[NameWarning]:
+    """Slots and skills of needs that no volunteer has; with --strict, an InputError."""
+    warnings = unmet_names(problem)
+    if warnings and getattr(args, "strict", False):
+        raise InputError([w.to_problem() for w in warnings])
+    return warnings
+
+
+def _warnings_text(warnings: list[NameWarning]) -> str:
+    if not warnings:
+        return ""
+    lines = [f"Warnings: {len(warnings)} name(s) no volunteer has (--strict makes them errors):"]
+    return "\n".join([*lines, *(f"  {w}" for w in warnings)])
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -66,6 +84,10 @@ def _run(args: argparse.Namespace) -> int:
         return _bench(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "roster":
+        return outputs.roster_command(args)
+    if args.command == "gaps":
+        return outputs.gaps_command(args)
     raise AssertionError(args.command)  # argparse allows only the commands above
 
 
@@ -73,6 +95,8 @@ def _demo(args: argparse.Namespace) -> int:
     """Solve the shipped demo community; print its summary (text or JSON)."""
     paths = demo_paths()
     problem = mio.read_problem(paths["volunteers"], paths["needs"], paths["policy"])
+    problem = with_policy_flags(problem, args)
+    warnings = _name_warnings(problem, args)
     if args.participation:
         policy = dataclasses.replace(problem.policy, participation=True)
         problem = dataclasses.replace(problem, policy=policy)
@@ -81,19 +105,35 @@ def _demo(args: argparse.Namespace) -> int:
     if args.out:
         mio.write_json(result, args.out)
     if args.json:
-        print(json.dumps(_summary_json(result, args.out, plain), ensure_ascii=False, indent=2))
+        summary = {**_summary_json(result, args.out, plain), "warnings": warnings_json(warnings)}
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         title = "matcher demo: the built-in synthetic community"
         print(format_summary(result, problem, title, plain=plain))
+        if warnings:
+            print(_warnings_text(warnings))
     return 0
+
+
+def warnings_json(warnings: list[NameWarning]) -> list[dict[str, Any]]:
+    """The ``warnings`` of a JSON summary: names that cannot meet."""
+    return [w.to_dict() for w in warnings]
 
 
 def _solve(args: argparse.Namespace) -> int:
     """Solve the user's files, write the result (and plan CSV), print the summary."""
+    missing = outputs.missing_dependency(args)
+    if missing is not None:  # before anything is solved or written
+        print(f"matcher: {missing}", file=sys.stderr)
+        return 2
     if args.problem:
         problem = mio.read_problem(problem=args.problem, **_pair_files(args))
     else:
-        problem = mio.read_problem(args.volunteers, args.needs, args.policy, **_pair_files(args))
+        problem = mio.read_problem(
+            args.volunteers, args.needs, args.policy, **_pair_files(args), **file_options(args)
+        )
+    problem = with_policy_flags(problem, args)
+    warnings = _name_warnings(problem, args)
     previous = mio.read_result(args.previous) if args.previous else None
     with _Progress(["solve", "write"], quiet=args.quiet or args.json) as bar:
         result = solve(problem, method=args.method, previous=previous, churn_cost=args.churn_cost)
@@ -104,26 +144,22 @@ def _solve(args: argparse.Namespace) -> int:
     if args.json or not args.quiet:
         plain = _plain(problem, args.method, previous=previous, churn_cost=args.churn_cost)
     if args.json:
-        print(json.dumps(_summary_json(result, args.out, plain), ensure_ascii=False, indent=2))
+        summary = {**_summary_json(result, args.out, plain), "warnings": warnings_json(warnings)}
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif not args.quiet:
         title = f"matcher solve: wrote {args.out}"
         print(format_summary(result, problem, title, plain=plain))
+        if warnings:
+            print(_warnings_text(warnings))
     return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
-    """Print what a result does for one need; exit 2 if the need is not in it."""
-    result = mio.read_result(args.result)
-    try:
-        text = result.explain(args.need_id)
-        if args.json:
-            print(json.dumps(_need_json(result, args.need_id), ensure_ascii=False, indent=2))
-        else:
-            print(text)
-    except KeyError as exc:
-        print(f"matcher: {exc.args[0]}", file=sys.stderr)
-        return 2
-    return 0
+    """Print what a result does for one need; exit 2 if the need is not in it.
+
+    With the problem, an unserved need's detail too (:func:`matcher.planning.explain`).
+    """
+    return outputs.explain_command(args)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -131,20 +167,10 @@ def _report(args: argparse.Namespace) -> int:
     from ..report import write_report
 
     report_result, report_problem = _report_inputs(args)
-    try:
-        write_report(report_result, args.out, report_problem, title=args.title)
-    except ImportError as exc:  # matplotlib missing: the message says how to install it
-        print(f"matcher: {exc}", file=sys.stderr)
-        return 1
+    # without matplotlib: MissingDependency, exit 2 with the install command (cli.main)
+    write_report(report_result, args.out, report_problem, title=args.title)
     print(f"matcher report: wrote {args.out}")
     return 0
-
-
-def _policy_for(path: str | None, result: Result | None) -> str | Policy | None:
-    """The policy file given, else the policy the result records it was solved under."""
-    if path is not None or result is None or result.provenance is None:
-        return path
-    return result.provenance.policy
 
 
 def _report_inputs(args: argparse.Namespace) -> tuple[Result, Problem | None]:
@@ -183,14 +209,16 @@ def _report_inputs(args: argparse.Namespace) -> tuple[Result, Problem | None]:
             if args.problem:
                 report_problem = mio.read_problem(problem=args.problem, **_pair_files(args))
             elif from_files:
-                policy = _policy_for(args.policy, report_result)
+                policy = policy_for(args.policy, report_result)
                 report_problem = mio.read_problem(
-                    args.volunteers, args.needs, policy, **_pair_files(args)
+                    args.volunteers, args.needs, policy, **_pair_files(args), **file_options(args)
                 )
         except InputError as exc:
             found += exc.problems
     if found or report_result is None:
         raise InputError(found)
+    if report_problem is not None:
+        report_problem = with_policy_flags(report_problem, args)
     return report_result, report_problem
 
 
@@ -307,22 +335,26 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _write_outputs(result: Result, problem: Problem, args: argparse.Namespace) -> None:
-    """Write ``--out`` and ``--plan-csv``: both, or (on failure) neither new.
+    """Write ``--out`` and the tables people read: all, or (on failure) none new.
 
-    Each file is written atomically; if the second write fails, a first file
-    that did not exist before is removed again (one that existed keeps its
-    new content: the old one is not kept around).
+    The tables are ``--plan-csv``, ``--plan-xlsx`` and ``--roster-csv``. Each file is written atomically; if a later write fails, the files written
+    before it that did not exist before are removed again (one that existed
+    keeps its new content: the old one is not kept around).
     """
     out = Path(args.out)
-    existed = out.exists()
-    mio.write_json(result, out, timings=not args.no_timings)
-    if args.plan_csv:
-        try:
-            mio.write_plan_csv(result, problem, args.plan_csv)
-        except BaseException:
-            if not existed:
-                out.unlink(missing_ok=True)
-            raise
+
+    def write_result() -> None:
+        mio.write_json(result, out, timings=not args.no_timings)
+
+    targets = [(out, write_result), *outputs.table_writers(result, problem, args)]
+    new = [path for path, _ in targets if not path.exists()]
+    try:
+        for _, write in targets:
+            write()
+    except BaseException:
+        for path in new:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -338,10 +370,13 @@ def _verify(args: argparse.Namespace) -> int:
         )
     result = mio.read_result(args.files[-1])
     if from_csv:
-        policy = _policy_for(args.policy, result)
-        problem = mio.read_problem(args.volunteers, args.needs, policy, **_pair_files(args))
+        policy = policy_for(args.policy, result)
+        problem = mio.read_problem(
+            args.volunteers, args.needs, policy, **_pair_files(args), **file_options(args)
+        )
     else:
         problem = mio.read_problem(problem=args.files[0], **_pair_files(args))
+    problem = with_policy_flags(problem, args)
     other = other_data(result, problem)
     if other is not None:  # not a wrong plan: a plan of other data (nothing to verify)
         print(f"Not verified: {other}", file=sys.stderr)

@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import InputError, MatcherError, UnsupportedProblem
+from ..errors import InputError, MatcherError, MissingDependency, UnsupportedProblem
 from .commands import _run
 from .parser import _parser
 
@@ -26,6 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"matcher: {exc}", file=sys.stderr)
         return 2
     except UnsupportedProblem as exc:
+        print(f"matcher: {exc}", file=sys.stderr)
+        return 2
+    except MissingDependency as exc:  # an extra is not installed: the message says how
         print(f"matcher: {exc}", file=sys.stderr)
         return 2
     except MatcherError as exc:

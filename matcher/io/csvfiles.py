@@ -1,10 +1,14 @@
-"""Volunteers and needs from CSV: decoding, the header, one record per row.
+"""Volunteers and needs from CSV (or a worksheet's cells): decoding, the header, one record per row.
 
-CSV (UTF-8, a byte-order mark is accepted, one header row; cells are
-stripped; an empty cell means the default; list fields are separated by
-``;`` and a skill level follows a ``:``, so ``nursing:3;driving`` is nursing
-level 3 and driving level 1). Any column that is not a field goes to the
-record's ``extra``. A row whose cells cannot be read is reported with its line.
+CSV: UTF-8 (a byte-order mark is accepted), UTF-16 with a byte-order mark, or
+GB18030 / GBK, detected (:mod:`matcher.io._encoding`) or forced with
+``encoding=``; the separator, ``,`` ``;`` or a tab, is the one the header line
+uses most. One header row, whose names are matched without case and with the
+aliases of :mod:`matcher.io.headers` (``纬度`` is ``lat``); cells are
+stripped; an empty cell means the default; list fields are separated by ``;``
+and a skill level follows a ``:``, so ``nursing:3;driving`` is nursing level 3
+and driving level 1. Any column that is not a field goes to the record's
+``extra``. A row whose cells cannot be read is reported with its line.
 """
 
 from __future__ import annotations
@@ -13,40 +17,85 @@ import csv
 import io as _io
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from .. import limits
 from ..errors import InputProblem, short_repr
 from ..model import Need, Volunteer
+from ._encoding import decode, read_input
+from ._table import Table
+from .headers import NEED_COLUMNS, VOLUNTEER_COLUMNS, Header, header_map, missing_required, resolve
+from .headers import coord_columns as _coord_columns
+
+__all__ = ["NEED_COLUMNS", "VOLUNTEER_COLUMNS", "FileOptions", "Origin"]
 
 PathLike = str | os.PathLike[str]
 
-VOLUNTEER_COLUMNS = (
-    "id", "skills", "capacity", "slots", "max_distance_km", "categories", "community", "building", "unit",
-)  # fmt: skip
+_NO_NAME = "input"  # the name of a stream that has none
 
-NEED_COLUMNS = (
-    "id", "category", "skills", "slot", "demand", "priority", "community", "building", "household",
-    "group",
-)  # fmt: skip
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
-def _coord_columns(geometry: str) -> tuple[str, str]:
-    return ("x", "y") if geometry == "plane" else ("lat", "lon")
+@dataclass(frozen=True)
+class FileOptions:
+    """How to read volunteers and needs files (the keyword arguments of the readers)."""
+
+    encoding: str | None = None
+    sheet: str | None = None
+    keep_columns: tuple[str, ...] = ()
+    allow_empty: bool = False
+
+
+@dataclass
+class Origin:
+    """Where records came from: the file, each record's line, the headers as written.
+
+    *file* is the name shown in messages, None for a stream without a name.
+    """
+
+    name: str
+    lines: list[int] | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str | None:
+        """The file's name for messages; None for a stream without a name."""
+        return None if self.name == _NO_NAME else self.name
 
 
 class _Row:
-    """Parses the cells of one CSV row, collecting problems."""
+    """Parses the cells of one row, collecting problems."""
 
-    def __init__(self, kind: str, cells: Mapping[str, str], row: int, out: list[InputProblem]):
+    def __init__(
+        self,
+        kind: str,
+        cells: Mapping[str, str],
+        row: int,
+        out: list[InputProblem],
+        origin: Origin | None = None,
+    ):
         self.kind, self.cells, self.row, self.out = kind, cells, row, out
+        self.origin = origin
         rid = cells.get("id", "")
         self.label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
 
     def bad(self, fld: str, expected: str, got: str) -> None:
+        file = column = None
+        if self.origin is not None:
+            file, column = self.origin.file, self.origin.columns.get(fld)
         self.out.append(
-            InputProblem(self.label, fld, expected, short_repr(got), row=self.row, kind=self.kind)
+            InputProblem(
+                self.label,
+                fld,
+                expected,
+                short_repr(got),
+                row=self.row,
+                kind=self.kind,
+                file=file,
+                column=column,
+            )
         )
 
     def text(self, col: str) -> str | None:
@@ -108,6 +157,92 @@ def _int(text: str) -> int:
     return int(text)
 
 
+def separator(text: str) -> str:
+    r"""The separator the first line of *text* uses most, outside quotes: ``,`` ``;`` or a tab.
+
+    A tie, or a line with none of them, is ``,``.
+
+    Examples
+    --------
+    >>> separator("id;skills;lat;lon\n"), separator('id,"a;b"\n'), separator("id\tname\n")
+    (';', ',', '\t')
+    """
+    counts = dict.fromkeys(SEPARATORS, 0)
+    quoted = False
+    for ch in text:
+        if ch in "\r\n" and not quoted:
+            break
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts.values())
+    return next(s for s, n in counts.items() if n == best)
+
+
+def csv_table(
+    text: str, name: str, out: list[InputProblem], sep: str | None = None, encoding: str = ""
+) -> Table | None:
+    """The cells of a CSV text; None (and a problem) when it has no header row."""
+    sep = separator(text) if sep is None else sep
+    how = f"separator: {SEPARATORS[sep]}" + (f", encoding: {encoding}" if encoding else "")
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        header = next(reader)
+    except StopIteration:
+        out.append(InputProblem(name, "header", "a header row", "an empty file", kind="file"))
+        return None
+    except csv.Error as exc:
+        out.append(InputProblem(name, "header", "a CSV header row", str(exc), kind="file"))
+        return None
+    table = Table(header, how=how)
+    try:
+        for cells in reader:
+            if not cells or all(c.strip() == "" for c in cells):
+                continue
+            table.rows.append((reader.line_num, cells))
+            table.width[reader.line_num] = len(cells)
+    except csv.Error as exc:
+        out.append(
+            InputProblem(name, "file", "valid CSV", str(exc), row=reader.line_num, kind="file")
+        )
+    return table
+
+
+def _rows(
+    table: Table,
+    columns: Sequence[str],
+    kind: str,
+    out: list[InputProblem],
+    ragged: bool = False,
+    id_column: str = "id",
+) -> tuple[list[dict[str, str]], list[int]]:
+    """Each row as column -> stripped cell, and its line; rows of the wrong width are reported.
+
+    With *ragged* (a worksheet), a row may be shorter than the header (its last
+    cells are empty), not longer.
+    """
+    id_col = columns.index(id_column) if id_column in columns else 0
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    n = len(columns)
+    for line, cells in table.rows:
+        width = table.width.get(line, len(cells))
+        if width > n or (width < n and not ragged):
+            # Name the row by its id cell only: another column may hold personal data.
+            rid = cells[id_col].strip() if id_col < len(cells) else ""
+            label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
+            out.append(
+                InputProblem(
+                    label, "row", f"{n} cells like the header", f"{width}", row=line, kind=kind
+                )
+            )
+            continue
+        rows.append({c: x.strip() for c, x in zip(columns, cells, strict=False)})
+        lines.append(line)
+    return rows, lines
+
+
 def _read_csv(
     source: PathLike | IO[str],
     kind: str,
@@ -117,7 +252,7 @@ def _read_csv(
     id_column: str = "id",
     text: str | None = None,
 ) -> tuple[list[dict[str, str]], list[int], list[str]]:
-    """Rows as dicts of stripped cells, their line numbers, and the extra columns.
+    """Rows of a comma-separated UTF-8 file (pairs) as dicts of stripped cells, their lines, the extra columns.
 
     *text* is the file's text when the caller has read it already.
     """
@@ -128,15 +263,10 @@ def _read_csv(
         except (OSError, UnicodeDecodeError) as exc:
             out.append(_unreadable(name, exc))
             return [], [], []
-    reader = csv.reader(_io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        out.append(InputProblem(name, "header", "a header row", "an empty file", kind="file"))
+    table = csv_table(text, name, out, sep=",")
+    if table is None:
         return [], [], []
-    except csv.Error as exc:
-        out.append(InputProblem(name, "header", "a CSV header row", str(exc), kind="file"))
-        return [], [], []
+    header = [h.strip() for h in table.header]
     problems_before = len(out)
     seen: set[str] = set()
     for h in header:
@@ -157,35 +287,7 @@ def _read_csv(
     if len(out) > problems_before:
         return [], [], []
     extra_cols = [h for h in header if h not in known and h not in required]
-    id_col = header.index(id_column)
-    rows: list[dict[str, str]] = []
-    lines: list[int] = []
-    try:
-        for cells in reader:
-            if not cells or all(c.strip() == "" for c in cells):
-                continue
-            line = reader.line_num
-            if len(cells) != len(header):
-                # Name the row by its id cell only: another column may hold personal data.
-                rid = cells[id_col].strip() if id_col < len(cells) else ""
-                label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
-                out.append(
-                    InputProblem(
-                        label,
-                        "row",
-                        f"{len(header)} cells like the header",
-                        f"{len(cells)}",
-                        row=line,
-                        kind=kind,
-                    )
-                )
-                continue
-            rows.append({h: c.strip() for h, c in zip(header, cells, strict=True)})
-            lines.append(line)
-    except csv.Error as exc:
-        out.append(
-            InputProblem(name, "file", "valid CSV", str(exc), row=reader.line_num, kind="file")
-        )
+    rows, lines = _rows(table, header, kind, out, id_column=id_column)
     return rows, lines, extra_cols
 
 
@@ -193,10 +295,10 @@ def _unreadable(name: str, exc: Exception) -> InputProblem:
     return InputProblem(name, "file", "a readable UTF-8 CSV file", type(exc).__name__, kind="file")
 
 
-def _source_name(source: PathLike | IO[str]) -> str:
+def _source_name(source: PathLike | IO[Any]) -> str:
     if isinstance(source, (str, os.PathLike)):
         return Path(source).name
-    return getattr(source, "name", "input")
+    return getattr(source, "name", _NO_NAME)
 
 
 def _read_text(source: PathLike | IO[str]) -> str:
@@ -210,16 +312,104 @@ def _read_text(source: PathLike | IO[str]) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _volunteers_from_csv(
-    source: PathLike | IO[str], geometry: str, out: list[InputProblem]
-) -> tuple[list[Volunteer], list[int]]:
+def text_table(
+    source: PathLike | IO[Any], name: str, opts: FileOptions, out: list[InputProblem]
+) -> Table | None:
+    """The cells of a CSV file: read, decoded, split; None (and problems) if it cannot be."""
+    data = read_input(source, name, out)
+    if data is None:
+        return None
+    decoded = decode(data, name, opts.encoding, out)
+    if decoded is None:
+        return None
+    text, encoding = decoded
+    return csv_table(text, name, out, encoding="" if encoding == "text" else encoding)
+
+
+def _records_table(
+    table: Table,
+    kind: str,
+    required: Sequence[str],
+    geometry: str,
+    opts: FileOptions,
+    name: str,
+    out: list[InputProblem],
+    ragged: bool,
+) -> tuple[list[dict[str, str]], Origin, list[str]]:
+    """The rows of a volunteers or needs table as column -> cell, where they came from, the extras."""
+    origin = Origin(name)
+    before = len(out)
+    head: Header = resolve(table.header, kind, geometry, opts.keep_columns, name, out)
+    if missing_required(head, required, name, table.how, out) or len(out) > before:
+        return [], origin, []
+    fields = VOLUNTEER_COLUMNS if kind == "volunteer" else NEED_COLUMNS
+    known = {*fields, *_coord_columns(geometry)}
+    extra_cols = [c for c in head.columns if c not in known]
+    rows, lines = _rows(table, head.columns, kind, out, ragged=ragged)
+    origin = Origin(name, lines, header_map(head))
+    _refused_cells(table, head, rows, lines, kind, origin, out)
+    if not table.rows and not opts.allow_empty:
+        out.append(
+            InputProblem(
+                name,
+                "rows",
+                f"at least one {kind} under the header",
+                "the header only",
+                kind="file",
+                hint="add the rows, or pass --allow-empty (allow_empty=True in Python) "
+                "to accept an empty file",
+            )
+        )
+    return rows, origin, extra_cols
+
+
+def _refused_cells(
+    table: Table,
+    head: Header,
+    rows: list[dict[str, str]],
+    lines: list[int],
+    kind: str,
+    origin: Origin,
+    out: list[InputProblem],
+) -> None:
+    """Report the cells that hold no text (a worksheet's dates), each with its row and column."""
+    if not table.refused:
+        return
+    by_line = dict(zip(lines, rows, strict=True))
+    for (line, j), what in sorted(table.refused.items()):
+        if line not in by_line or j >= len(head.columns):
+            continue
+        out.append(
+            InputProblem(
+                _Row(kind, by_line[line], line, out).label,
+                head.columns[j],
+                "text or a number",
+                what,
+                row=line,
+                kind=kind,
+                file=origin.file,
+                column=head.written[j],
+                hint="format the column as Text in Excel (or save the sheet as 'CSV UTF-8')",
+            )
+        )
+
+
+def _volunteers_from_table(
+    table: Table,
+    name: str,
+    geometry: str,
+    opts: FileOptions,
+    out: list[InputProblem],
+    ragged: bool = False,
+) -> tuple[list[Volunteer], Origin]:
     a, b = _coord_columns(geometry)
-    rows, lines, extra_cols = _read_csv(
-        source, "volunteer", ("id", "skills", a, b), VOLUNTEER_COLUMNS, out
+    rows, origin, extra_cols = _records_table(
+        table, "volunteer", ("id", "skills", a, b), geometry, opts, name, out, ragged
     )
     records, kept = [], []
-    for cells, line in zip(rows, lines, strict=True):
-        r = _Row("volunteer", cells, line, out)
+    refused = _refused_lines(table)
+    for cells, line in zip(rows, origin.lines or [], strict=True):
+        r = _Row("volunteer", cells, line, out, origin)
         n_before = len(out)
         slots = r.names("slots")
         fields_ = {
@@ -237,22 +427,28 @@ def _volunteers_from_csv(
         capacity = r.number("capacity", _int, "an integer >= 0")
         if capacity is not None:
             fields_["capacity"] = capacity
-        if len(out) == n_before:
+        if len(out) == n_before and line not in refused:
             records.append(Volunteer(**fields_))
             kept.append(line)
-    return records, kept
+    return records, Origin(origin.name, kept, origin.columns)
 
 
-def _needs_from_csv(
-    source: PathLike | IO[str], geometry: str, out: list[InputProblem]
-) -> tuple[list[Need], list[int]]:
+def _needs_from_table(
+    table: Table,
+    name: str,
+    geometry: str,
+    opts: FileOptions,
+    out: list[InputProblem],
+    ragged: bool = False,
+) -> tuple[list[Need], Origin]:
     a, b = _coord_columns(geometry)
-    rows, lines, extra_cols = _read_csv(
-        source, "need", ("id", "category", "skills", a, b), NEED_COLUMNS, out
+    rows, origin, extra_cols = _records_table(
+        table, "need", ("id", "category", "skills", a, b), geometry, opts, name, out, ragged
     )
     records, kept = [], []
-    for cells, line in zip(rows, lines, strict=True):
-        r = _Row("need", cells, line, out)
+    refused = _refused_lines(table)
+    for cells, line in zip(rows, origin.lines or [], strict=True):
+        r = _Row("need", cells, line, out, origin)
         n_before = len(out)
         fields_: dict[str, Any] = {
             "id": cells["id"],
@@ -270,10 +466,14 @@ def _needs_from_csv(
             value = r.number(col, _int, expected)
             if value is not None:
                 fields_[col] = value
-        if len(out) == n_before:
+        if len(out) == n_before and line not in refused:
             records.append(Need(**fields_))
             kept.append(line)
-    return records, kept
+    return records, Origin(origin.name, kept, origin.columns)
+
+
+def _refused_lines(table: Table) -> set[int]:
+    return {line for line, _ in table.refused}
 
 
 def _is_json(source: PathLike | IO[str]) -> bool:

@@ -1,6 +1,6 @@
 """pandas in and out: problems from DataFrames, plans as tidy DataFrames.
 
-pandas is an optional extra (``pip install "matcher[pandas]"``), imported only
+pandas is an optional extra (``pip install "volunteer-matcher[pandas]"``), imported only
 here and only when called; the rest of matcher never needs it. Also reachable
 as ``Problem.from_frames`` and ``Result.to_frame`` (deprecated aliases of these two).
 
@@ -22,10 +22,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import MissingDependency
 from ..model import Policy, Problem
 from ..result import FILTERS, Result
+from .plan import plan_table
 from .read import read_problem
-from .write import plan_table
 
 __all__ = ["problem_from_frames", "result_to_frame"]
 
@@ -34,9 +35,7 @@ def _pandas() -> Any:
     try:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'this needs pandas, an optional extra: pip install "matcher[pandas]"'
-        ) from exc
+        raise MissingDependency("pandas", "pandas", "this") from exc
     return pd
 
 
@@ -125,13 +124,21 @@ def result_to_frame(result: Result, problem: Problem | None = None, which: str =
     ----------
     result : Result
     problem : Problem, optional
-        When given, the records' extra columns are joined (prefixed
-        ``need.`` and ``volunteer.``), as in the plan CSV.
+        When given, the plan has the columns of the plan CSV, same names, same
+        order (:func:`~matcher.io.plan_table`: the needs' and volunteers'
+        places, the skills of each pair, the explanation of each unserved
+        need, then the records' extra columns prefixed ``need.`` and
+        ``volunteer.``); without it, only ``need_id, volunteer_id, status,
+        reason, missing, cost, distance_km``.
     which : {"plan", "matches", "unmatched"}, default "plan"
         ``"plan"``: one row per match and one per need with units unserved
         (``status`` says which), sorted by need id; ``"matches"``: one row per
         match with its cost parts; ``"unmatched"``: one row per unserved need
         with its reason and the candidates left by each filter.
+
+        In the plan, ``cost`` and ``distance_km`` are floats (NaN where
+        empty; with *problem*, ``distance_km`` is rounded to two decimals, as
+        written in the CSV), ``missing`` a nullable integer.
 
     Returns
     -------

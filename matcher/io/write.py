@@ -16,13 +16,28 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, InputProblem
+from ..errors import InputError, InputProblem, MissingDependency, install_command
 from ..model import Need, Policy, Problem, Volunteer
 from ..result import Result
 from .csvfiles import PathLike, _coord_columns
 from .jsonfiles import SCHEMA_VERSION, policy_to_dict, problem_to_dict
+from .plan import TWO_DECIMALS, plan_table
+from .plan import extra_columns as _extra_columns
 
-__all__ = ["write_json", "write_needs_csv", "write_plan_csv", "write_volunteers_csv"]
+__all__ = [
+    "EXCEL_INSTALL",
+    "write_json",
+    "write_needs_csv",
+    "write_plan_csv",
+    "write_plan_xlsx",
+    "write_volunteers_csv",
+]
+
+EXCEL_INSTALL = install_command("excel")
+"""The command that installs what ``.xlsx`` files need (openpyxl, the ``excel`` extra)."""
+
+BOM = "\ufeff"
+"""The byte order mark that tells Excel a CSV file is UTF-8 (``bom=True``)."""
 
 
 def _umask() -> int:
@@ -31,8 +46,8 @@ def _umask() -> int:
     return mask
 
 
-def _atomic_write(path: PathLike, text: str) -> None:
-    """Write *text* to *path*: to a temporary file beside it, then rename.
+def _atomic_write(path: PathLike, text: str | bytes) -> None:
+    """Write *text* (or bytes) to *path*: to a temporary file beside it, then rename.
 
     A target that exists and is not a regular file (``/dev/null``, a pipe,
     ``/dev/stdout``) is written in place: renaming over it would replace a
@@ -41,7 +56,7 @@ def _atomic_write(path: PathLike, text: str) -> None:
     target = Path(path)
     if target.exists() and not target.is_file():
         try:
-            with open(target, "w", encoding="utf-8", newline="") as fh:
+            with _open(target, text) as fh:
                 fh.write(text)
         except OSError as exc:
             raise _write_error(exc, target) from None
@@ -53,7 +68,7 @@ def _atomic_write(path: PathLike, text: str) -> None:
     except OSError as exc:
         raise _write_error(exc, target) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with _open(fd, text) as fh:
             fh.write(text)
         # mkstemp makes the file private (0600); give it the usual mode of a new file.
         os.chmod(tmp, 0o666 & ~_umask())
@@ -63,6 +78,13 @@ def _atomic_write(path: PathLike, text: str) -> None:
         if isinstance(exc, OSError):
             raise _write_error(exc, target) from None
         raise
+
+
+def _open(file: Path | int, data: str | bytes) -> Any:
+    """*file* opened to write *data*: binary for bytes, UTF-8 text (newlines untouched) for str."""
+    if isinstance(data, bytes):
+        return open(file, "wb")
+    return open(file, "w", encoding="utf-8", newline="")
 
 
 def _write_error(exc: OSError, target: Path) -> OSError:
@@ -99,23 +121,22 @@ def _fmt(value: Any) -> str:
 
 
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The CSV text of a table; the columns of :data:`TWO_DECIMALS` with two decimals."""
     buf = _io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
+    fixed = [i for i, c in enumerate(header) if c in TWO_DECIMALS]
     for row in rows:
-        w.writerow([_fmt(x) for x in row])
+        cells = [_fmt(x) for x in row]
+        for i in fixed:
+            if isinstance(row[i], float) and math.isfinite(row[i]):
+                cells[i] = f"{row[i]:.2f}"
+        w.writerow(cells)
     return buf.getvalue()
 
 
 def _levels_text(skills: Mapping[str, int]) -> str:
     return ";".join(s if lvl == 1 else f"{s}:{lvl}" for s, lvl in skills.items())
-
-
-def _extra_columns(records: Sequence[Volunteer | Need]) -> list[str]:
-    cols: dict[str, None] = {}
-    for r in records:
-        cols.update(dict.fromkeys(r.extra))
-    return list(cols)
 
 
 def _check_csv_spelling(kind: str, records: Sequence[Volunteer | Need]) -> None:
@@ -246,39 +267,77 @@ def write_needs_csv(needs: Sequence[Need], path: PathLike, *, geometry: str = "g
     _atomic_write(path, _csv_text(header, rows))
 
 
-def plan_table(result: Result, problem: Problem) -> tuple[list[str], list[list[Any]]]:
-    """The plan as a header and rows (what :func:`write_plan_csv` writes).
-
-    One row per match and one per need with units unserved, sorted by need id
-    (matches first): ``need_id, volunteer_id, status, reason, missing, cost,
-    distance_km``, then the need's extra columns (prefixed ``need.``) and the
-    volunteer's (prefixed ``volunteer.``), carried through untouched. Empty
-    cells are ``""``.
-    """
-    needs = {n.id: n for n in problem.needs}
-    vols = {v.id: v for v in problem.volunteers}
-    n_extra = _extra_columns(problem.needs)
-    v_extra = _extra_columns(problem.volunteers)
-    header = ["need_id", "volunteer_id", "status", "reason", "missing", "cost", "distance_km",
-              *(f"need.{c}" for c in n_extra), *(f"volunteer.{c}" for c in v_extra)]  # fmt: skip
-    rows: list[tuple[str, int, list[Any]]] = []
-    for m in result.matches:
-        n, v = needs[m.need_id], vols[m.volunteer_id]
-        rows.append((m.need_id, 0, [m.need_id, m.volunteer_id, "matched", "", "", m.cost, m.distance_km,
-                                    *(n.extra.get(c, "") for c in n_extra),
-                                    *(v.extra.get(c, "") for c in v_extra)]))  # fmt: skip
-    for u in result.unmatched:
-        n = needs[u.need_id]
-        rows.append((u.need_id, 1, [u.need_id, "", "unmatched", u.reason, u.missing, "", "",
-                                    *(n.extra.get(c, "") for c in n_extra), *("" for _ in v_extra)]))  # fmt: skip
-    rows.sort(key=lambda r: (r[0], r[1]))
-    return header, [r[2] for r in rows]
-
-
-def write_plan_csv(result: Result, problem: Problem, path: PathLike) -> None:
+def write_plan_csv(result: Result, problem: Problem, path: PathLike, *, bom: bool = False) -> None:
     """Write the plan as a CSV a coordinator can open, with the user's own columns.
 
-    The rows of :func:`plan_table`, atomically.
+    The rows of :func:`plan_table`, atomically; ``distance_km`` with two
+    decimals. With ``bom=True`` the file starts with a UTF-8 byte order mark,
+    so that Excel (on a Chinese or any non-UTF-8 Windows) reads its names
+    right; the readers of matcher accept either.
     """
     header, rows = plan_table(result, problem)
-    _atomic_write(path, _csv_text(header, rows))
+    _atomic_write(path, (BOM if bom else "") + _csv_text(header, rows))
+
+
+def write_plan_xlsx(result: Result, problem: Problem, path: PathLike) -> None:
+    """Write the plan as an Excel workbook (``.xlsx``): the cells of the plan CSV.
+
+    One sheet, ``plan``: the header row frozen and filtered, the rows of
+    :func:`plan_table`; numbers are numbers (``distance_km`` shown with two
+    decimals), text is text (a cell starting with ``=`` is never a formula).
+    Characters a workbook cannot hold (control characters) are written as
+    U+FFFD. Needs openpyxl, the ``excel`` extra (:data:`EXCEL_INSTALL`).
+    Written atomically.
+
+    Raises
+    ------
+    ImportError
+        openpyxl is not installed; the message is the command that installs it.
+    """
+    header, rows = plan_table(result, problem)
+    _atomic_write(path, xlsx_bytes("plan", header, rows))
+
+
+def require_openpyxl() -> Any:
+    """The openpyxl module, or a MissingDependency (an ImportError) saying how to install it."""
+    try:
+        import openpyxl
+    except ImportError as exc:
+        raise MissingDependency("openpyxl", "excel", "writing .xlsx files") from exc
+    return openpyxl
+
+
+def xlsx_bytes(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A one-sheet workbook of a table, as the bytes of an ``.xlsx`` file."""
+    openpyxl = require_openpyxl()
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
+    ws.freeze_panes = "A2"
+    fixed = {i for i, c in enumerate(header) if c in TWO_DECIMALS}
+    n = 0
+
+    def put(i: int, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        c = WriteOnlyCell(ws)
+        if isinstance(value, str):
+            c.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+            c.data_type = "s"  # text, even when it starts with "=" (never a formula)
+        else:
+            c.value = value
+            if i in fixed:
+                c.number_format = "0.00"
+        return c
+
+    ws.append([put(-1, h) for h in header])
+    for row in rows:
+        ws.append([put(i, x) for i, x in enumerate(row)])
+        n += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{n + 1}"
+    buf = _io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -3,11 +3,13 @@
 Records are immutable and only canonicalised when made; a :class:`Problem`
 checks everything at once. :mod:`matcher.model.rules` owns the five
 feasibility rules and the distance formula, shared by the graph, pinned pairs
-and :func:`matcher.verify`.
+and :func:`matcher.verify`. :func:`unmet_names` finds the slots and skills of
+needs that no volunteer has (likely typos), before solving.
 """
 
+from .names import NameWarning, unmet_names
 from .policy import Policy, Weights
 from .problem import Problem
 from .records import Need, Volunteer
 
-__all__ = ["Need", "Policy", "Problem", "Volunteer", "Weights"]
+__all__ = ["NameWarning", "Need", "Policy", "Problem", "Volunteer", "Weights", "unmet_names"]

@@ -398,4 +398,3 @@ def _check_floors(problem: Problem, graph: Graph) -> None:
     ]
     if short:
         raise UnsupportedProblem("participation floors no plan can meet: " + "; ".join(short))
-
