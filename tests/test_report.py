@@ -472,8 +472,20 @@ def test_report_without_the_problem(city):
         assert row[2].startswith(REASONS[u.reason])
 
 
+def test_report_of_other_data_says_so_in_words(city):
+    _, result = city
+    other = Problem([], [Need("n0001", "repair", [], (31.23, 121.47))])
+    text = render_report(result, other)
+    parsed = Page(text)
+    assert parsed.text["verification"] == "other data"
+    assert "this result was solved for other data: the volunteers differ" in text
+    assert "violations" not in parsed.attrs
+    assert "solved for other data" in parsed.text["training-missing"]
+
+
 def test_report_of_another_problem_shows_the_violations(city):
     _, result = city
+    result = dataclasses.replace(result, provenance=None)  # a file older than schema 4
     other = Problem([], [Need("n0001", "repair", [], (31.23, 121.47))])
     found = verify(other, result)
     assert found

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ..model import Problem
-from ..result import Result, Status
+from ..result import Result, Status, other_data
 from ..verify import verify
 from . import plots
 
@@ -51,6 +51,9 @@ def _verification(result: Result, problem: Problem | None) -> tuple[str, str, st
     """``(value, css class, note, violation lines)`` of the verification card."""
     if problem is None:
         return ("not checked", "muted", "checking needs the problem files", [])
+    other = other_data(result, problem)
+    if other is not None:  # a plan of other data, not a wrong plan: said in words
+        return ("other data", "muted", other, [])
     found = verify(problem, result)
     if found:
         return (

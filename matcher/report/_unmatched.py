@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from ..errors import InputError, InputProblem, SolverError, UnsupportedProblem, short_repr
 from ..model import Problem
 from ..planning import Gaps, gaps
-from ..result import FILTERS, REASONS, Result, Unmatched
+from ..result import FILTERS, REASONS, Result, Unmatched, other_data
 from ._sections import Html, _e, _table
 
 __all__ = ["MAX_UNMATCHED_ROWS", "TRAINING_CANDIDATES", "explain", "training_section"]
@@ -144,6 +144,11 @@ def training_section(
         )
     elif not result.unmatched:
         body = '<p id="training-none">Every need is fully served: no training is needed.</p>'
+    elif other_data(result, problem) is not None:
+        body = (
+            '<p class="muted" id="training-missing">Not computed: this result was solved '
+            "for other data (see Verification).</p>"
+        )
     elif violations:
         body = (
             '<p class="muted" id="training-missing">Not computed: the plan does not hold '
