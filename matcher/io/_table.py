@@ -1,8 +1,9 @@
-"""A file's cells as text, whatever it was (CSV or a worksheet): what the record readers read."""
+"""The cells the record readers read: a file's as text (CSV or a worksheet), a data frame's typed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Table"]
 
@@ -26,10 +27,18 @@ class Table:
     refused : dict of (int, int) to str
         Cells that hold no text (a worksheet's dates): ``(line, column index)``
         -> what they hold.
+    typed : bool
+        The cells are a data frame's values (:mod:`matcher.io.frames`): strings
+        exactly as they are (not stripped), numbers, None, lists, sets and dicts,
+        read without going through text (so nothing is reinterpreted).
+    name : str
+        The name of the input in messages, for one that is not a file (a data frame).
     """
 
     header: list[str]
-    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    rows: list[tuple[int, list[Any]]] = field(default_factory=list)
     how: str = ""
     width: dict[int, int] = field(default_factory=dict)
     refused: dict[tuple[int, int], str] = field(default_factory=dict)
+    typed: bool = False
+    name: str = ""

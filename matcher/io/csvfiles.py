@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -65,23 +65,40 @@ class Origin:
         return None if self.name == _NO_NAME else self.name
 
 
+_LISTS = (list, tuple, set, frozenset)
+
+
+def _number_text(value: Any) -> str | None:
+    """A number's text as a CSV file would hold it (a frame's cell of a text field); else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return str(value) if isinstance(value, int) else repr(value)
+
+
 class _Row:
-    """Parses the cells of one row, collecting problems."""
+    """Parses the cells of one row, collecting problems.
+
+    A file's cells are text, read by the CSV syntax (``nursing:3;driving``). A
+    data frame's cells (:attr:`Table.typed`) may also be numbers, lists, sets and
+    dicts: they are carried as they are, as the records' constructors would take
+    them, and checked by the model; only their names must be ones a CSV cell can
+    spell (no ``;``, and no ``:`` in a skill), as the frame has the CSV columns.
+    """
 
     def __init__(
         self,
         kind: str,
-        cells: Mapping[str, str],
+        cells: Mapping[str, Any],
         row: int,
         out: list[InputProblem],
         origin: Origin | None = None,
     ):
         self.kind, self.cells, self.row, self.out = kind, cells, row, out
         self.origin = origin
-        rid = cells.get("id", "")
-        self.label = f"{kind} {rid!r}" if rid else f"{kind} (no id)"
+        rid = self.ident()
+        self.label = f"{kind} {rid!r}" if isinstance(rid, str) and rid else f"{kind} (no id)"
 
-    def bad(self, fld: str, expected: str, got: str) -> None:
+    def bad(self, fld: str, expected: str, got: Any) -> None:
         file = column = None
         if self.origin is not None:
             file, column = self.origin.file, self.origin.columns.get(fld)
@@ -98,21 +115,34 @@ class _Row:
             )
         )
 
-    def text(self, col: str) -> str | None:
-        value = self.cells.get(col, "")
-        return value if value != "" else None
+    def cell(self, col: str) -> Any:
+        """The cell as it is; None when empty."""
+        value = self.cells.get(col)
+        return None if value is None or (isinstance(value, str) and value == "") else value
 
-    def one_name(self, col: str) -> str | None:
+    def ident(self) -> Any:
+        """The id: a file's text (empty: none), a frame's string as it is or an integer's digits."""
+        value = self.cells.get("id")
+        return "" if value is None else _number_text(value) or value
+
+    def text(self, col: str) -> Any:
+        """A text field: the cell's text (a number's digits); a frame's other values as they are."""
+        value = self.cell(col)
+        return value if value is None or isinstance(value, str) else _number_text(value) or value
+
+    def one_name(self, col: str) -> Any:
         """A single name: ';' separates lists, so a list here could never match."""
         value = self.text(col)
-        if value is not None and ";" in value:
+        if isinstance(value, str) and ";" in value:
             self.bad(col, "one name (';' separates lists; this field holds one)", value)
         return value
 
     def number(self, col: str, cast: Callable[[str], Any], expected: str) -> Any:
-        value = self.text(col)
+        value = self.cell(col)
         if value is None:
             return None
+        if not isinstance(value, str):  # a frame's typed cell: checked by the model as it is
+            return value
         try:
             if "_" in value:  # Python reads '3_1.2' as 31.2; in a file it is a typo
                 raise ValueError(value)
@@ -121,19 +151,47 @@ class _Row:
             self.bad(col, expected, value)
             return None
 
+    def spelled(self, col: str, names: Iterable[Any], seps: str) -> bool:
+        """Whether a frame's list, set or dict holds names a CSV cell can spell (else said)."""
+        ok = True
+        what = (
+            "names (text) without ';' (it separates names in the CSV columns a frame has)"
+            if seps == ";"
+            else "skill names (text) without ';' or ':' (they separate names and levels "
+            "in the CSV columns a frame has)"
+        )
+        for x in names:
+            if not isinstance(x, str) or any(c in x for c in seps):
+                self.bad(col, what, x)
+                ok = False
+        return ok
+
     def names(self, col: str) -> list[str] | None:
         value = self.text(col)
         if value is None:
+            return None
+        if isinstance(value, _LISTS):  # a frame's list or set: its names exactly
+            return list(value) if self.spelled(col, value, ";") else None
+        if not isinstance(value, str):
+            self.bad(col, "names separated by ';', or a list of names", value)
             return None
         items = [s.strip() for s in value.split(";")]
         if any(s == "" for s in items):
             self.bad(col, "names separated by ';' (no empty item)", value)
         return [s for s in items if s]
 
-    def levels(self, col: str) -> dict[str, int]:
+    def levels(self, col: str) -> Any:
         value = self.text(col)
         out: dict[str, int] = {}
         if value is None:
+            return out
+        if isinstance(value, (Mapping, *_LISTS)):  # a frame's dict, list or set: as it is
+            if self.spelled(col, value, ";:") and isinstance(value, (list, tuple)):
+                if len(set(value)) < len(value):
+                    self.bad(col, "each skill once", value)
+            return dict(value) if isinstance(value, Mapping) else list(value)
+        if not isinstance(value, str):
+            self.bad(col, "skills like 'nursing:3;driving', a list or a dict", value)
             return out
         for item in value.split(";"):
             name, sep, level = (s.strip() for s in item.partition(":"))
@@ -151,6 +209,23 @@ class _Row:
             except ValueError:
                 self.bad(col, f"an integer level after '{name}:' (like 'nursing:3')", value)
         return out
+
+    def extra(self, col: str) -> str:
+        """An extra column's cell as text (a frame's list as ``a;b``, its dict as ``k:v;...``)."""
+        value = self.cells.get(col)
+        if value is None or isinstance(value, str):
+            return value or ""
+        if isinstance(value, Mapping):
+            return ";".join(f"{k}:{v}" for k, v in value.items())
+        if isinstance(value, _LISTS):
+            items = list(value)
+            if isinstance(value, (set, frozenset)):
+                try:
+                    items.sort()
+                except TypeError:  # mixed kinds: by their text
+                    items.sort(key=str)
+            return ";".join(str(x) for x in items)
+        return _number_text(value) or str(value)
 
 
 def _int(text: str) -> int:
@@ -192,8 +267,17 @@ def csv_table(
     except StopIteration:
         out.append(InputProblem(name, "header", "a header row", "an empty file", kind="file"))
         return None
-    except csv.Error as exc:
-        out.append(InputProblem(name, "header", "a CSV header row", str(exc), kind="file"))
+    except csv.Error as exc:  # e.g. a cell over csv.field_size_limit(), 128 KiB
+        out.append(
+            InputProblem(
+                name,
+                "header",
+                "a CSV header row",
+                str(exc),
+                row=max(reader.line_num, 1),
+                kind="file",
+            )
+        )
         return None
     table = Table(header, how=how)
     try:
@@ -238,7 +322,10 @@ def _rows(
                 )
             )
             continue
-        rows.append({c: x.strip() for c, x in zip(columns, cells, strict=False)})
+        # a data frame's cells are taken as they are: a padded id is the model's to refuse
+        rows.append(
+            {c: x if table.typed else x.strip() for c, x in zip(columns, cells, strict=False)}
+        )
         lines.append(line)
     return rows, lines
 
@@ -413,7 +500,7 @@ def _volunteers_from_table(
         n_before = len(out)
         slots = r.names("slots")
         fields_ = {
-            "id": cells["id"],
+            "id": r.ident(),
             "skills": r.levels("skills"),
             "location": (r.number(a, float, "a number"), r.number(b, float, "a number")),
             "slots": frozenset(slots) if slots is not None else None,
@@ -422,7 +509,7 @@ def _volunteers_from_table(
             "community": r.text("community"),
             "building": r.text("building"),
             "unit": r.text("unit"),
-            "extra": {c: cells[c] for c in extra_cols},
+            "extra": {c: r.extra(c) for c in extra_cols},
         }
         capacity = r.number("capacity", _int, "an integer >= 0")
         if capacity is not None:
@@ -451,7 +538,7 @@ def _needs_from_table(
         r = _Row("need", cells, line, out, origin)
         n_before = len(out)
         fields_: dict[str, Any] = {
-            "id": cells["id"],
+            "id": r.ident(),
             "category": r.one_name("category") or "",
             "skills": r.levels("skills"),
             "location": (r.number(a, float, "a number"), r.number(b, float, "a number")),
@@ -460,7 +547,7 @@ def _needs_from_table(
             "building": r.text("building"),
             "household": r.text("household"),
             "group": r.text("group"),
-            "extra": {c: cells[c] for c in extra_cols},
+            "extra": {c: r.extra(c) for c in extra_cols},
         }
         for col, expected in (("demand", "an integer >= 1"), ("priority", "an integer in 1..5")):
             value = r.number(col, _int, expected)
@@ -478,7 +565,3 @@ def _refused_lines(table: Table) -> set[int]:
 
 def _is_json(source: PathLike | IO[str]) -> bool:
     return str(_source_name(source)).lower().endswith(".json")
-
-
-def _is_text(x: Any) -> bool:
-    return isinstance(x, str) and x.strip() != ""

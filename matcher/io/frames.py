@@ -6,25 +6,34 @@ as ``Problem.from_frames`` and ``Result.to_frame`` (deprecated aliases of these 
 
 A frame has the columns of the CSV format (README, "Files and the command
 line") and is read by the same reader, so it is checked by the same rules and
-its errors name the same fields. Cells may be typed: numbers, ``None``/``NaN``
-(= empty: the default), lists or sets for list fields (``slots``,
-``categories``, or skill names), dicts for skills (``{"nursing": 3}``). Any
-other column is carried through as the records' ``extra`` fields. An
-error's ``row`` counts as in a CSV file: the header is row 1, so the frame's
-k-th row (0-based position) is row ``k + 2``.
+its errors name the same fields. Cells may be typed: numbers (numpy's too, in
+any column), ``None``/``NaN`` (= empty: the default), lists or sets for list
+fields (``slots``, ``categories``, or skill names), dicts for skills
+(``{"nursing": 3}``). A typed cell is read as it is, never through text: a
+string keeps its spaces (so a padded id ``" v1"`` is refused, as
+``Volunteer(" v1", ...)`` is), a list item is one name. A string cell is read as
+a CSV cell is (``"nursing:3;driving"``). Names in a list, set or dict must still
+be ones a CSV cell can spell: a skill ``"a;b"`` in a list is refused, not split
+in two nor kept (the CSV reader can only read ``a;b`` as two skills, and the
+CSV writers refuse such a name); write such names in a JSON problem file or
+with the records' constructors. An integer in a text column (an id) is its
+digits. Any other column is carried through as the records' ``extra`` fields.
+An error's ``row`` counts as in a CSV file: the header is row 1, so the
+frame's k-th row (0-based position) is row ``k + 2``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
+
+import numpy as np
 
 from ..errors import MissingDependency
 from ..model import Policy, Problem
 from ..result import FILTERS, Result
+from ._table import Table
 from .plan import plan_table
 from .read import read_problem
 
@@ -39,36 +48,40 @@ def _pandas() -> Any:
     return pd
 
 
-def _cell(value: Any) -> str:
-    """A typed cell as the text the CSV reader expects."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, Mapping):
-        return ";".join(f"{k}:{v}" for k, v in value.items())
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        return ";".join(str(x) for x in items)
+def _cell(value: Any) -> Any:
+    """A frame's cell as a plain Python value: None when missing, numpy's scalars as Python's.
+
+    Nothing else changes: a string keeps its spaces, a list its names (``"a;b"``
+    stays one), a set its mixed items (for the reader to name, not to sort).
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, np.generic):  # np.float64 (a float too), np.int64, np.str_, ...
+        return _cell(value.item())
     if isinstance(value, float):
-        return repr(value)
+        return None if math.isnan(value) else value
+    if isinstance(value, Mapping):
+        return {_cell(k): _cell(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [_cell(x) for x in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_cell(x) for x in value]
+    if isinstance(value, (set, frozenset)):
+        return frozenset(_cell(x) for x in value)
     try:  # pandas' own missing values (pd.NA, NaT)
-        if _pandas().isna(value):
-            return ""
+        if _pandas().isna(value) is True:
+            return None
     except (TypeError, ValueError):
         pass
-    return str(value)
+    return value
 
 
-def _as_csv(frame: Any, name: str) -> io.StringIO:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        writer.writerow([_cell(x) for x in row])
-    buf.seek(0)
-    buf.name = name
-    return buf
+def _table(frame: Any, name: str) -> Table:
+    """The frame's header and typed cells (rows numbered as in a CSV file: the header is 1)."""
+    table = Table([str(c) for c in frame.columns], how="a DataFrame", typed=True, name=name)
+    for k, row in enumerate(frame.itertuples(index=False, name=None)):
+        table.rows.append((k + 2, [_cell(x) for x in row]))
+    return table
 
 
 def problem_from_frames(
@@ -79,7 +92,14 @@ def problem_from_frames(
     Parameters
     ----------
     volunteers, needs : pandas.DataFrame
-        One row per record, the CSV columns (see the module notes).
+        One row per record, the CSV columns. A string cell reads as a CSV cell
+        does (``"nursing:3;driving"``), except that it keeps its spaces (a
+        padded id is refused, as by the records' constructors); a typed cell
+        (a number, numpy's too, ``None``/``NaN`` for empty, a list or set of
+        names, a dict of skill levels) is taken as it is, each list item one
+        name. A name a CSV cell cannot spell (``"a;b"``, or a skill ``"x:y"``)
+        is refused, not split: use a JSON problem file or the constructors
+        for such names. An integer in a text column (an id) is its digits.
     policy : Policy, optional
         Default ``Policy()``; its geometry says whether coordinates are
         ``lat, lon`` or ``x, y``.
@@ -108,8 +128,8 @@ def problem_from_frames(
     """
     _pandas()
     base = read_problem(
-        _as_csv(volunteers, "volunteers (DataFrame)"),
-        _as_csv(needs, "needs (DataFrame)"),
+        cast(Any, _table(volunteers, "volunteers (DataFrame)")),
+        cast(Any, _table(needs, "needs (DataFrame)")),
         policy if policy is not None else Policy(),
     )
     if not kwargs:

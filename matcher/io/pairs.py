@@ -7,7 +7,8 @@ import io as _io
 from typing import IO
 
 from ..errors import InputError, InputProblem, short_repr
-from .csvfiles import PathLike, _is_json, _is_text, _read_csv, _read_text, _source_name, _unreadable
+from ..model._checks import _is_name
+from .csvfiles import PathLike, _is_json, _read_csv, _read_text, _source_name, _unreadable
 from .jsonfiles import _load_json
 
 __all__ = ["read_pairs"]
@@ -22,10 +23,13 @@ def read_pairs(source: PathLike | IO[str], kind: str = "pinned") -> tuple[tuple[
     A CSV file has the columns ``need_id`` and ``volunteer_id`` (their order
     and other columns do not matter, so the plan CSV that ``matcher solve
     --plan-csv`` writes reads as the pairs it matched: its rows whose
-    ``status`` is not ``matched`` are not pairs). A history may name a
-    household instead of a need: a ``household`` column, where filled, is
+    ``status`` is not ``matched`` are not pairs). Only a history may name a
+    household instead of a need: its ``household`` column, where filled, is
     used for the row instead of ``need_id`` (one of the two columns is
-    enough). A JSON file is a list of ``[need_id, volunteer_id]`` pairs.
+    enough); in a pinned or forbidden file a ``household`` column is one of
+    the ignored (the plan CSV's is ``need_household``, ignored everywhere). A
+    JSON file is a list of ``[need_id, volunteer_id]`` pairs, ids as they are
+    (one with surrounding spaces is refused, not stripped).
 
     Parameters
     ----------
@@ -84,14 +88,16 @@ def _pairs_from(
             return ()
         good: list[tuple[str, str]] = []
         for i, item in enumerate(data):
-            if isinstance(item, list) and len(item) == 2 and all(_is_text(x) for x in item):
-                good.append((item[0].strip(), item[1].strip()))
+            # ids as they are: a padded one is refused, as by Problem, never stripped
+            if isinstance(item, list) and len(item) == 2 and all(_is_name(x) for x in item):
+                good.append((item[0], item[1]))
             else:
                 out.append(
                     InputProblem(
                         f"{kind} pair #{i}",
                         "pair",
-                        "[need_id, volunteer_id] as two non-empty strings",
+                        "[need_id, volunteer_id] as two non-empty strings without "
+                        "surrounding spaces",
                         short_repr(item),
                         kind=kind,
                         index=i,
@@ -106,7 +112,10 @@ def _pairs_from(
     first = "need_id"
     if kind == "history":
         # need_id or household: require whichever the header has (need_id if neither)
-        header = next(csv.reader(_io.StringIO(text, newline="")), [])
+        try:
+            header = next(csv.reader(_io.StringIO(text, newline="")), [])
+        except csv.Error:  # a cell over 128 KiB, say: _read_csv names the file and line
+            header = []
         if "household" in {h.strip() for h in header}:
             first = "household"
     rows, lines, _ = _read_csv(
@@ -116,7 +125,8 @@ def _pairs_from(
     for row, line in zip(rows, lines, strict=True):
         if "status" in row and row["status"] != "matched":
             continue  # a plan CSV's unmatched row
-        need = row.get("household", "") or row.get("need_id", "")
+        # only a history may name a household; elsewhere such a column is one of the ignored
+        need = (row.get("household", "") if kind == "history" else "") or row.get("need_id", "")
         vol = row["volunteer_id"]
         label = f"{kind} pair"
         if not need:

@@ -131,11 +131,15 @@ def _read_one(kind: str, source: PathLike | IO[Any], geometry: str, opts: FileOp
 
 def _read_records(
     kind: str,
-    source: PathLike | IO[Any],
+    source: PathLike | IO[Any] | Table,
     geometry: str,
     opts: FileOptions,
     out: list[InputProblem],
 ) -> tuple[list[Any], Origin]:
+    if isinstance(source, Table):  # a data frame's typed cells (matcher.io.frames)
+        if kind == "volunteer":
+            return _volunteers_from_table(source, source.name, geometry, opts, out)
+        return _needs_from_table(source, source.name, geometry, opts, out)
     name = _source_name(source)
     if not _exists(source, out):
         return [], Origin(name)
@@ -418,5 +422,20 @@ def _with_swaps(
 
 
 def read_result(source: PathLike | IO[str]) -> Result:
-    """Read a result JSON file written by :func:`write_json`."""
-    return Result.from_dict(_load_json(source))
+    """Read a result JSON file written by :func:`write_json`.
+
+    The file is parsed strictly (no repeated keys, ``NaN`` or nesting beyond
+    the parser) and checked whole by :meth:`Result.from_dict`.
+
+    Raises
+    ------
+    InputError
+        Every problem of the file at once, each naming the file and the
+        field's JSON path (``matches[3].cost``).
+    """
+    name = _source_name(source)
+    data = _load_json(source)
+    try:
+        return Result.from_dict(data)
+    except InputError as exc:
+        raise InputError([replace(p, file=p.file or name) for p in exc.problems]) from None

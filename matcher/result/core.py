@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from ..errors import InputError, InputProblem, short_repr
+from ..errors import InputError, InputProblem
+from ._validate import result_fields
 from .certificate import Certificate
 from .churn import Churn, Stability
 from .metrics import Metrics
@@ -24,9 +25,7 @@ __all__ = ["SCHEMA_VERSION", "Result"]
 
 SCHEMA_VERSION = 4
 """Version of the dict / JSON layout of :meth:`Result.to_dict` (2: with ``certificate``;
-3: with ``churn``; 4: with ``provenance``)."""
-
-_READABLE_VERSIONS = (1, 2, 3, 4)
+3: with ``churn``; 4: with ``provenance``); files of versions 1 to 4 read."""
 
 
 @dataclass(frozen=True)
@@ -194,66 +193,34 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
-        """Rebuild a result from :meth:`to_dict` output.
+        """Rebuild a result from :meth:`to_dict` output (of schema version 1 to 4).
+
+        Every field is checked before anything is built
+        (``matcher/result/_validate.py``): a dict that is not a result raises
+        one error naming each bad field by its path (``matches[3].cost``),
+        never a ``TypeError`` later in :func:`matcher.verify`, :meth:`explain`
+        or ``solve(previous=)``.
 
         Raises
         ------
         InputError
-            If a field is missing or malformed, or the schema version is unknown.
+            Every missing, unknown or malformed field at once, or the schema
+            version when it is unknown.
+
+        Examples
+        --------
+        >>> from matcher import Need, Problem, solve
+        >>> data = solve(Problem([], [Need("n1", "repair", ["x"], (0.0, 0.0))])).to_dict()
+        >>> data["unmatched"][0]["missing"] = 0
+        >>> data["unmatched"][0]["reason"] = "lazy"
+        >>> Result.from_dict(data)
+        Traceback (most recent call last):
+          ...
+        matcher.errors.InputError: 2 problems in the input:
+          result: `unmatched[0].missing` must be an integer in 1..1000000000; got 0.
+          result: `unmatched[0].reason` must be one of no_skill, out_of_range, no_slot, other_community, unavailable, taken, not_worth, team; got 'lazy'.
         """
-        try:
-            if data.get("schema_version") not in _READABLE_VERSIONS:
-                raise InputError(
-                    [
-                        InputProblem(
-                            "result",
-                            "schema_version",
-                            ", ".join(map(str, _READABLE_VERSIONS[:-1]))
-                            + f" or {_READABLE_VERSIONS[-1]}",
-                            short_repr(data.get("schema_version")),
-                            kind="file",
-                        )
-                    ]
-                )
-            return cls(
-                status=Status(data["status"]),
-                method=str(data["method"]),
-                matches=tuple(Match(**m) for m in data["matches"]),
-                unmatched=tuple(
-                    Unmatched(**{**u, "candidates": tuple(u["candidates"])})
-                    for u in data["unmatched"]
-                ),
-                objective=Objective(**data["objective"]),
-                metrics=Metrics(**data["metrics"]),
-                timings=dict(data.get("timings", {})),
-                certificate=(
-                    None if data.get("certificate") is None else Certificate(**data["certificate"])
-                ),
-                churn=None if data.get("churn") is None else Churn(**data["churn"]),
-                stability=(
-                    None if data.get("stability") is None else Stability(**data["stability"])
-                ),
-                gap=None if data.get("gap") is None else float(data["gap"]),
-                provenance=(
-                    None
-                    if data.get("provenance") is None
-                    else Provenance.from_dict(data["provenance"])
-                ),
-            )
-        except InputError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InputError(
-                [
-                    InputProblem(
-                        "result",
-                        "data",
-                        "a dict made by Result.to_dict()",
-                        type(exc).__name__ + f": {exc}",
-                        kind="file",
-                    )
-                ]
-            ) from None
+        return cls(**result_fields(data))
 
     def to_json(self, *, indent: int | None = 2, timings: bool = True) -> str:
         """The result as JSON text (lossless; floats round-trip exactly).
@@ -274,7 +241,8 @@ class Result:
         ------
         InputError
             If the text is not JSON, has ``NaN`` / ``Infinity`` literals or
-            repeated keys, or is not a result.
+            repeated keys, is nested too deep to parse, or is not a result
+            (see :meth:`from_dict`).
         """
 
         def refuse(token: str) -> Any:
@@ -290,14 +258,15 @@ class Result:
 
         try:
             data = json.loads(text, parse_constant=refuse, object_pairs_hook=no_repeats)
-        except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+        except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError: a ValueError
+            # RecursionError: nested deeper than the parser goes, refused as read_result does
             raise InputError(
                 [
                     InputProblem(
                         "result",
                         "json",
                         "a result written by Result.to_json()",
-                        str(exc),
+                        str(exc)[:120],
                         kind="file",
                     )
                 ]

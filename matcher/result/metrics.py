@@ -89,7 +89,8 @@ def _gini(x: NDArray[np.int64]) -> float:
     s = np.sort(x).astype(np.float64)
     n = len(s)
     cum = np.cumsum(s)
-    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+    # clamped: rounding makes an even load about -3e-16, below the documented minimum 0
+    return max(0.0, float((n + 1 - 2 * (cum / cum[-1]).sum()) / n))
 
 
 def _tally(

@@ -207,34 +207,39 @@ def replan(
     big_m = _weight(inst, priority_first, big_m_hint)
     t0 = time.perf_counter()
     plan = start_plan(inst, pinned, previous)
-    bad_v, bad_n, local = _failing(inst, plan, pinned, big_m, start, near)
-    redo = _parts_to_redo(inst, bad_v, bad_n)
-    if redo.sum() > MAX_SHARE * inst.n_edges:
+    try:
+        bad_v, bad_n, local = _failing(inst, plan, pinned, big_m, start, near)
+        redo = _parts_to_redo(inst, bad_v, bad_n)
+        if redo.sum() > MAX_SHARE * inst.n_edges:
+            return None
+        edges = np.flatnonzero(redo)
+        certify = time.perf_counter() - t0
+        backend = 0.0
+        vol_pot, need_pot, slot_pot = start.volunteer.copy(), start.need.copy(), start.slot
+        chosen = np.flatnonzero(plan & ~redo)
+        method_ran = method
+        if len(edges):
+            chosen, slot_pot, method_ran, backend, certify_part = _resolve(
+                inst,
+                pinned,
+                edges,
+                chosen,
+                big_m,
+                vol_pot,
+                need_pot,
+                slot_pot,
+                priority_first=priority_first,
+                method=method,
+                options=options,
+                solve=solve,
+            )
+            certify += certify_part
+        t0 = time.perf_counter()
+        proof = _proof(inst, chosen, pinned, big_m, vol_pot, need_pot, slot_pot, local)
+    except OverflowError:
+        # Beyond exact 64-bit potentials (a previous weight read from a file may be
+        # anything up to 2**62): the start is no use; solve from scratch.
         return None
-    edges = np.flatnonzero(redo)
-    certify = time.perf_counter() - t0
-    backend = 0.0
-    vol_pot, need_pot, slot_pot = start.volunteer.copy(), start.need.copy(), start.slot
-    chosen = np.flatnonzero(plan & ~redo)
-    method_ran = method
-    if len(edges):
-        chosen, slot_pot, method_ran, backend, certify_part = _resolve(
-            inst,
-            pinned,
-            edges,
-            chosen,
-            big_m,
-            vol_pot,
-            need_pot,
-            slot_pot,
-            priority_first=priority_first,
-            method=method,
-            options=options,
-            solve=solve,
-        )
-        certify += certify_part
-    t0 = time.perf_counter()
-    proof = _proof(inst, chosen, pinned, big_m, vol_pot, need_pot, slot_pot, local)
     if proof is None:
         return None
     certify += time.perf_counter() - t0
