@@ -12,7 +12,7 @@ The public API, all importable from ``matcher``:
 - low level: :class:`Graph`, :func:`build_graph`, :func:`solve_graph`, :class:`GraphSolution`;
 - errors: :class:`MatcherError`, :class:`InputError`, :class:`InputProblem`,
   :class:`SizeLimitError`, :class:`UnsupportedProblem`, :class:`SolverError`,
-  :class:`MissingDependency` (an optional extra is not installed)
+  :class:`MissingDependency` (an optional extra is not installed), :class:`PlannerBusy`
   (size limits: :mod:`matcher.limits`).
 
 Files (CSV / JSON / pandas) are read and written by :mod:`matcher.io`; the HTML
@@ -42,6 +42,7 @@ from .errors import (
     InputProblem,
     MatcherError,
     MissingDependency,
+    PlannerBusy,
     SizeLimitError,
     SolverError,
     UnsupportedProblem,
@@ -90,6 +91,7 @@ __all__ = [
     "Need",
     "Objective",
     "Planner",
+    "PlannerBusy",
     "Policy",
     "Problem",
     "Recommendation",

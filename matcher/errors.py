@@ -7,7 +7,10 @@ in the :class:`~matcher.Result`; exceptions are for misuse and broken backends:
   (:class:`SizeLimitError`: it is larger than a limit of :mod:`matcher.limits`).
 - :class:`UnsupportedProblem` -- a method cannot express this problem exactly
   (matcher never falls back to a silent approximation).
-- :class:`SolverError` -- a backend failed or returned something inconsistent.
+- :class:`SolverError` -- a backend failed or returned something inconsistent,
+  or a worker of an executor died while solving.
+- :class:`PlannerBusy` -- a :class:`~matcher.Planner` was asked to update while
+  another update of it was running (a planner has one writer).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ __all__ = [
     "InputProblem",
     "MatcherError",
     "MissingDependency",
+    "PlannerBusy",
     "SolverError",
     "UnsupportedProblem",
     "install_command",
@@ -179,6 +183,20 @@ class UnsupportedProblem(MatcherError):
     ...     solve(p, "hungarian")
     ... except UnsupportedProblem as exc:
     ...     print(str(exc).endswith("Use method='flow'"))
+    True
+    """
+
+
+class PlannerBusy(MatcherError, RuntimeError):
+    """A :class:`~matcher.Planner` was asked to update while another update of it runs.
+
+    A planner has one writer (see Threads in :class:`~matcher.Planner`): the
+    second call is refused at once and changes nothing; the first goes on.
+
+    Examples
+    --------
+    >>> from matcher import MatcherError, PlannerBusy
+    >>> issubclass(PlannerBusy, MatcherError) and issubclass(PlannerBusy, RuntimeError)
     True
     """
 

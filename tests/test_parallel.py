@@ -1,15 +1,23 @@
 """Independent parts: the split is exact, and any executor gives the serial plan."""
 
+import multiprocessing
+import os
 import pickle
+import re
+import signal
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import reference as ref
 
 import matcher.solvers._split as split_module
-from matcher import Policy, build_graph, solve
+from matcher import Policy, SolverError, UnsupportedProblem, build_graph, solve
 from matcher.planning.solving import _instance
+from matcher.solvers import flow, registry
 from matcher.solvers._split import split
 from matcher.synthetic import generate
 
@@ -107,4 +115,124 @@ def test_dask_local_cluster_gives_the_serial_plan(city, small_tasks):
         distributed.Client(cluster) as client,
     ):
         assert solve(city, executor=client) == serial
+        assert client.status == "running"
+
+
+# ------------------------------------------------------------- workers that die
+# A part whose worker process dies mid-solve ends in a SolverError that says so (never
+# a partial plan); matcher neither shuts the caller's executor down nor retries on a
+# pool of its own (matcher/solvers/_workers.py says why).
+
+PARENT = os.getpid()
+
+
+def _dies_in_a_worker(inst, **options):
+    """The flow method, except that in any other process it kills its own process."""
+    if os.getpid() != PARENT:
+        time.sleep(0.2)  # after every part was submitted: the death is seen while solving
+        os.kill(os.getpid(), signal.SIGKILL)
+    return flow.solve(inst, **options)
+
+
+def _dies(inst, **options):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _arm_the_worker():
+    """Run in a dask worker: from now on, the flow method kills this worker's process."""
+    registry.METHODS["flow"] = replace(registry.METHODS["flow"], solve=_dies)
+    return os.getpid()
+
+
+class WatchedPool(ProcessPoolExecutor):
+    """A process pool that counts the calls to shutdown (matcher must make none)."""
+
+    shutdowns = 0
+
+    def shutdown(self, *args, **kwargs):
+        self.shutdowns += 1
+        super().shutdown(*args, **kwargs)
+
+
+@pytest.fixture
+def dying_flow(monkeypatch):
+    monkeypatch.setitem(
+        registry.METHODS, "flow", replace(registry.METHODS["flow"], solve=_dies_in_a_worker)
+    )
+
+
+@pytest.fixture
+def fork():
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("the injected death travels to the workers by fork (not available here)")
+    return multiprocessing.get_context("fork")
+
+
+def test_a_worker_process_killed_mid_solve_is_a_solver_error_not_a_partial_plan(
+    city, small_tasks, dying_flow, fork
+):
+    pool = WatchedPool(max_workers=2, mp_context=fork)
+    try:
+        with pytest.raises(SolverError) as err:
+            solve(city, "flow", executor=pool)
+        text = str(err.value)
+        assert re.search(r"a worker process died while solving part \d+ of \d+", text), text
+        assert "the plan was not made" in text and "BrokenProcessPool" in text
+        assert "solve again on a new executor, or without one (executor=None)" in text
+        assert isinstance(err.value.__cause__, BrokenProcessPool)
+        # The pool is broken for good: the next solve on it says so at once.
+        with pytest.raises(SolverError, match="the executor is broken and takes no more work"):
+            solve(city, "flow", executor=pool)
+        assert pool.shutdowns == 0  # never shut down by matcher
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_after_a_lost_worker_a_new_executor_gives_the_serial_plan(city, small_tasks, fork):
+    serial = solve(city, "flow")
+    with ProcessPoolExecutor(max_workers=2, mp_context=fork) as pool:
+        assert solve(city, "flow", executor=pool) == serial
+
+
+def test_an_error_raised_in_a_worker_is_not_taken_for_a_lost_worker(city, small_tasks):
+    def refuses(inst, **options):
+        raise UnsupportedProblem("refused in the worker")
+
+    patched = replace(registry.METHODS["flow"], solve=refuses)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        old = registry.METHODS["flow"]
+        registry.METHODS["flow"] = patched
+        try:
+            with pytest.raises(UnsupportedProblem, match="refused in the worker"):
+                solve(city, "flow", executor=pool)
+        finally:
+            registry.METHODS["flow"] = old
+
+
+def test_a_lost_dask_worker_is_retried_by_dask_or_is_a_solver_error(city, small_tasks):
+    distributed = pytest.importorskip("distributed")
+    serial = solve(city, "flow")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        # Each armed worker dies on its first part; the nanny starts a fresh (unarmed)
+        # one and dask runs the lost parts again: the very plan of the serial solve.
+        armed = client.run(_arm_the_worker)
+        assert len(armed) == 2
+        assert solve(city, "flow", executor=client) == serial
+        # With no failure allowed, dask gives up at once: a SolverError naming it.
+        client.wait_for_workers(2, timeout=60)
+        cluster.scheduler.allowed_failures = 0
+        client.run(_arm_the_worker)
+        with pytest.raises(SolverError) as err:
+            solve(city, "flow", executor=client)
+        text = str(err.value)
+        assert re.search(r"a dask worker died while solving part \d+ of \d+", text), text
+        assert "KilledWorker" in text and "the plan was not made" in text
+        # The client still works: solved again, it is the serial plan.
+        client.wait_for_workers(2, timeout=60)
+        assert solve(city, "flow", executor=client) == serial
         assert client.status == "running"

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from .. import limits
 from .._frozen import FrozenMap
 from ..errors import InputError, InputProblem
 from ..model import Problem, rules
@@ -193,6 +194,8 @@ def build(problem: Problem) -> Built:
     enc = rules.encode(vols, needs, policy, problem.forbidden)
     # -- candidate pairs: every rule, the exact distance last (the costly one)
     v, n, dist = _feasible_pairs(enc)
+    # before the costs, the graph and the solver's arrays (most of a solve's memory)
+    limits.check_memory(len(v), len(vols) + len(needs))
     parts, int_cost = _edge_costs(problem, vols, needs, enc, v, n, dist)
     vid = tuple(x.id for x in vols)
     nid = tuple(x.id for x in needs)

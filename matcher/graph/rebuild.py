@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import limits
 from ..model import Problem, rules
 from ..model.rules import Encoding
 from .build import Built, Diagnostics, _edge_costs, _graph_of, _pinned, _records, build
@@ -290,6 +291,7 @@ def _merge_edges(
     if len(m.at_fv):
         v2, n2, d2 = _feasible_pairs(enc, needs=m.at_kn, vols=m.at_fv)
         v1, n1, d1 = np.r_[v1, v2], np.r_[n1, n2], np.r_[d1, d2]
+    limits.check_memory(len(old_v) + len(v1), nv + len(nid))  # as a build would
     vols_l = m.vols.tolist()
     parts1, cost1 = _edge_costs(problem, vols_l, needs_l, enc, v1, n1, d1)
     pinned1 = _pinned(problem, vid, nid, v1, n1)

@@ -104,7 +104,7 @@ def _skilled_in_reach(
         blocks = [(np.arange(len(needs)), vols)]
     vs: list[IntArray] = []
     ns: list[IntArray] = []
-    made = 0  # pairs so far, against matcher.limits.MAX_PAIRS
+    made = 0  # pairs so far, against matcher.limits.MAX_PAIRS and MAX_MEMORY_BYTES
     for block_pos, block_vols in blocks:
         if len(block_vols) == 0:
             continue
@@ -120,28 +120,41 @@ def _skilled_in_reach(
             near = np.isfinite(limit)
             if len(cand) * len(group_needs) <= _SMALL_GROUP or not near.any():
                 made += len(cand) * len(group_needs)
-                limits.check("candidate pairs", made, "MAX_PAIRS", "graph")
+                _check_size(made)
                 vs.append(np.repeat(cand, len(group_needs)))
                 ns.append(np.tile(group_needs, len(cand)))
                 continue
             far = cand[~near]
             if len(far):
                 made += len(far) * len(group_needs)
-                limits.check("candidate pairs", made, "MAX_PAIRS", "graph")
+                _check_size(made)
                 vs.append(np.repeat(far, len(group_needs)))
                 ns.append(np.tile(group_needs, len(far)))
             cand = cand[near]
             radius = _search_radius(enc, float(limit[near].max()))
-            hits = cKDTree(pts_v[cand]).sparse_distance_matrix(
-                cKDTree(pts_n[group_needs]), radius, output_type="ndarray"
-            )
+            tree_v, tree_n = cKDTree(pts_v[cand]), cKDTree(pts_n[group_needs])
+            if _over(made + len(cand) * len(group_needs)):  # could be: count them first
+                _check_size(made + int(tree_v.count_neighbors(tree_n, radius)))
+            hits = tree_v.sparse_distance_matrix(tree_n, radius, output_type="ndarray")
             made += len(hits)
-            limits.check("candidate pairs", made, "MAX_PAIRS", "graph")
+            _check_size(made)
             vs.append(cand[hits["i"]])
             ns.append(group_needs[hits["j"]])
     if not vs:
         return _EMPTY_I, _EMPTY_I, skilled
     return np.concatenate(vs).astype(np.int64), np.concatenate(ns).astype(np.int64), skilled
+
+
+def _check_size(made: int) -> None:
+    """The pairs within reach so far against the limits, before more are made."""
+    limits.check("candidate pairs", made, "MAX_PAIRS", "graph")
+    limits.check_memory(made, within_reach=True)
+
+
+def _over(made: int) -> bool:
+    """Whether *made* pairs within reach would break a limit of :func:`_check_size`."""
+    memory = limits.memory_estimate(made, per_pair=limits.SEARCH_BYTES_PER_PAIR)
+    return made > limits.MAX_PAIRS or memory > limits.MAX_MEMORY_BYTES
 
 
 def _has_skills(enc: Encoding, req: NDArray[np.int8], vols: IntArray | None = None) -> BoolArray:

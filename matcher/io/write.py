@@ -1,18 +1,23 @@
 """The writers: JSON and CSV outputs, written atomically.
 
 Every writer writes a temporary file next to the target, then renames it, so
-a failure never leaves a partial file.
+a failure -- a full disk, an error, Ctrl-C, SIGTERM -- never leaves a partial
+file, nor the temporary one (:func:`_atomic_write`).
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io as _io
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+import secrets
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +45,29 @@ BOM = "\ufeff"
 """The byte order mark that tells Excel a CSV file is UTF-8 (``bom=True``)."""
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+class Terminated(SystemExit):
+    """SIGTERM arrived while a file was being written: the write was undone, then this.
+
+    A ``SystemExit`` (code 143, as a shell reports a process ended by SIGTERM):
+    the process still ends, as it would have, but only after the temporary file
+    is removed and the target is left as it was. The command line catches it
+    and says so.
+    """
+
+    def __init__(self, target: Path) -> None:
+        super().__init__(128 + signal.SIGTERM)
+        self.target = target
 
 
 def _atomic_write(path: PathLike, text: str | bytes) -> None:
     """Write *text* (or bytes) to *path*: to a temporary file beside it, then rename.
+
+    Whatever happens -- a full disk, an error, Ctrl-C (``KeyboardInterrupt``),
+    SIGTERM -- the target keeps its old content (or stays absent) and no
+    temporary file is left behind. The data reaches the disk (``fsync``)
+    before the rename, so after a crash the target is whole, old or new. In
+    the main thread, SIGTERM (if its handler is the default, which kills at
+    once) is turned into :class:`Terminated` for the time of the write.
 
     A target that exists and is not a regular file (``/dev/null``, a pipe,
     ``/dev/stdout``) is written in place: renaming over it would replace a
@@ -61,35 +81,88 @@ def _atomic_write(path: PathLike, text: str | bytes) -> None:
         except OSError as exc:
             raise _write_error(exc, target) from None
         return
+    with _sigterm_raises(target):
+        _write_and_rename(target, text)
+
+
+def _write_and_rename(target: Path, text: str | bytes) -> None:
+    """The regular-file case of :func:`_atomic_write`."""
+    existed = target.exists()
+    # The temporary name is known before the file exists, so an interrupt at any
+    # point finds what to remove; opened with "x", it is never someone else's file,
+    # and gets the mode of any new file (0o666 less the umask).
+    name = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    tmp: Path | None = name  # what to remove if anything goes wrong
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
-        )
-    except OSError as exc:
-        raise _write_error(exc, target) from None
-    try:
-        with _open(fd, text) as fh:
+        try:
+            fh = _open(name, text, mode="x")
+        except FileExistsError:
+            tmp = None  # not ours (a random name: in practice never)
+            raise
+        with fh:
             fh.write(text)
-        # mkstemp makes the file private (0600); give it the usual mode of a new file.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+            fh.flush()
+            _fsync(fh.fileno())
+        os.replace(name, target)
+        tmp = None
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise _write_error(exc, target) from None
+            raise _write_error(exc, target, existed) from None
         raise
 
 
-def _open(file: Path | int, data: str | bytes) -> Any:
+def _fsync(fd: int) -> None:
+    """The data on the disk before the rename; a file system that cannot is let be."""
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+
+
+@contextmanager
+def _sigterm_raises(target: Path) -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` inside this block (main thread, default handler only).
+
+    A handler the program installed itself, or SIG_IGN, is left alone; so are
+    other threads (only the main thread can install handlers).
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Terminated(target)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _open(file: Path, data: str | bytes, mode: str = "w") -> Any:
     """*file* opened to write *data*: binary for bytes, UTF-8 text (newlines untouched) for str."""
     if isinstance(data, bytes):
-        return open(file, "wb")
-    return open(file, "w", encoding="utf-8", newline="")
+        return open(file, mode + "b")
+    return open(file, mode, encoding="utf-8", newline="")
 
 
-def _write_error(exc: OSError, target: Path) -> OSError:
-    """The error of a failed write, naming the file asked for, not the temporary one."""
-    message = f"cannot write {str(target)!r}: {exc.strerror or exc}"
+def _write_error(exc: OSError, target: Path, existed: bool | None = None) -> OSError:
+    """The error of a failed write, naming the file asked for, not the temporary one.
+
+    With *existed* known, it says what became of the target: nothing, either way.
+    """
+    left = ""
+    if existed is not None:
+        left = "; it keeps its old content" if existed else "; nothing was written"
+    message = f"cannot write {str(target)!r}: {exc.strerror or exc}{left}"
     return OSError(message) if exc.errno is None else type(exc)(exc.errno, message)
 
 

@@ -22,29 +22,53 @@ proven by its certificate.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputError, InputProblem, short_repr
-from ..graph import Built, Delta, Graph, build, rebuild
-from ..graph.core import _is_sorted
+from ..errors import InputError, InputProblem, PlannerBusy, short_repr
+from ..graph import Built, build, rebuild
 from ..model import Need, Problem, Volunteer
 from ..model.problem import _CHECKED
-from ..result import Certificate, Churn, GraphSolution, Provenance, Result, Unmatched, assemble
-from ..solvers import Instance, Near, Potentials, Warm, WarmStart
-from ..solvers._duals import UNKNOWN
+from ..result import GraphSolution, Provenance, Result, assemble
+from ..solvers import Instance, Warm
+from ._reuse import (
+    churn_of,
+    edges_of,
+    inverse,
+    known_unmatched,
+    mapped_certificate,
+    previous_positions,
+    warm_by_index,
+    where_changed,
+)
 from .solving import _solve_built, _solve_graph
-from .warm import _WARM_LIMIT, _churn_units, _slot_start
+from .warm import _churn_units
 
 __all__ = ["Planner"]
 
 IntArray = NDArray[np.int64]
+
+
+class _State(NamedTuple):
+    """What a planner knows of its last plan; replaced whole by each re-plan."""
+
+    built: Built  # the problem and its candidate graph
+    solution: GraphSolution
+    result: Result
+    # the plan's (need_id, volunteer_id) pairs, by chosen edge (the next churn's
+    # ``previous``: kept pairs keep their tuples from one re-plan to the next)
+    pairs: list[tuple[str, str]]
+    # the churn term of the last solve: its certificate proves the costs less this
+    bonus: IntArray | None
+    bonus_known: bool
 
 
 class Planner:
@@ -90,6 +114,18 @@ class Planner:
 
     The planner holds the candidate graph of the last plan (memory in
     proportion to its pairs).
+
+    Threads: a planner has one writer and any number of readers.
+    :meth:`update` and :meth:`replan` may be called from any thread, but one
+    at a time: a call while another update of the same planner is running
+    raises :class:`~matcher.PlannerBusy` at once (a ``RuntimeError``) and
+    changes nothing; to queue updates from several threads, hold a lock of
+    your own around them. Reading :attr:`result` and :attr:`problem` is safe
+    at any time, from any thread: a re-plan replaces the whole state at once
+    when it is done, so a reader gets the last plan, whole, never a mix of
+    the old and the new (read ``planner.result`` once and keep it: a later
+    read may be a later plan). A failed update leaves the planner as it was.
+    Different planners, and :func:`matcher.solve`, are independent.
 
     Examples
     --------
@@ -153,22 +189,44 @@ class Planner:
             options=options,
             fingerprints=self._fingerprints,
         )
-        self._built: Built = built
-        self._solution: GraphSolution = solution
-        self.result: Result = result
-        # the plan's (need_id, volunteer_id) pairs, by chosen edge (the next churn's
-        # ``previous``: kept pairs keep their tuples from one re-plan to the next)
-        self._pairs: list[tuple[str, str]] = [(m.need_id, m.volunteer_id) for m in result.matches]
-        # The churn term of the last solve: its certificate proves the costs less this.
-        # (Not kept for a first plan made from a previous one with a churn cost: the
-        # first re-plan then checks the whole network.)
-        self._bonus: IntArray | None = None
-        self._bonus_known = previous is None or not churn_cost
+        # The churn term is not known for a first plan made from a previous one with a
+        # churn cost: the first re-plan then checks the whole network.
+        pairs = [(m.need_id, m.volunteer_id) for m in result.matches]
+        self._state = _State(
+            built, solution, result, pairs, None, previous is None or not churn_cost
+        )
+        self._lock = threading.Lock()  # held by the one writer (update, replan)
 
     @property
     def problem(self) -> Problem:
         """The community as last planned."""
-        return self._built.problem
+        return self._state.built.problem
+
+    @property
+    def result(self) -> Result:
+        """The last plan (of :attr:`problem`), whole: replaced at once by a re-plan."""
+        return self._state.result
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _writer(self, call: str) -> Iterator[None]:
+        """Hold the planner's one writer's place, or raise :class:`PlannerBusy` at once."""
+        if not self._lock.acquire(blocking=False):
+            raise PlannerBusy(
+                f"Planner.{call} called while another update of this planner is running; "
+                "a Planner has one writer: call update and replan from one thread at a "
+                "time (a lock of your own around them queues them). Nothing was changed."
+            )
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def replan(self, problem: Problem) -> Result:
         """Plan *problem*, the community as it is now, from the last plan.
@@ -191,7 +249,15 @@ class Planner:
         ------
         InputError
             If *problem* is not a Problem.
+        PlannerBusy
+            If another update of this planner is running (see Threads in
+            :class:`Planner`).
         """
+        with self._writer("replan"):
+            return self._replan(problem)
+
+    def _replan(self, problem: Problem) -> Result:
+        """:meth:`replan`, by the writer."""
         if not isinstance(problem, Problem):
             raise InputError(
                 [
@@ -200,29 +266,30 @@ class Planner:
                     )
                 ]
             )
-        prev = self.result
+        state = self._state
+        prev = state.result
         churn_units = _churn_units(self._churn_cost, prev, problem.policy.resolution)
         t0 = time.perf_counter()
-        base, old = self._built, self._solution
+        base, old = state.built, state.solution
         built, delta = rebuild(base, problem)
         graph = built.graph
         # -- the last plan's pairs, in the new graph (by id, as solve(previous=) finds them)
         g0 = base.graph
-        v_new = _inverse(delta.volunteer_from, g0.n_volunteers)
-        n_new = _inverse(delta.need_from, g0.n_needs)
+        v_new = inverse(delta.volunteer_from, g0.n_volunteers)
+        n_new = inverse(delta.need_from, g0.n_needs)
         pv, pn = v_new[g0.volunteer[old.edge]], n_new[g0.need[old.edge]]
-        at = _edges_of(graph, pn, pv)
+        at = edges_of(graph, pn, pv)
         mask = np.zeros(graph.n_edges, bool)
         mask[at[at >= 0]] = True
         bonus = churn_units * mask.astype(np.int64) if churn_units else None
         priority_first = problem.policy.unmatched_cost is None
 
         near = None
-        if delta.incremental and self._bonus_known:
-            near = _near(graph, g0, old, delta, v_new, n_new, self._bonus, bonus)
+        if delta.incremental and state.bonus_known:
+            near = where_changed(graph, g0, old, delta, v_new, n_new, state.bonus, bonus)
 
         def warm_start(inst: Instance) -> Warm | None:
-            warm = _warm_by_index(graph, g0, inst, mask, old, delta, v_new, priority_first)
+            warm = warm_by_index(graph, g0, inst, mask, old, delta, v_new, priority_first)
             return warm if warm is None or near is None else warm._replace(near=near)
 
         t1 = time.perf_counter()
@@ -242,12 +309,12 @@ class Planner:
             "backend": solution.backend_seconds,
             "certify": solution.certify_seconds,
         }
-        src = _previous_positions(g0.n_edges, old, delta, solution)
-        matches, pairs = prev.matches, self._pairs
+        src = previous_positions(g0.n_edges, old, delta, solution)
+        matches, pairs = prev.matches, state.pairs
         cert = None
         if solution.certificate is not None and old.certificate is not None:
             assert prev.certificate is not None
-            cert = _certificate(
+            cert = mapped_certificate(
                 solution.certificate, graph, prev.certificate, old.certificate, g0, v_new
             )
         result = assemble(
@@ -258,11 +325,11 @@ class Planner:
             priority_first,
             timings,
             reuse=[matches[k] if k >= 0 else None for k in src.tolist()],
-            known=_known_unmatched(prev, base, delta, n_new),
+            known=known_unmatched(prev, base, delta, n_new),
             certificate=cert,
             provenance=Provenance.of(problem, cache=self._fingerprints),
         )
-        churn = _churn(pairs, graph, solution, pn, at, mask, self._churn_cost or 0.0, churn_units)
+        churn = churn_of(pairs, graph, solution, pn, at, mask, self._churn_cost or 0.0, churn_units)
         new_pairs = [
             pairs[k] if k >= 0 else (m.need_id, m.volunteer_id)
             for k, m in zip(src.tolist(), result.matches, strict=True)
@@ -271,9 +338,7 @@ class Planner:
         result = replace(
             result, churn=churn, timings={**timings, "assemble": t3 - t2, "total": t3 - t0}
         )
-        self._built, self._solution, self.result = built, solution, result
-        self._pairs = new_pairs
-        self._bonus, self._bonus_known = bonus, True
+        self._state = _State(built, solution, result, new_pairs, bonus, True)  # at once
         return result
 
     def update(
@@ -306,13 +371,28 @@ class Planner:
             If an id to remove is not in the community, or comes twice, or
             the changed community is not a valid problem (every problem at
             once); the planner is then left as it was.
+        PlannerBusy
+            If another update of this planner is running (see Threads in
+            :class:`Planner`); nothing is changed.
         """
-        p = self.problem
+        with self._writer("update"):
+            return self._update(needs, volunteers, remove_needs, remove_volunteers)
+
+    def _update(
+        self,
+        needs: Iterable[Need],
+        volunteers: Iterable[Volunteer],
+        remove_needs: Iterable[str],
+        remove_volunteers: Iterable[str],
+    ) -> Result:
+        """:meth:`update`, by the writer."""
+        built = self._state.built
+        p = built.problem
         needs, volunteers = list(needs), list(volunteers)
         problems: list[InputProblem] = []
-        gone_n = _ids_to_remove("remove_needs", remove_needs, self._built.need_of, problems)
+        gone_n = _ids_to_remove("remove_needs", remove_needs, built.need_of, problems)
         gone_v = _ids_to_remove(
-            "remove_volunteers", remove_volunteers, self._built.volunteer_of, problems
+            "remove_volunteers", remove_volunteers, built.volunteer_of, problems
         )
         if problems:
             raise InputError(problems)
@@ -332,7 +412,7 @@ class Planner:
             )
         finally:
             _CHECKED.reset(token)
-        return self.replan(problem)
+        return self._replan(problem)
 
     def __repr__(self) -> str:
         p = self.problem
@@ -369,217 +449,3 @@ def _upsert(old: Iterable[Any], fresh: list[Any], gone: set[str]) -> list[Any]:
     """
     ids = {getattr(r, "id", None) for r in fresh}
     return [r for r in old if r.id not in gone and r.id not in ids] + fresh
-
-
-def _inverse(new_from: IntArray, n_old: int) -> IntArray:
-    """Old index -> new index of the same id (-1: gone), from new -> old."""
-    out = np.full(n_old, -1, np.int64)
-    has = new_from >= 0
-    out[new_from[has]] = np.flatnonzero(has)
-    return out
-
-
-def _edges_of(graph: Any, n: IntArray, v: IntArray) -> IntArray:
-    """The edge of *graph* joining each ``(n[k], v[k])`` (-1: a gone end, or not an edge)."""
-    out = np.full(len(n), -1, np.int64)
-    ok = (n >= 0) & (v >= 0)
-    if not ok.any() or not graph.n_edges:
-        return out
-    nv = graph.n_volunteers
-    keys = graph.need * nv + graph.volunteer  # ascending: edges are sorted by (need, volunteer)
-    q = n[ok] * nv + v[ok]
-    pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
-    out[np.flatnonzero(ok)] = np.where(keys[pos] == q, pos, -1)
-    return out
-
-
-def _warm_by_index(
-    graph: Any,
-    g0: Any,
-    inst: Instance,
-    mask: NDArray[np.bool_],
-    old: GraphSolution,
-    delta: Delta,
-    v_new: IntArray,
-    priority_first: bool,
-) -> Warm | None:
-    """:func:`matcher.planning.warm._warm` from the last solve's potentials, mapped by index."""
-    pot = old.certificate
-    if pot is None or (pot.big_m is None) == priority_first:
-        return None
-
-    def mapped(values: IntArray, new_from: IntArray) -> IntArray:
-        out = np.full(len(new_from), UNKNOWN, np.int64)
-        has = new_from >= 0
-        out[has] = values[new_from[has]]
-        return out
-
-    vol = mapped(pot.volunteer, delta.volunteer_from)
-    need = mapped(pot.need, delta.need_from)
-    if (np.abs(vol) >= _WARM_LIMIT).any() or (np.abs(need) >= _WARM_LIMIT).any():
-        return None
-    slot = None
-    if inst.slot is not None and inst.n_needs:
-        sv = v_new[pot.slot_volunteer]
-        slot = _slot_start(graph, inst, sv, pot.slot, g0.slot_names, pot.slot_node)
-    return Warm(mask, WarmStart(vol, need, slot), pot.big_m)
-
-
-def _near(
-    graph: Graph,
-    g0: Graph,
-    old: GraphSolution,
-    delta: Delta,
-    v_new: IntArray,
-    n_new: IntArray,
-    old_bonus: IntArray | None,
-    bonus: IntArray | None,
-) -> Near | None:
-    """Where the new instance differs from the one the last certificate proved.
-
-    Flagged: new and changed records; the ends of new edges, of the last
-    plan's edges that are gone, and of edges whose churn term changed. Every
-    other arc of the certificate network is the one the last proof checked.
-    """
-    pot = old.certificate
-    if pot is None:
-        return None
-    sus_v = ~delta.volunteer_same
-    sus_n = ~delta.need_same
-    fresh = np.flatnonzero(delta.edge_from < 0)
-    sus_v[graph.volunteer[fresh]] = True
-    sus_n[graph.need[fresh]] = True
-    new_of_old = _inverse(delta.edge_from, g0.n_edges)
-    at = new_of_old[old.edge]
-    previous = np.zeros(graph.n_edges, bool)
-    previous[at[at >= 0]] = True
-    gone = old.edge[at < 0]
-    for node, of in ((v_new[g0.volunteer[gone]], sus_v), (n_new[g0.need[gone]], sus_n)):
-        of[node[node >= 0]] = True
-    if old_bonus is not None or bonus is not None:
-        kept = np.flatnonzero(delta.edge_from >= 0)
-        was = (
-            np.zeros(len(kept), np.int64) if old_bonus is None else old_bonus[delta.edge_from[kept]]
-        )
-        now = np.zeros(len(kept), np.int64) if bonus is None else bonus[kept]
-        differ = kept[was != now]
-        sus_v[graph.volunteer[differ]] = True
-        sus_n[graph.need[differ]] = True
-    return Near(sus_v, sus_n, previous, pot.big_m)
-
-
-def _previous_positions(
-    n_old_edges: int, old: GraphSolution, delta: Delta, solution: GraphSolution
-) -> IntArray:
-    """For each chosen edge, its position in the last plan (-1: none).
-
-    Only an edge between the same two unchanged records counts: its match and
-    its pair can be re-used as they are.
-    """
-    if not n_old_edges:
-        return np.full(len(solution.edge), -1, np.int64)
-    at = np.full(n_old_edges, -1, np.int64)
-    at[old.edge] = np.arange(len(old.edge))  # the last plan's matches are in edge order
-    src = delta.edge_from[solution.edge]
-    return np.where(src >= 0, at[src], -1)
-
-
-def _certificate(
-    pot: Potentials,
-    graph: Graph,
-    prev: Certificate,
-    old: Potentials,
-    g0: Graph,
-    v_new: IntArray,
-) -> Certificate:
-    """``Certificate.from_potentials(pot, graph)``, re-using the last one's slot maps.
-
-    A volunteer whose (volunteer, slot) potentials did not change keeps the
-    last certificate's map of them (most volunteers, after a few changes: no
-    new objects).
-    """
-    sv, st, sx = pot.slot_volunteer, pot.slot, pot.slot_node
-    names = graph.slot_names
-    # the old nodes in the new numbering
-    code = {name: t for t, name in enumerate(names)}
-    t_of_old = np.array([code.get(name, -1) for name in g0.slot_names], np.int64)
-    ov = v_new[old.slot_volunteer]
-    ot = t_of_old[old.slot] if len(old.slot) else old.slot
-    width = len(names) + 1
-    ok = (ov >= 0) & (ot >= 0)
-    old_keys, old_vals = ov[ok] * width + ot[ok], old.slot_node[ok]
-    if not _is_sorted(old_keys):  # sorted unless slot names were renumbered
-        order = np.argsort(old_keys, kind="stable")
-        old_keys, old_vals = old_keys[order], old_vals[order]
-    keys = sv * width + st
-    pos = np.minimum(np.searchsorted(old_keys, keys), max(len(old_keys) - 1, 0))
-    same_node = (
-        (old_keys[pos] == keys) & (old_vals[pos] == sx)
-        if len(old_keys)
-        else np.zeros(len(keys), bool)
-    )
-    nv = graph.n_volunteers
-    n_new = np.bincount(sv, minlength=nv)
-    same_vol = (np.bincount(ov[ov >= 0], minlength=nv) == n_new) & (
-        np.bincount(sv[same_node], minlength=nv) == n_new
-    )
-    return Certificate.from_potentials(pot, graph, reuse=(prev.slots, same_vol))
-
-
-def _known_unmatched(
-    prev: Result, base: Built, delta: Delta, n_new: IntArray
-) -> dict[int, Unmatched]:
-    """The last plan's unmatched needs whose candidate counts still hold, by new index.
-
-    A need's counts depend on its record, the volunteers, the policy and the
-    forbidden pairs: they hold for an unchanged need when the graph was
-    re-built incrementally (same policy and pairs) and no volunteer changed.
-    """
-    if not delta.incremental or delta.volunteers_changed:
-        return {}
-    out = {}
-    for u in prev.unmatched:
-        j = int(n_new[base.need_of[u.need_id]])
-        if j >= 0 and delta.need_same[j]:
-            out[j] = u
-    return out
-
-
-def _churn(
-    pairs: list[tuple[str, str]],
-    graph: Any,
-    solution: GraphSolution,
-    pn: IntArray,
-    at: IntArray,
-    mask: NDArray[np.bool_],
-    cost: float,
-    int_cost: int,
-) -> Churn:
-    """:meth:`Churn.between` the last plan and this one, counted on index arrays.
-
-    Pairs are compared by id, as there: the last plan's pair ``k`` is kept
-    when its edge ``at[k]`` (by id, -1: none) is chosen; a chosen edge is new
-    when it is not in *mask* (the last plan's edges). Needs that are gone get
-    numbers of their own, past the new graph's.
-    """
-    nn, k = graph.n_needs, len(pn)
-    chosen = np.zeros(graph.n_edges, bool)
-    chosen[solution.edge] = True
-    stays = np.zeros(k, bool)
-    stays[at >= 0] = chosen[at[at >= 0]]
-    gone_n = np.where(pn >= 0, pn, nn + np.arange(k))[~stays]
-    fresh = ~mask[solution.edge]
-    new_n = solution.need[fresh]
-    size = nn + k
-    moved = int(
-        np.minimum(np.bincount(gone_n, minlength=size), np.bincount(new_n, minlength=size)).sum()
-    )
-    return Churn(
-        cost=float(cost),
-        int_cost=int(int_cost),
-        previous=tuple(pairs),
-        kept=int(stays.sum()),
-        moved=moved,
-        added=int(fresh.sum()) - moved,
-        dropped=len(gone_n) - moved,
-    )

@@ -246,7 +246,11 @@ def solve(
         the candidate graph) there: a ``ProcessPoolExecutor``, or a dask
         ``Client`` (its ``get_executor()`` is used) to run on a cluster. Only
         arrays travel -- no ids, no personal fields. The plan is identical to
-        the serial one. The executor is never shut down here.
+        the serial one. The executor is never shut down here. If a worker dies
+        while solving (a killed process: ``BrokenProcessPool``; a lost dask
+        worker: ``KilledWorker``), no plan is made: a :class:`SolverError`
+        says which part was lost and what to do (matcher does not retry: dask
+        already has, and a broken process pool is the caller's to replace).
     certify : bool, default True
         Attach to an optimal result the node potentials that prove it optimal
         (``Result.certificate``; check with :func:`matcher.verify`). Costs a
@@ -266,7 +270,8 @@ def solve(
     UnsupportedProblem
         If the method cannot express the problem exactly (never a silent approximation).
     SolverError
-        If a backend fails.
+        If a backend fails, or a worker of *executor* dies before every part is
+        solved (the message names the part; nothing partial is returned).
 
     Notes
     -----

@@ -36,6 +36,7 @@ from ._duals import (
 )
 from ._replan import Near, replan
 from ._split import split
+from ._workers import pool_of, run_parts
 
 __all__ = [
     "METHODS",
@@ -229,7 +230,8 @@ def solve_instance(
     method : str
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Where to solve the parts; never shut down here. The parts do not
-        depend on it, so the plan is the same with or without.
+        depend on it, so the plan is the same with or without. A worker lost
+        mid-solve is a :class:`~matcher.SolverError` (:mod:`._workers`).
     certify : bool, default True
         Compute the optimality certificate of an optimal plan.
     warm : Warm, optional
@@ -265,7 +267,7 @@ def solve_instance(
     moderate = priority_first and certify and (method == "auto" or METHODS[method].exact)
     parts = [fold_objective(t.instance, priority_first, moderate=moderate) for t in tasks]
     name = choose_method(parts) if method == "auto" else method
-    pool = executor.get_executor() if hasattr(executor, "get_executor") else executor
+    pool = pool_of(executor)
     run = _Runner(pinned, tasks, kept, name, options, pool)
     chosen, outs = run(inst, parts)
     optimal = all(out[1] for out in outs) and METHODS[name].exact
@@ -356,9 +358,8 @@ class _Runner:
         name, options, pool = self.name, self.options, self.pool
         if pool is None:
             outs = [run_task(name, part, options) for part in parts]
-        else:
-            futures = [pool.submit(run_task, name, part, options) for part in parts]
-            outs = [f.result() for f in futures]
+        else:  # a lost worker is a SolverError, never a partial plan (see ._workers)
+            outs = run_parts(pool, run_task, name, parts, options)
         picked = [t.edges[chosen] for t, (chosen, *_) in zip(self.tasks, outs, strict=True)]
         solved = np.concatenate(picked) if picked else np.zeros(0, np.int64)
         chosen = np.sort(np.concatenate([self.kept[solved], np.nonzero(self.pinned)[0]])).astype(
