@@ -196,3 +196,26 @@ def test_a_travel_limit_of_zero_is_refused(dist):
         Problem([Volunteer("v", [], (0.0, 0.0), max_distance_km=dist)], [])
     with pytest.raises(InputError, match="> 0"):
         Problem([], [], Policy(max_distance_km=dist))
+
+
+# ------------------------------------------------ found by the fuzz targets
+
+
+@pytest.mark.parametrize(
+    ("churn_cost", "resolution"), [(1.0, 5e-324), (1e300, 0.001), (1e9, 1e-12)]
+)
+def test_a_churn_cost_beyond_exact_integers_is_refused(churn_cost, resolution):
+    p = Problem([], [], Policy(resolution=resolution))
+    with pytest.raises(InputError, match="churn_cost"):
+        solve(p, previous=solve(p), churn_cost=churn_cost)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"participation_floors": "abc"}, {"participation_floors": [["a", 1]]}, {"load_penalty": "x"}],
+)
+def test_a_policy_read_from_a_file_is_checked_whole(data):
+    from matcher.io import policy_from_dict
+
+    with pytest.raises(InputError):
+        policy_from_dict(data)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import zipfile
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
@@ -76,32 +75,69 @@ def read_sheet(
     openpyxl = _openpyxl()
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        got = f"a file openpyxl cannot open ({type(exc).__name__})"
-        hint = "open it in Excel or WPS and save it again as .xlsx"
-        out.append(InputProblem(name, "file", "a .xlsx workbook", got, kind="file", hint=hint))
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file: openpyxl's zip and XML
+        # parsers raise BadZipFile, zlib.error, NotImplementedError, ParseError, KeyError ...
+        out.append(_damaged(name, exc))
         return None
     try:
-        if sheet is not None and sheet not in book.sheetnames:
-            names = ", ".join(book.sheetnames)
-            out.append(
-                InputProblem(
-                    name,
-                    "sheet",
-                    f"one of the workbook's sheets: {names}",
-                    repr(sheet),
-                    kind="file",
-                )
-            )
-            return None
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
-        how = f"sheet {ws.title!r}"
-        table = _sheet_text(ws.iter_rows(values_only=True), how)
-        if table is None:
-            out.append(InputProblem(name, "header", "a header row", f"an empty {how}", kind="file"))
-        return table
+        return _worksheet(book, name, sheet, out)
+    except _Damaged as exc:  # raised while its rows were read
+        out.append(_damaged(name, exc.__cause__ or exc))
+        return None
     finally:
         book.close()
+
+
+class _Damaged(Exception):
+    """A worksheet's rows could not be read (a damaged file); the cause is chained."""
+
+
+def _damaged(name: str, exc: BaseException) -> InputProblem:
+    got = f"a file openpyxl cannot open ({type(exc).__name__})"
+    hint = "open it in Excel or WPS and save it again as .xlsx"
+    return InputProblem(name, "file", "a .xlsx workbook", got, kind="file", hint=hint)
+
+
+def _guarded(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """*rows*, with any failure of the reader (not of ours) raised as :class:`_Damaged`."""
+    it = iter(rows)
+    while True:
+        try:
+            row = next(it)
+        except StopIteration:
+            return
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged XML, cells or shared strings
+            raise _Damaged() from exc
+        yield row
+
+
+def _worksheet(book: Any, name: str, sheet: str | None, out: list[InputProblem]) -> Table | None:
+    """The table of the named (or first) sheet of an open workbook."""
+    if not book.sheetnames:
+        out.append(InputProblem(name, "sheet", "a workbook with a sheet", "none", kind="file"))
+        return None
+    if sheet is not None and sheet not in book.sheetnames:
+        names = ", ".join(book.sheetnames)
+        out.append(
+            InputProblem(
+                name,
+                "sheet",
+                f"one of the workbook's sheets: {names}",
+                repr(sheet),
+                kind="file",
+            )
+        )
+        return None
+    ws = book[sheet] if sheet is not None else book.worksheets[0]
+    how = f"sheet {ws.title!r}"
+    table = _sheet_text(_guarded(ws.iter_rows(values_only=True)), how)
+    if table is None:
+        out.append(InputProblem(name, "header", "a header row", f"an empty {how}", kind="file"))
+    return table
 
 
 def _sheet_text(rows: Iterable[tuple[Any, ...]], how: str) -> Table | None:

@@ -91,12 +91,12 @@ def policy_from_dict(data: Any, source: str = "policy") -> Policy:
         wnames = [f.name for f in fields(Weights)]
         kwargs["weights"] = Weights(**{k: v for k, v in weights.items() if k in wnames})
     policy = Policy(**kwargs)
+    # The values are checked here too (not only when a Problem is made with it): a policy
+    # read from a file is valid when it is returned, and every problem is reported at once.
+    try:
+        Problem([], [], policy)
+    except InputError as exc:
+        problems += exc.problems
     if problems:
-        # The values of the known fields are checked too, so that every problem is
-        # reported at once (otherwise Problem checks them).
-        try:
-            Problem([], [], policy)
-        except InputError as exc:
-            problems += exc.problems
         raise InputError(problems)
     return policy

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputError, InputProblem, short_repr
-from ..graph import Graph
+from ..graph import MAX_INT_COST, Graph
 from ..result import Certificate, Result
 from ..solvers import Instance, Warm, WarmStart, stable
 from ..solvers._duals import UNKNOWN
@@ -159,8 +159,22 @@ def _churn_units(
         )
         units = 0
     else:
-        # In resolution units, like every cost; a positive churn cost is at least one unit.
-        units = max(1, round(churn_cost / resolution)) if churn_cost > 0 else 0
+        # In resolution units, like every cost; a positive churn cost is at least one unit,
+        # and at most MAX_INT_COST units (every cost stays exact in int64 and float64).
+        scaled = churn_cost / resolution if churn_cost > 0 else 0.0
+        if not scaled <= MAX_INT_COST:  # also inf (a tiny resolution)
+            problems.append(
+                InputProblem(
+                    "solve",
+                    "churn_cost",
+                    f"at most {MAX_INT_COST} units of the policy's resolution "
+                    f"({resolution!r}): a smaller churn cost or a coarser resolution",
+                    short_repr(churn_cost),
+                    kind="option",
+                )
+            )
+            scaled = 0.0
+        units = max(1, round(scaled)) if churn_cost > 0 and scaled else 0
         if previous is None and churn_cost and needs_previous:
             problems.append(
                 InputProblem(
