@@ -219,3 +219,16 @@ def test_a_policy_read_from_a_file_is_checked_whole(data):
 
     with pytest.raises(InputError):
         policy_from_dict(data)
+
+
+def test_a_malformed_forbidden_pair_beside_a_pinned_one_is_reported_not_a_crash():
+    # found by tests/fuzz (problem_json): a 4-item forbidden "pair" reached the rule check
+    v = [Volunteer("v1", {"nursing": 1}, (31.23, 121.47))]
+    n = [Need("n1", "c", {"nursing": 3}, (31.2305, 121.4705))]
+    with pytest.raises(InputError) as err:
+        Problem(v, n, pinned=[("n1", "v1")], forbidden=[(1, 2, 3, 4)])
+    fields = [(x.record, x.field) for x in err.value.problems]
+    assert ("forbidden pair #0", "pair") in fields and (
+        "pinned pair ('n1', 'v1')",
+        "pair",
+    ) in fields

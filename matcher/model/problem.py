@@ -255,7 +255,10 @@ def _check_pinned_rules(p: Problem, out: list[InputProblem]) -> None:
     needs = {n.id: n for n in p.needs}
     pairs = list(p.pinned)
     broken = rules.first_broken_rules(
-        [vols[v] for _, v in pairs], [needs[n] for n, _ in pairs], p.policy, p.forbidden
+        [vols[v] for _, v in pairs],
+        [needs[n] for n, _ in pairs],
+        p.policy,
+        _good_pairs(p.forbidden),  # malformed pairs are reported by _check_pairs
     )
     for pair, (rule, detail) in zip(pairs, broken, strict=True):
         if rule is not None:
