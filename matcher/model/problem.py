@@ -171,7 +171,7 @@ def _validate(p: Problem) -> list[InputProblem]:
     return out
 
 
-def _good_pairs(pairs: tuple[Any, ...]) -> list[tuple[str, str]]:
+def _good_pairs(pairs: Iterable[Any]) -> list[tuple[str, str]]:
     """The well-formed (need_id, volunteer_id) pairs of *pairs* (the others are reported)."""
     return [
         p
