@@ -6,6 +6,7 @@ Run from the repository root, one target at a time (``pip install -e ".[fuzz]"``
     python -m tests.fuzz.run xlsx_cells --max-time 900          # at most 15 minutes
     python -m tests.fuzz.run volunteers_csv --replay FILE ...     # run the target on files
     python -m tests.fuzz.run xlsx_xml --minimise FILE             # shrink a finding
+    python -m tests.fuzz.run solve_verify --show FILE             # the problem drawn from FILE
     python -m tests.fuzz.run volunteers_csv --merge --keep 20     # new seeds that add coverage
 
 matcher (and openpyxl and zipfile for the workbook targets) is instrumented; the
@@ -227,6 +228,24 @@ def replay(args: argparse.Namespace) -> int:
     return 1 if broke else 0
 
 
+def show(data: bytes) -> int:
+    """Print the problem and method :mod:`tests.fuzz.records` draws from *data*."""
+    from matcher import InputError
+
+    from .records import drawn_problem
+
+    try:
+        problem, method, d = drawn_problem(data)
+    except InputError as exc:
+        print(f"Problem refuses the drawn records:\n{exc}")
+        return 0
+    print(f"method={method!r}\npolicy={problem.policy!r}")
+    for name in ("volunteers", "needs", "pinned", "forbidden", "history"):
+        print(f"{name}={getattr(problem, name)!r}")
+    print(f"(the rest of the bytes, for a re-plan: {data[d.pos :]!r})")
+    return 0
+
+
 def minimise(target: Callable[[bytes], None], data: bytes) -> tuple[bytes, str]:
     """The smallest input (removing chunks, then single bytes) that breaks the same way."""
 
@@ -307,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-on-crash", action="store_true")
     parser.add_argument("--replay", nargs="+", metavar="FILE")
     parser.add_argument("--minimise", metavar="FILE")
+    parser.add_argument("--show", metavar="FILE", help="solve_verify: the problem drawn from FILE")
     parser.add_argument("--merge", action="store_true")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keep", type=int, default=40, help="merge: new seeds kept at most")
@@ -320,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown target {args.target!r}; one of {', '.join(names)}")
     if args.replay:
         return replay(args)
+    if args.show:
+        return show(Path(args.show).read_bytes())
     if args.minimise:
         small, sig = minimise(load_target(args.target, False), Path(args.minimise).read_bytes())
         print(f"{sig}\n{len(small)} bytes: {small!r}")
