@@ -7,9 +7,11 @@ Run from the repository root, one target at a time (``pip install -e ".[fuzz]"``
     python -m tests.fuzz.run volunteers_csv --replay FILE ...     # run the target on files
     python -m tests.fuzz.run xlsx_xml --minimise FILE             # shrink a finding
     python -m tests.fuzz.run solve_verify --show FILE             # the problem drawn from FILE
-    python -m tests.fuzz.run volunteers_csv --merge --keep 20     # new seeds that add coverage
+    python -m tests.fuzz.run volunteers_csv --merge --keep 40     # new seeds that add coverage
 
-matcher (and openpyxl and zipfile for the workbook targets) is instrumented; the
+matcher (and openpyxl and zipfile for the workbook targets) is instrumented (see
+:func:`instrumented`); solve_verify runs as a row of processes of 100,000 executions
+(``--restart-every``: atheris leaks memory on instrumented numpy comparisons); the
 seeds are ``tests/fuzz/corpus/<target>/``, new inputs go to
 ``/tmp/matcher-fuzz/<target>/corpus/``. A finding does not stop the run: the first
 input of each kind (exception type and the innermost frame in matcher) is saved to
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -56,7 +59,7 @@ class Harness:
 
     def __init__(self, name: str, target: Callable[[bytes], None], out: Path, stop: bool):
         self.name, self.target, self.stop = name, target, stop
-        self.runs, self.max_time = 0, 0.0  # the bounds, to print the last report at the last run
+        self.runs, self.max_time = 0, 0.0  # the bounds (0: none), enforced here
         self.findings_dir = out / "findings"
         self.findings: Counter[str] = Counter()
         self.execs = 0
@@ -74,15 +77,19 @@ class Harness:
             self._record(data, exc)
         finally:
             self.busy += time.perf_counter() - began
-        if self.execs == self.runs:
-            self.report(final=True)  # libFuzzer exits after this run without Python's atexit
-        elif self.execs % 64 == 0:
-            now = time.monotonic()
-            if self.max_time and now - self.start >= self.max_time:
-                self.report(final=True)
-                os._exit(0)
-            if now - self.last >= 60:
-                self.report()
+        if self.execs % 64 == 0 or self.execs == self.runs:
+            self._tick()
+
+    def _tick(self) -> None:
+        """Report every minute; stop at the bounds (libFuzzer's own end skips Python's atexit,
+        and its -runs does not count the first pass over the corpus)."""
+        now = time.monotonic()
+        if self.execs == self.runs or (self.max_time and now - self.start >= self.max_time):
+            self.report(final=True)
+            sys.stdout.flush()
+            os._exit(0)
+        if now - self.last >= 60:
+            self.report()
 
     def _record(self, data: bytes, exc: Exception) -> None:
         sig = signature(exc)
@@ -98,12 +105,15 @@ class Harness:
         print(text, file=sys.stderr, flush=True)
 
     def report(self, final: bool = False) -> None:
+        self.last = time.monotonic()
+        took = max(self.last - self.start, 1e-9)
         if final:
             from .targets import cleanup
 
             cleanup()
-        self.last = time.monotonic()
-        took = max(self.last - self.start, 1e-9)
+            with open(self.findings_dir.parent / "runs.jsonl", "a", encoding="utf-8") as f:
+                line = {"execs": self.execs, "seconds": took, "findings": dict(self.findings)}
+                f.write(json.dumps(line) + "\n")
         head = "DONE" if final else "progress"
         print(
             f"[{head}] {self.name}: {self.execs} executions in {took:.0f} s "
@@ -185,9 +195,45 @@ def _escape(b: int) -> str:
     return chr(b)
 
 
+RESTART_EVERY = {"solve_verify": 100_000}
+"""Executions per process, by target (0: one process). atheris leaks the result of every
+comparison of numpy arrays in instrumented code (~1 KB each, ~10 KB per solve_verify
+execution), so a long solve_verify campaign runs as a row of processes, one at a time."""
+
+
+def campaign(args: argparse.Namespace) -> None:
+    """--execs / --max-time as a row of processes of --restart-every executions, one at a time."""
+    stats = WORK / args.target / "runs.jsonl"
+    stats.parent.mkdir(parents=True, exist_ok=True)
+    seen = len(stats.read_text().splitlines()) if stats.exists() else 0
+    started, execs = time.monotonic(), 0
+    while execs < args.execs:
+        left = args.max_time - (time.monotonic() - started) if args.max_time else 0
+        if args.max_time and left < 10:
+            break
+        child = [sys.executable, "-m", "tests.fuzz.run", args.target, "--restart-every", "0"]
+        child += ["--execs", str(min(args.restart_every, args.execs - execs))]
+        child += ["--max-time", str(int(left))] if args.max_time else []
+        child += ["--stop-on-crash"] if args.stop_on_crash else []
+        subprocess.run([*child, "--", *args.libfuzzer], cwd=HERE.parents[1], check=False)
+        lines = stats.read_text().splitlines()[seen:] if stats.exists() else []
+        if not lines:  # the child stopped without its report (a crash, a timeout, out of memory)
+            break
+        execs, seen = execs + sum(json.loads(x)["execs"] for x in lines), seen + len(lines)
+    took = time.monotonic() - started
+    print(
+        f"[CAMPAIGN] {args.target}: {execs} executions in {took:.0f} s ({execs / took:.0f} exec/s)"
+    )
+
+
 def fuzz(args: argparse.Namespace) -> None:
     """The campaign: libFuzzer drives the harness until --execs or --max-time."""
     import atheris
+
+    if args.restart_every is None:
+        args.restart_every = RESTART_EVERY.get(args.target, 0)
+    if 0 < args.restart_every < args.execs:
+        return campaign(args)
 
     out = WORK / args.target
     (out / "corpus").mkdir(parents=True, exist_ok=True)
@@ -324,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--execs", type=int, default=1_000_000, help="executions (-runs)")
     parser.add_argument("--max-time", type=int, default=0, help="seconds at most (0: no limit)")
     parser.add_argument("--stop-on-crash", action="store_true")
+    parser.add_argument(
+        "--restart-every", type=int, metavar="N", help="a new process every N executions"
+    )
     parser.add_argument("--replay", nargs="+", metavar="FILE")
     parser.add_argument("--minimise", metavar="FILE")
     parser.add_argument("--show", metavar="FILE", help="solve_verify: the problem drawn from FILE")
