@@ -13,6 +13,12 @@ volunteers and 100,000 needs peaks near 1 GiB, see ``benchmarks/``):
 ``MAX_RECORDS`` = 2,000,000
     Most volunteers, and most needs, in one problem (checked when a
     :class:`~matcher.Problem` is made, before any record is validated).
+``MAX_SHEET_CELLS`` = 50,000,000
+    Most cells read from one worksheet of an ``.xlsx`` workbook, counting the
+    empty cells up to the last filled cell of each row (a compressed sheet of a
+    few hundred bytes can declare millions).
+``MAX_SHEET_ROWS`` = 1,048,576
+    Most rows of one worksheet, empty rows included (Excel's own limit).
 ``MAX_PAIRS`` = 200,000,000
     Most candidate pairs a graph may hold (about 10 GiB of arrays); the
     pairing of volunteers who have no travel limit with every need (the one
@@ -42,6 +48,8 @@ __all__ = [
     "MAX_MEMORY_BYTES",
     "MAX_PAIRS",
     "MAX_RECORDS",
+    "MAX_SHEET_CELLS",
+    "MAX_SHEET_ROWS",
     "SEARCH_BYTES_PER_PAIR",
     "check",
     "check_memory",
@@ -51,6 +59,8 @@ __all__ = [
 
 MAX_FILE_BYTES = 512 * 2**20
 MAX_RECORDS = 2_000_000
+MAX_SHEET_CELLS = 50_000_000
+MAX_SHEET_ROWS = 1_048_576
 MAX_PAIRS = 200_000_000
 
 BYTES_PER_PAIR = 350

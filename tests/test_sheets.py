@@ -16,6 +16,7 @@ import re
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import budget, problems
 
-from matcher import InputError, Problem, solve
+from matcher import InputError, Problem, SizeLimitError, solve
 from matcher import io as mio
 from matcher.cli import main
 from matcher.io import headers
@@ -701,3 +702,71 @@ def test_every_encoding_and_separator_reads_back_the_same_problem(problem, data,
         *map(io.BytesIO, files), p.policy, allow_empty=True, encoding=encoding
     )
     assert forced == p
+
+
+# ------------------------------------------------------------------ what a sheet declares
+
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _sheet_xml_workbook(tmp_path: Path, dimension: str, rows: str) -> Path:
+    """A workbook whose first sheet is this XML (the rest written by openpyxl)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["id"])
+    plain = io.BytesIO()
+    book.save(plain)
+    xml = (
+        f'<worksheet {_NS}><dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>'
+    )
+    path = tmp_path / "volunteers.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w") as out:
+        for member in src.namelist():
+            data = xml.encode() if member == "xl/worksheets/sheet1.xml" else src.read(member)
+            out.writestr(member, data)
+    return path
+
+
+def _row(r: int, *cells: tuple[str, str]) -> str:
+    body = "".join(
+        f'<c r="{col}{r}" t="inlineStr"><is><t>{text}</t></is></c>' for col, text in cells
+    )
+    return f'<row r="{r}">{body}</row>'
+
+
+_HEADER = _row(1, ("A", "id"), ("B", "lat"), ("C", "lon"), ("D", "skills"))
+
+
+def _volunteer(r: int, col: str = "A") -> str:
+    return _row(r, (col, f"v{r}"), ("B", "31.2"), ("C", "121.4"), ("D", "driving"))
+
+
+def test_rows_below_the_declared_size_are_read_not_dropped(tmp_path):
+    # openpyxl stops at the size a sheet declares (A1:C2 here): v9 would vanish.
+    path = _sheet_xml_workbook(tmp_path, "A1:C2", _HEADER + _volunteer(2) + _volunteer(9))
+    assert [v.id for v in mio.read_volunteers(path)] == ["v2", "v9"]
+
+
+def test_a_declared_size_of_the_whole_grid_costs_nothing(tmp_path, monkeypatch):
+    # Declared 16,384 columns: every row would be padded to that width (36 s for
+    # 20,000 rows, half an hour for the grid); only the cells written are read.
+    monkeypatch.setattr("matcher.limits.MAX_SHEET_CELLS", 10_000)
+    path = _sheet_xml_workbook(tmp_path, "A1:XFD1048576", _HEADER + _volunteer(2000))
+    assert [v.id for v in mio.read_volunteers(path)] == ["v2000"]
+
+
+def test_a_sheet_past_the_row_limit_is_refused_naming_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr("matcher.limits.MAX_SHEET_ROWS", 100)
+    path = _sheet_xml_workbook(tmp_path, "A1:C2", _HEADER + _volunteer(2) + _volunteer(101))
+    with pytest.raises(SizeLimitError) as info:
+        mio.read_volunteers(path)
+    assert "matcher.limits.MAX_SHEET_ROWS" in str(info.value)
+    assert "volunteers.xlsx" in str(info.value)
+
+
+def test_a_sheet_past_the_cell_limit_is_refused_naming_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr("matcher.limits.MAX_SHEET_CELLS", 1000)
+    wide = "".join(_row(r, ("XFD", "x")) for r in range(2, 5))  # 16,384 cells a row
+    path = _sheet_xml_workbook(tmp_path, "A1:C2", _HEADER + wide)
+    with pytest.raises(SizeLimitError, match=r"MAX_SHEET_CELLS"):
+        mio.read_volunteers(path)

@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from .. import limits
 from ..errors import InputProblem, MissingDependency
 from ._table import Table
 
@@ -100,9 +101,15 @@ def _damaged(name: str, exc: BaseException) -> InputProblem:
     return InputProblem(name, "file", "a .xlsx workbook", got, kind="file", hint=hint)
 
 
-def _guarded(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """*rows*, with any failure of the reader (not of ours) raised as :class:`_Damaged`."""
+def _guarded(rows: Iterable[tuple[Any, ...]], name: str) -> Iterator[tuple[Any, ...]]:
+    """*rows*, with any failure of the reader (not of ours) raised as :class:`_Damaged`.
+
+    The rows and cells read so far are held to :data:`~matcher.limits.MAX_SHEET_ROWS`
+    and :data:`~matcher.limits.MAX_SHEET_CELLS` (``SizeLimitError``): openpyxl
+    makes a row for every row number skipped and pads each row with empty cells.
+    """
     it = iter(rows)
+    count = cells = 0
     while True:
         try:
             row = next(it)
@@ -112,6 +119,9 @@ def _guarded(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
             raise
         except Exception as exc:  # noqa: BLE001 - damaged XML, cells or shared strings
             raise _Damaged() from exc
+        count, cells = count + 1, cells + len(row)
+        limits.check("rows of the sheet", count, "MAX_SHEET_ROWS", name)
+        limits.check("cells of the sheet", cells, "MAX_SHEET_CELLS", name)
         yield row
 
 
@@ -133,8 +143,12 @@ def _worksheet(book: Any, name: str, sheet: str | None, out: list[InputProblem])
         )
         return None
     ws = book[sheet] if sheet is not None else book.worksheets[0]
+    if hasattr(ws, "reset_dimensions"):
+        # The size a sheet declares may be wrong: rows below it would be dropped
+        # without a word, and every row padded to its width (16,384 columns).
+        ws.reset_dimensions()
     how = f"sheet {ws.title!r}"
-    table = _sheet_text(_guarded(ws.iter_rows(values_only=True)), how)
+    table = _sheet_text(_guarded(ws.iter_rows(values_only=True), name), how)
     if table is None:
         out.append(InputProblem(name, "header", "a header row", f"an empty {how}", kind="file"))
     return table
