@@ -770,3 +770,51 @@ def test_a_sheet_past_the_cell_limit_is_refused_naming_the_limit(tmp_path, monke
     path = _sheet_xml_workbook(tmp_path, "A1:C2", _HEADER + wide)
     with pytest.raises(SizeLimitError, match=r"MAX_SHEET_CELLS"):
         mio.read_volunteers(path)
+
+
+def _near_miss_as_it_was(header: str, kind: str, geometry: str) -> tuple[str, str] | None:
+    """The near-miss search before it was made fast (every name, every distance)."""
+    from matcher.io.headers import _OTHER, NAME_COLUMN, _columns, _singular, _squash
+    from matcher.model.names import damerau_levenshtein
+
+    other = _OTHER[kind]
+    if not header.isascii():
+        col = _columns(other, geometry).get(header)
+        return (col, other) if col not in (None, NAME_COLUMN) else None
+    best = None
+    for rank, who in enumerate((kind, other)):
+        for name, col in _columns(who, geometry).items():
+            if col == NAME_COLUMN or not name.isascii():
+                continue
+            a, b = _squash(header), _squash(name)
+            if a == b or _singular(a) == _singular(b):
+                d = 0
+            else:
+                d = damerau_levenshtein(a, b)
+                if d > (2 if min(len(a), len(b)) >= 5 else 1):
+                    continue
+            if best is None or (rank, d, name) < best[:3]:
+                best = (rank, d, name, who)
+    return None if best is None else (best[2], best[3])
+
+
+_HEADER_WORDS = [*headers.VOLUNTEER_COLUMNS, *headers.NEED_COLUMNS, "lat", "lon", "x", "y", "name"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    base=st.sampled_from(_HEADER_WORDS),
+    edits=st.lists(st.tuples(st.integers(0, 20), st.sampled_from("aeiostxy_- s")), max_size=4),
+    cut=st.integers(0, 3),
+    kind=st.sampled_from(["volunteer", "need"]),
+    geometry=st.sampled_from(["geo", "plane"]),
+)
+def test_the_fast_near_miss_search_finds_what_the_full_one_did(base, edits, cut, kind, geometry):
+    from matcher.io.headers import near_miss
+
+    header = base[: len(base) - cut] if cut < len(base) else base
+    for at, ch in edits:
+        at = min(at, len(header))
+        header = header[:at] + ch + header[at:]
+    header = headers.normalise(header)
+    assert near_miss(header, kind, geometry) == _near_miss_as_it_was(header, kind, geometry)

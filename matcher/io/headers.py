@@ -27,6 +27,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
 
 from ..errors import InputProblem
 from ..model.names import damerau_levenshtein
@@ -78,7 +80,8 @@ def normalise(header: str) -> str:
     return unicodedata.normalize("NFKC", header).strip().lstrip("\ufeff").strip().casefold()
 
 
-def _columns(kind: str, geometry: str) -> dict[str, str]:
+@cache
+def _columns(kind: str, geometry: str) -> Mapping[str, str]:
     """Normalised header -> column for one file: its fields, their aliases and ``name``."""
     fields = VOLUNTEER_COLUMNS if kind == "volunteer" else NEED_COLUMNS
     known = {f: f for f in (*fields, *coord_columns(geometry), NAME_COLUMN)}
@@ -86,7 +89,14 @@ def _columns(kind: str, geometry: str) -> dict[str, str]:
     for alias, col in ALIASES[_FILES[kind]].items():
         if col in known or col in coords:
             known[normalise(alias)] = col
-    return known
+    return MappingProxyType(known)
+
+
+@cache
+def _spellings(kind: str, geometry: str) -> tuple[tuple[str, str, str], ...]:
+    """(name, squashed, singular of squashed) of a file's ASCII column names and aliases."""
+    names = [n for n, col in _columns(kind, geometry).items() if col != NAME_COLUMN]
+    return tuple((n, _squash(n), _singular(_squash(n))) for n in names if n.isascii())
 
 
 def _squash(name: str) -> str:
@@ -99,13 +109,15 @@ def _singular(name: str) -> str:
     return name[:-1] if name.endswith("s") and len(name) > 2 else name
 
 
-def _near(header: str, name: str) -> int | None:
-    """How far *header* is from the known *name*, if it is a near miss of it (else None)."""
-    a, b = _squash(header), _squash(name)
-    if a == b or _singular(a) == _singular(b):
+def _near_squashed(a: str, a1: str, b: str, b1: str) -> int | None:
+    """How far squashed *a* (singular *a1*) is from *b* (*b1*), if a near miss (else None)."""
+    if a == b or a1 == b1:
         return 0
+    most = 2 if min(len(a), len(b)) >= 5 else 1
+    if abs(len(a) - len(b)) > most:  # no fewer edits than the difference in length
+        return None
     d = damerau_levenshtein(a, b)
-    return d if d <= (2 if min(len(a), len(b)) >= 5 else 1) else None
+    return d if d <= most else None
 
 
 def near_miss(header: str, kind: str, geometry: str) -> tuple[str, str] | None:
@@ -119,12 +131,11 @@ def near_miss(header: str, kind: str, geometry: str) -> tuple[str, str] | None:
         col = theirs.get(header)
         return (col, other) if col not in (None, NAME_COLUMN) else None
     best: tuple[int, int, str, str] | None = None
+    a = _squash(header)
+    a1 = _singular(a)
     for rank, who in enumerate((kind, other)):
-        names = _columns(who, geometry)
-        for name, col in names.items():
-            if col == NAME_COLUMN or not name.isascii():
-                continue
-            d = _near(header, name)
+        for name, b, b1 in _spellings(who, geometry):
+            d = _near_squashed(a, a1, b, b1)
             if d is not None and (best is None or (rank, d, name) < best[:3]):
                 best = (rank, d, name, who)
     return None if best is None else (best[2], best[3])
