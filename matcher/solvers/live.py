@@ -1,0 +1,362 @@
+"""An assignment kept exactly optimal, with its certificate, one event at a time.
+
+:class:`LiveAssignment` holds an :class:`~._base.Instance`'s plan on the
+*certificate network* of :mod:`._duals` (source, volunteers, (volunteer, slot)
+nodes, needs; unit load arcs with convex costs, pinned pairs as lower bounds,
+unserved arcs at ``B x priority`` or the user's cost) as a
+:class:`~.dynamic.DynamicFlow`, and the potentials that prove it. An event --
+a need or a volunteer arrives or leaves, a pair opens, closes, changes cost,
+is pinned or released -- changes the network where it happens and repairs it
+there (:mod:`.dynamic`): afterwards the plan is a min-cost flow of the
+instance as it now is, and the potentials are its certificate, exactly as
+:func:`~._duals.potentials` defines one.
+
+How each event starts its repair (so that the searches stay local):
+
+- a need arrives: no flow on its arcs, its potential the least its arcs allow;
+  its demand is a deficit at the need, searched backward to the source;
+- a volunteer arrives: its potential the most its pair arcs allow; the load
+  arcs this leaves with a negative reduced cost are filled, an excess at the
+  volunteer searched forward to the source;
+- a record leaves: the flow on its arcs comes back as excess and deficit at
+  their other ends, each searched to the source.
+
+The source joins every volunteer and every need: a search that had to go
+*through* it would scan the whole city. :meth:`DynamicFlow.repair` with
+``hub=source`` makes the source the end of every search instead (deficits
+first, with the source lent their sum; then the excesses, to the source).
+
+Node numbers are the handles of records: :meth:`add_need` and
+:meth:`add_volunteer` return them; an instance loaded whole with
+:meth:`LiveAssignment.from_plan` numbers volunteer ``i`` as ``1 + i`` and need
+``j`` as ``1 + n_volunteers + j``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._base import Instance, unit_cost
+from ._duals import Potentials, slot_node_keys, unserved_costs
+from .dynamic import DynamicFlow, RepairStats
+
+__all__ = ["LiveAssignment"]
+
+IntArray = NDArray[np.int64]
+SOURCE = 0
+_VOL, _NEED, _SLOT = 1, 2, 3
+
+
+class LiveAssignment:
+    """A plan of an assignment instance and its proof, kept optimal event by event.
+
+    Parameters
+    ----------
+    slots : bool
+        The one-need-per-slot rule is on.
+    load_step : int
+        A volunteer's ``k``-th need (0-based) costs ``k * load_step`` more.
+    engage : int, default 0
+        Taken off the cost of a volunteer's first need (participation).
+
+    Examples
+    --------
+    >>> live = LiveAssignment(slots=False, load_step=0)
+    >>> ana = live.add_volunteer(1, [])
+    >>> ride = live.add_need(1, 100, -1, [(ana, 7)])
+    >>> live.plan(), live.cost()
+    ([(1, 2)], 7)
+    >>> bo = live.add_volunteer(1, [(ride, 3)])   # closer: takes the ride
+    >>> live.plan(), live.cost()
+    ([(3, 2)], 3)
+    >>> live.remove_volunteer(bo)
+    >>> live.plan(), live.last.searches
+    ([(1, 2)], 1)
+    """
+
+    def __init__(self, *, slots: bool, load_step: int, engage: int = 0) -> None:
+        self.flow = DynamicFlow()
+        self.slots = bool(slots)
+        self.load_step = int(load_step)
+        self.engage = int(engage)
+        s = self.flow.add_node()
+        assert s == SOURCE
+        self.kind = np.zeros(16, np.int8)  # per node
+        self.slot_of = np.full(16, -1, np.int64)  # a need's slot; a slot node's slot
+        self.owner = np.full(16, -1, np.int64)  # a slot node's volunteer
+        self.slot_node: dict[tuple[int, int], int] = {}  # (volunteer node, slot) -> node
+        self.last = RepairStats(0, 0, 0)
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_plan(
+        cls,
+        inst: Instance,
+        chosen: IntArray,
+        pinned: NDArray[np.bool_],
+        certificate: Potentials,
+    ) -> LiveAssignment:
+        """The live form of an optimal plan *chosen* of *inst* and its *certificate*.
+
+        *inst* is the whole instance (pinned edges in, ``load_start`` zero), as
+        :func:`~._duals.potentials` takes it; *certificate* is what it returned.
+
+        Raises
+        ------
+        ValueError
+            If the certificate does not prove the plan.
+        """
+        nv, nn, m = inst.n_volunteers, inst.n_needs, inst.n_edges
+        live = cls(slots=inst.slot is not None, load_step=inst.load_step, engage=inst.engage)
+        f = live.flow
+        vol = f.add_nodes(nv, certificate.volunteer)
+        need = f.add_nodes(nn, certificate.need)
+        used = np.zeros(m, bool)
+        used[chosen] = True
+        tail = vol[inst.volunteer]
+        width = 0
+        if inst.slot is not None and m:
+            width, slotted, key, keys = slot_node_keys(inst)
+            nodes = f.add_nodes(len(keys), certificate.slot_node)
+            node_of_key = np.full(nv * width, -1, np.int64)
+            node_of_key[keys] = nodes
+            tail = tail.copy()
+            tail[slotted] = node_of_key[key]
+            busy = np.zeros(len(keys), np.int64)
+            np.add.at(busy, np.searchsorted(keys, key[used[slotted]]), 1)
+            live._grow(f._n)
+            live.kind[nodes] = _SLOT
+            live.owner[nodes] = vol[keys // width]
+            live.slot_of[nodes] = keys % width
+            live.slot_node = dict(
+                zip(zip(vol[keys // width].tolist(), (keys % width).tolist()), nodes.tolist())
+            )
+            slot_arcs = f.add_arcs(vol[keys // width], nodes, np.ones(len(keys), np.int64), 0 * keys)
+            _fill(f, slot_arcs, busy)
+        live._grow(f._n)
+        live.kind[vol], live.kind[need] = _VOL, _NEED
+        if inst.slot is not None:
+            live.slot_of[need] = inst.slot
+        pair = f.add_arcs(tail, need[inst.need], np.ones(m, np.int64), inst.cost)
+        _fill(f, pair, used.astype(np.int64))
+        for a in pair[pinned].tolist():
+            f.freeze(a)
+        cap = np.maximum(inst.capacity, 0)
+        lv = np.repeat(np.arange(nv, dtype=np.int64), cap)
+        k = np.arange(len(lv), dtype=np.int64) - np.repeat(np.cumsum(cap) - cap, cap)
+        load_arcs = f.add_arcs(0 * lv, vol[lv], np.ones(len(lv), np.int64), unit_cost(inst, lv, k))
+        load = np.bincount(inst.volunteer[chosen], minlength=nv)
+        _fill(f, load_arcs, (k < load[lv]).astype(np.int64))
+        dem = np.maximum(inst.demand, 0)
+        served = np.bincount(inst.need[chosen], minlength=nn)
+        unserved = unserved_costs(inst, certificate.big_m)
+        un = f.add_arcs(np.zeros(nn, np.int64), need, dem, unserved)
+        _fill(f, un, dem - served)
+        f.excess[:] = 0  # the plan is a flow: every node balanced
+        bad = f.violations()
+        if len(bad):
+            raise ValueError(f"the certificate does not prove the plan ({len(bad)} arcs fail)")
+        return live
+
+    # ------------------------------------------------------------------ events
+
+    def add_need(
+        self, demand: int, unserved_cost: int, slot: int, pairs: Iterable[tuple[int, int]]
+    ) -> int:
+        """A need arrives with its candidate pairs ``(volunteer node, cost)``; its node."""
+        f = self.flow
+        j = f.add_node()
+        self._grow(j + 1)
+        self.kind[j], self.slot_of[j] = _NEED, slot if self.slots else -1
+        bound = int(f.pi[SOURCE]) + int(unserved_cost)
+        f.add_arc(SOURCE, j, int(demand), int(unserved_cost))
+        for v, cost in pairs:
+            tail = self._tail(int(v), int(self.slot_of[j]))
+            f.add_arc(tail, j, 1, int(cost))
+            bound = min(bound, int(f.pi[tail]) + int(cost))
+        f.pi[j] = bound
+        f.add_supply(j, -int(demand))
+        f.add_supply(SOURCE, int(demand))
+        self._repair([j])
+        return j
+
+    def add_volunteer(self, capacity: int, pairs: Iterable[tuple[int, int]]) -> int:
+        """A volunteer arrives with its candidate pairs ``(need node, cost)``; its node."""
+        f = self.flow
+        v = f.add_node()
+        self._grow(v + 1)
+        self.kind[v] = _VOL
+        by_tail: dict[int, list[tuple[int, int]]] = {}
+        for j, cost in pairs:
+            tail = self._tail(v, int(self.slot_of[int(j)]))
+            by_tail.setdefault(tail, []).append((int(j), int(cost)))
+        low = None
+        for tail, arcs in by_tail.items():
+            need = max(int(f.pi[j]) - c for j, c in arcs)
+            if tail != v:
+                f.pi[tail] = need
+            low = need if low is None else max(low, need)
+            for j, c in arcs:
+                f.add_arc(tail, j, 1, c)
+        costs = self._unit_costs(int(capacity))
+        first_load = int(costs[0]) if len(costs) else 0
+        f.pi[v] = low if low is not None else int(f.pi[SOURCE]) + first_load
+        loads = [f.add_arc(SOURCE, v, 1, int(c)) for c in costs]
+        touched = f.saturate_broken(loads)
+        self._repair([v] if touched else [])
+        return v
+
+    def remove_need(self, j: int) -> None:
+        """Need *j* leaves (its demand with it)."""
+        f = self.flow
+        touched = []
+        for a in f.arcs_of(j):  # odd: the reverses of the arcs into j
+            tail = int(f.to[a])
+            f.remove_arc(a ^ 1)
+            touched.append(tail)
+        f.add_supply(SOURCE, int(f.excess[j]))  # the demand j no longer absorbs
+        f.excess[j] = 0
+        f.remove_node(j)
+        self._repair(touched)
+        self._drop_empty_slots(t for t in touched if self.kind[t] == _SLOT)
+
+    def remove_volunteer(self, v: int) -> None:
+        """Volunteer *v* leaves."""
+        f = self.flow
+        touched = []
+        for a in f.arcs_of(v):
+            w = int(f.to[a])
+            if a & 1:  # the reverse of a load arc into v
+                f.remove_arc(a ^ 1)
+            elif self.kind[w] == _SLOT:
+                for b in f.arcs_of(w):
+                    if not b & 1:
+                        touched.append(int(f.to[b]))
+                        f.remove_arc(b)
+                f.remove_arc(a)
+                f.excess[w] = 0
+                f.remove_node(w)
+                del self.slot_node[(v, int(self.slot_of[w]))]
+            else:
+                touched.append(w)
+                f.remove_arc(a)
+        f.excess[v] = 0
+        f.remove_node(v)
+        self._repair(touched)
+
+    def _pair_arc(self, v: int, j: int) -> int:
+        tail = self.slot_node.get((v, int(self.slot_of[j])), v) if self.slots else v
+        for a in self.flow.arcs_of(tail):
+            if not a & 1 and int(self.flow.to[a]) == j:
+                return a
+        raise KeyError(f"no pair ({v}, {j})")
+
+    def add_pair(self, v: int, j: int, cost: int) -> None:
+        """The pair (*v*, *j*) becomes possible at *cost*."""
+        f = self.flow
+        tail = self._tail(v, int(self.slot_of[j]))
+        a = f.add_arc(tail, j, 1, cost)
+        self._repair(f.saturate_broken([a]))
+
+    def remove_pair(self, v: int, j: int) -> None:
+        """The pair (*v*, *j*) is no longer possible (forbidden, out of reach)."""
+        f = self.flow
+        a = self._pair_arc(v, j)
+        tail = int(f.frm[a])
+        f.remove_arc(a)
+        self._repair([tail, j])
+        self._drop_empty_slots([tail] if self.kind[tail] == _SLOT else [])
+
+    def set_pair_cost(self, v: int, j: int, cost: int) -> None:
+        """The pair (*v*, *j*) now costs *cost*."""
+        a = self._pair_arc(v, j)
+        self.flow.cost_[a], self.flow.cost_[a + 1] = cost, -cost
+        self._repair(self.flow.saturate_broken([a, a + 1]))
+
+    def pin(self, v: int, j: int) -> None:
+        """The pair (*v*, *j*) must be in the plan (it fits: checked by the caller)."""
+        f = self.flow
+        a = self._pair_arc(v, j)
+        if f.flow(a) == 0:
+            f.push(a, 1)
+        f.freeze(a)
+        self._repair([int(f.frm[a]), j])
+
+    def unpin(self, v: int, j: int) -> None:
+        """The pair (*v*, *j*) need no longer be in the plan."""
+        self._repair(self.flow.thaw(self._pair_arc(v, j)))
+
+    # ------------------------------------------------------------------ reading
+
+    def plan(self) -> list[tuple[int, int]]:
+        """The plan: ``(volunteer node, need node)`` of each pair with flow, sorted."""
+        f = self.flow
+        k = np.flatnonzero(f.live_arc[: f._m])
+        a = 2 * k
+        tail, head = f.frm[a], f.to[a]
+        pair = (self.kind[head] == _NEED) & (tail != SOURCE) & (f.res[a + 1] + f.held[k] > 0)
+        v = np.where(self.kind[tail[pair]] == _SLOT, self.owner[tail[pair]], tail[pair])
+        return sorted(zip(v.tolist(), head[pair].tolist(), strict=True))
+
+    def cost(self) -> int:
+        """The plan's cost on the certificate network (load, pairs and unserved units)."""
+        return self.flow.cost()
+
+    def potential(self, nodes: IntArray | Sequence[int]) -> IntArray:
+        """The certificate's potentials of *nodes* (the source's taken as 0)."""
+        return self.flow.pi[np.asarray(nodes, np.int64)] - self.flow.pi[SOURCE]
+
+    # ------------------------------------------------------------------ inner
+
+    def _repair(self, nodes: Iterable[int]) -> None:
+        self.last = self.flow.repair(list(nodes), hub=SOURCE)
+
+    def _unit_costs(self, capacity: int) -> IntArray:
+        k = np.arange(max(capacity, 0), dtype=np.int64)
+        return k * self.load_step - self.engage * (k == 0)
+
+    def _tail(self, v: int, slot: int) -> int:
+        """The node a pair arc of volunteer *v* into a need of *slot* leaves from."""
+        if not self.slots or slot < 0:
+            return v
+        node = self.slot_node.get((v, slot))
+        if node is None:
+            f = self.flow
+            node = f.add_node(int(f.pi[v]))  # the arc v -> node at reduced cost 0
+            self._grow(node + 1)
+            self.kind[node], self.slot_of[node], self.owner[node] = _SLOT, slot, v
+            f.add_arc(v, node, 1, 0)
+            self.slot_node[(v, slot)] = node
+        return node
+
+    def _drop_empty_slots(self, nodes: Iterable[int]) -> None:
+        """Remove (volunteer, slot) nodes left without a pair (no flow on them then)."""
+        f = self.flow
+        for w in set(nodes):
+            arcs = f.arcs_of(w)
+            if any(not a & 1 for a in arcs):
+                continue
+            for a in arcs:  # the reverse of the arc from its volunteer (no flow on it now)
+                f.remove_arc(a ^ 1)
+            f.remove_node(w)
+            del self.slot_node[(int(self.owner[w]), int(self.slot_of[w]))]
+
+    def _grow(self, n: int) -> None:
+        if n <= len(self.kind):
+            return
+        size = max(n, 2 * len(self.kind))
+        for name, fill in (("kind", 0), ("slot_of", -1), ("owner", -1)):
+            old = getattr(self, name)
+            new = np.full(size, fill, old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+
+def _fill(f: DynamicFlow, arcs: IntArray, flow: IntArray) -> None:
+    """Put *flow* on the new *arcs* (no excess accounting: the caller balances)."""
+    f.res[arcs] -= flow
+    f.res[arcs + 1] += flow
