@@ -86,7 +86,9 @@ def check(live: LiveAssignment, world: World, methods: tuple[str, ...]) -> None:
     assert live.cost() == mine.int_cost + mine.int_penalty
     for method in methods:
         cold = solve_instance(inst, pinned, priority_first=False, method=method, certify=False)
-        assert mine.int_cost + mine.int_penalty == cold.objective.int_cost + cold.objective.int_penalty, method
+        assert (
+            mine.int_cost + mine.int_penalty == cold.objective.int_cost + cold.objective.int_penalty
+        ), method
     # the potentials, on the certificate network built by _duals
     net = _network(inst, chosen, pinned, None)
     dist = np.zeros(net.n_nodes, np.int64)
@@ -101,7 +103,17 @@ def check(live: LiveAssignment, world: World, methods: tuple[str, ...]) -> None:
     assert not len(live.flow.violations())
 
 
-EVENTS = ("need", "volunteer", "drop_need", "drop_volunteer", "open", "close", "cost", "pin", "unpin")
+EVENTS = (
+    "need",
+    "volunteer",
+    "drop_need",
+    "drop_volunteer",
+    "open",
+    "close",
+    "cost",
+    "pin",
+    "unpin",
+)
 
 
 def _subset(xs: list[int]) -> st.SearchStrategy[list[int]]:
@@ -207,7 +219,9 @@ def test_a_plan_loads_with_its_certificate_and_goes_on(tiny_city_instance=None):
     world.needs = {
         1 + nv + i: (int(inst.demand[i]), int(pri[i]), int(inst.slot[i])) for i in range(nn)
     }
-    world.pairs = {(1 + int(a), 1 + nv + int(b)): int(c) for a, b, c in zip(v, j, inst.cost)}
+    world.pairs = {
+        (1 + int(a), 1 + nv + int(b)): int(c) for a, b, c in zip(v, j, inst.cost, strict=True)
+    }
     check(live, world, ("flow",))
     live.remove_volunteer(5)
     del world.volunteers[5]

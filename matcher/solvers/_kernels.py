@@ -71,6 +71,7 @@ def _sift_down(heap, pos, key, i, size):  # pragma: no cover - compiled
     pos[node] = i
 
 
+# fmt: off
 @njit(cache=True, nogil=True)
 def _search(
     start, backward, first, nxt, to, cost, res, pi, excess, dist, seen, done, parent, heap, pos,
@@ -199,6 +200,9 @@ def link_all(first, nxt, prv, frm, arcs):  # pragma: no cover - compiled
         if head != _NONE:
             prv[head] = a
         first[u] = a
+
+
+# fmt: on
 
 
 def compile_seconds() -> float:

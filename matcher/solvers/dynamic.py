@@ -128,8 +128,8 @@ class DynamicFlow:
 
     def nbytes(self) -> int:
         """Bytes held by the arrays."""
-        arrays = (self.first, self.pi, self.excess, self.alive, self.frm, self.to, self.cost_)
-        arrays += (self.res, self.nxt, self.prv, self.live_arc, self.held, self.room)
+        arrays: list[NDArray] = [self.first, self.pi, self.excess, self.alive, self.frm, self.to]
+        arrays += [self.cost_, self.res, self.nxt, self.prv, self.live_arc, self.held, self.room]
         return sum(a.nbytes for a in arrays) + getattr(self, "_scratch_bytes", 0)
 
     def _grow_nodes(self, need: int) -> None:
@@ -221,7 +221,9 @@ class DynamicFlow:
         self.live_arc[k] = True
         return a
 
-    def add_arcs(self, tail: IntArray, head: IntArray, capacity: IntArray, cost: IntArray) -> IntArray:
+    def add_arcs(
+        self, tail: IntArray, head: IntArray, capacity: IntArray, cost: IntArray
+    ) -> IntArray:
         """Many new arcs at the end at once (numbers not re-used); their even numbers."""
         k = len(tail)
         lo = self._m

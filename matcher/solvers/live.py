@@ -133,9 +133,15 @@ class LiveAssignment:
             live.owner[nodes] = vol[keys // width]
             live.slot_of[nodes] = keys % width
             live.slot_node = dict(
-                zip(zip(vol[keys // width].tolist(), (keys % width).tolist()), nodes.tolist())
+                zip(
+                    zip(vol[keys // width].tolist(), (keys % width).tolist(), strict=True),
+                    nodes.tolist(),
+                    strict=True,
+                )
             )
-            slot_arcs = f.add_arcs(vol[keys // width], nodes, np.ones(len(keys), np.int64), 0 * keys)
+            slot_arcs = f.add_arcs(
+                vol[keys // width], nodes, np.ones(len(keys), np.int64), 0 * keys
+            )
             _fill(f, slot_arcs, busy)
         live._grow(f._n)
         live.kind[vol], live.kind[need] = _VOL, _NEED
