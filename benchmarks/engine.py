@@ -32,9 +32,10 @@ import numpy as np
 
 from matcher.graph import build
 from matcher.planning.solving import _instance
-from matcher.solvers import Instance, solve_instance
+from matcher.solvers import solve_instance
+from matcher.solvers._base import check_plan
 from matcher.solvers._kernels import compile_seconds
-from matcher.solvers.live import _NEED, _SLOT, _VOL, SOURCE, LiveAssignment
+from matcher.solvers.live import LiveAssignment
 from matcher.synthetic.families import make
 
 from .run import _fmt_s, _machine, _versions
@@ -135,8 +136,20 @@ class City:
             raise AssertionError(f"{self.family}: the engine's plan is not proven optimal")
 
     def cold_check(self) -> float:
-        """Solve the city as it now is from scratch; the seconds. Raises if costs differ."""
-        inst = export(self.live)
+        """Solve the city as it now is from scratch; the seconds.
+
+        Raises if the engine's plan breaks a rule of the instance or costs more or
+        less than the cold solve's.
+        """
+        inst, vols, needs = self.live.instance()
+        vi = dict(zip(vols.tolist(), range(len(vols)), strict=True))
+        ni = dict(zip(needs.tolist(), range(len(needs)), strict=True))
+        at = {
+            (int(v), int(j)): e
+            for e, (v, j) in enumerate(zip(inst.volunteer, inst.need, strict=True))
+        }
+        chosen = np.array(sorted(at[vi[v], ni[j]] for v, j in self.live.plan()), np.int64)
+        check_plan(inst, chosen)
         pinned = np.zeros(inst.n_edges, bool)
         t0 = time.perf_counter()
         cold = solve_instance(inst, pinned, priority_first=False, method="flow", certify=False)
@@ -145,36 +158,6 @@ class City:
         if o.int_cost + o.int_penalty != self.live.cost():
             raise AssertionError(f"{self.family}: engine {self.live.cost()} != cold {o}")
         return took
-
-
-def export(live: LiveAssignment) -> Instance:
-    """The instance the engine holds now (volunteers, needs, pairs, unserved costs)."""
-    f = live.flow
-    k = np.flatnonzero(f.live_arc[: f._m])
-    a = 2 * k
-    tail, head, cost = f.frm[a], f.to[a], f.cost_[a]
-    cap = f.res[a] + f.res[a + 1] + f.held[k] + f.room[k]
-    vols = np.flatnonzero((live.kind[: f._n] == _VOL) & f.alive[: f._n])
-    needs = np.flatnonzero((live.kind[: f._n] == _NEED) & f.alive[: f._n])
-    vi = np.full(f._n, -1)
-    vi[vols] = np.arange(len(vols))
-    ni = np.full(f._n, -1)
-    ni[needs] = np.arange(len(needs))
-    is_load = (tail == SOURCE) & (live.kind[head] == _VOL)
-    is_unserved = (tail == SOURCE) & (live.kind[head] == _NEED)
-    is_pair = (tail != SOURCE) & (live.kind[head] == _NEED)
-    owner = np.where(live.kind[tail] == _SLOT, live.owner[tail], tail)
-    capacity = np.bincount(vi[head[is_load]], minlength=len(vols))
-    demand = np.zeros(len(needs), np.int64)
-    demand[ni[head[is_unserved]]] = cap[is_unserved]
-    unserved = np.zeros(len(needs), np.int64)
-    unserved[ni[head[is_unserved]]] = cost[is_unserved]
-    slot = live.slot_of[needs] if live.slots else None
-    return Instance(
-        len(vols), len(needs), vi[owner[is_pair]], ni[head[is_pair]], cost[is_pair], capacity,
-        demand, np.ones(len(needs), np.int64), slot, live.load_step,
-        np.zeros(len(vols), np.int64), unserved,
-    )  # fmt: skip
 
 
 def run_city(family: str, tier: str, events: int, long: int) -> dict[str, Any]:

@@ -256,3 +256,25 @@ def test_numbers_of_removed_nodes_and_arcs_are_reused():
         f.remove_arc(a)
         f.remove_node(u)
     assert f._n == 2 and f._m == 1
+
+
+def test_a_city_of_tier_m_stays_optimal_through_2000_events():
+    """The soak: 2,000 random events on the uniform city of tier M (one connected network).
+
+    After every 10th event the engine's flow is checked balanced, within capacity
+    and proven by its potentials; every 50th plan is checked against the instance's rules and
+    a cold OR-Tools solve (benchmarks.engine.City does both).
+    """
+    from benchmarks.engine import KINDS, City
+
+    city = City("uniform", "M")
+    rng = np.random.default_rng(11)
+    sizes = []
+    for i in range(2000):
+        city.event(KINDS[int(rng.integers(4))])
+        if i % 10 == 9:
+            city.proven()
+        if i % 50 == 49:
+            city.cold_check()
+            sizes.append(city.live.flow.n_arcs)
+    assert min(sizes) > 0.8 * max(sizes)  # the city neither emptied nor doubled

@@ -308,6 +308,51 @@ class LiveAssignment:
         v = np.where(self.kind[tail[pair]] == _SLOT, self.owner[tail[pair]], tail[pair])
         return sorted(zip(v.tolist(), head[pair].tolist(), strict=True))
 
+    def instance(self) -> tuple[Instance, IntArray, IntArray]:
+        """The instance held now, and the nodes of its volunteers and needs (in its order).
+
+        Its ``unserved_cost`` are the network's (``B x priority`` under the
+        coverage-first objective: solve it with ``priority_first=False``), its
+        priorities 1; the plan's cost on it is :meth:`cost`.
+        """
+        f = self.flow
+        k = np.flatnonzero(f.live_arc[: f._m])
+        a = 2 * k
+        tail, head, cost = f.frm[a], f.to[a], f.cost_[a]
+        cap = f.res[a] + f.res[a + 1] + f.held[k] + f.room[k]
+        kind, alive = self.kind[: f._n], f.alive[: f._n]
+        vols = np.flatnonzero((kind == _VOL) & alive)
+        needs = np.flatnonzero((kind == _NEED) & alive)
+        vi = np.full(f._n, -1, np.int64)
+        vi[vols] = np.arange(len(vols))
+        ni = np.full(f._n, -1, np.int64)
+        ni[needs] = np.arange(len(needs))
+        load = (tail == SOURCE) & (self.kind[head] == _VOL)
+        unserved = (tail == SOURCE) & (self.kind[head] == _NEED)
+        pair = (tail != SOURCE) & (self.kind[head] == _NEED)
+        owner = np.where(self.kind[tail] == _SLOT, self.owner[tail], tail)
+        demand = np.zeros(len(needs), np.int64)
+        demand[ni[head[unserved]]] = cap[unserved]
+        unit = np.zeros(len(needs), np.int64)
+        unit[ni[head[unserved]]] = cost[unserved]
+        order = np.lexsort((vi[owner[pair]], ni[head[pair]]))
+        inst = Instance(
+            n_volunteers=len(vols),
+            n_needs=len(needs),
+            volunteer=vi[owner[pair]][order],
+            need=ni[head[pair]][order],
+            cost=cost[pair][order],
+            capacity=np.bincount(vi[head[load]], minlength=len(vols)),
+            demand=demand,
+            priority=np.ones(len(needs), np.int64),
+            slot=self.slot_of[needs].copy() if self.slots else None,
+            load_step=self.load_step,
+            load_start=np.zeros(len(vols), np.int64),
+            unserved_cost=unit,
+            engage=self.engage,
+        )
+        return inst, vols, needs
+
     def cost(self) -> int:
         """The plan's cost on the certificate network (load, pairs and unserved units)."""
         return self.flow.cost()
