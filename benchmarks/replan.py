@@ -12,14 +12,15 @@ needs change: as many needs leave as new ones arrive. Two scenarios:
 For each, three ways to plan the same changed problem are timed (median of *repeat*,
 stage by stage): a solve from scratch, ``solve(p1, previous=r0)`` (which builds the
 graph and the result again, and solves again only the parts that changed), and a
-``Planner`` that planned ``p0`` (untimed) re-planning to ``p1`` (which also keeps the
-graph, the plan's proof and the result between plans, and rebuilds, checks and
-re-assembles only around the changed records). Before any time is reported, both
-re-plans' objectives are checked equal to the scratch solve's, their results to pass
-``verify``, and the planner's result to equal ``solve(p1, previous=r0)``'s field for
-field. The column *path* says whether the re-plan solved only the changed parts
-(``warm``, with the share of pairs it solved again) or fell back to a full solve (more
-than ``matcher.solvers._replan.MAX_SHARE`` of the pairs in changed parts).
+``Planner`` that planned ``p0`` (untimed; making it loads the plan into the warm-start
+engine) re-planning to ``p1`` (which also keeps the graph, the plan and its proof in the
+engine, and the result between plans: it rebuilds the pairs of the changed records,
+repairs the plan one record at a time, and re-assembles). Before any time is reported,
+both re-plans' objectives are checked equal to the scratch solve's and their results to
+pass ``verify``. The column *path* says whether ``solve(previous=)`` solved only the
+changed parts (``warm``, with the share of pairs it solved again) or fell back to a full
+solve (more than ``matcher.solvers._replan.MAX_SHARE`` of the pairs in changed parts);
+*planner* whether the planner re-planned by the engine's events (``engine``) or solved.
 """
 
 from __future__ import annotations
@@ -122,17 +123,20 @@ def run_scenario(scenario: str, tier: str, repeat: int) -> dict[str, Any]:
     full, full_s, full_t = _timed(lambda _: matcher.solve(p1), repeat)
     warm, warm_s, warm_t = _timed(lambda _: matcher.solve(p1, previous=r0), repeat)
     # a planner of the city as planned (made afresh for each run, untimed) re-plans to p1
-    planned, plan_s, plan_t = _timed(
-        lambda planner: planner.replan(p1), repeat, lambda: matcher.Planner(problem)
-    )
+    paths = []
+
+    def planner_replan(planner: matcher.Planner) -> matcher.Result:
+        out = planner.replan(p1)
+        paths.append(planner.last_path)
+        return out
+
+    planned, plan_s, plan_t = _timed(planner_replan, repeat, lambda: matcher.Planner(problem))
     key = ("served_priority", "int_cost", "int_penalty")
     for name, out in (("solve(previous=)", warm), ("Planner.replan", planned)):
         same = all(getattr(full.objective, k) == getattr(out.objective, k) for k in key)
         violations = [str(v) for v in verify(p1, out)]
         if not same or violations:
             raise AssertionError(f"{scenario}: {name} differs ({same=}, {violations[:3]})")
-    if planned != warm:
-        raise AssertionError(f"{scenario}: the planner's result is not solve(previous=)'s")
     path, share, n_edges = _path(p1, r0)
     assert warm.churn is not None
     return {
@@ -152,6 +156,7 @@ def run_scenario(scenario: str, tier: str, repeat: int) -> dict[str, Any]:
         "planner_seconds": plan_s,
         "planner_timings": plan_t,
         "planner_speedup": full_s / plan_s,
+        "planner_path": paths[-1],
         "path": path,
         "share_resolved": share,
         "objective": [getattr(warm.objective, k) for k in key],
@@ -164,9 +169,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         "| scenario | family | tier | needs changed | edges | path (pairs solved again) "
         "| full solve: build / solve / assemble = **total** "
         "| `solve(previous=)`: build / solve / assemble = **total** | speed-up "
-        "| `Planner.replan`: build / solve / assemble = **total** | **speed-up** "
+        "| planner | `Planner.replan`: build / solve / assemble = **total** | **speed-up** "
         "| churn kept / moved / added / dropped |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         f, w, c = r["full_timings"], r["replan_timings"], r["churn"]
@@ -183,7 +188,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {r['scenario']} | {r['family']} | {r['tier']} | {r['changed_needs']:,} "
             f"of {r['needs']:,} | {r['edges']:,} | {path} | {stages(f, r['full_seconds'])} "
             f"| {stages(w, r['replan_seconds'])} | {r['speedup']:.1f}× "
-            f"| {stages(p, r['planner_seconds'])} | **{r['planner_speedup']:.1f}×** "
+            f"| {r.get('planner_path', 'solve')} | {stages(p, r['planner_seconds'])} | **{r['planner_speedup']:.1f}×** "
             f"| {c['kept']:,} / {c['moved']:,} / {c['added']:,} / {c['dropped']:,} |"
         )
     return "\n".join(lines)
@@ -218,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             (__doc__ or "").split("\n\n", 1)[1].strip(),
             "",
             "Every re-plan below reached the same optimum (served priority, integer cost and "
-            "penalty) as the solve from scratch and passed `verify`; the planner's result "
-            "equals `solve(previous=)`'s field for field (timings aside).",
+            "penalty) as the solve from scratch and passed `verify` (the planner's plan may be "
+            "another of the tied plans: the engine keeps what it can of the last plan).",
             "",
             table(rows),
             "",

@@ -26,7 +26,17 @@ from test_properties import assert_valid
 from test_replan import _city  # a small clustered city with same_community
 
 import matcher
-from matcher import InputError, Need, Planner, Policy, Problem, Volunteer, solve, verify
+from matcher import (
+    InputError,
+    Need,
+    Planner,
+    Policy,
+    Problem,
+    Result,
+    Volunteer,
+    solve,
+    verify,
+)
 from matcher.graph import Graph, build, rebuild
 from matcher.graph.rebuild import _NEED_ROWS, _VOLUNTEER_ROWS
 from matcher.model.rules import Encoding
@@ -162,7 +172,7 @@ def test_rebuild_gives_the_graph_of_a_build(data: Any, problem: Problem) -> None
 def test_each_replan_is_the_result_of_solve_with_previous(
     data: Any, problem: Problem, method: str, churn: float | None
 ) -> None:
-    planner = Planner(problem, method, churn_cost=churn)
+    planner = Planner(problem, method, churn_cost=churn, engine=False)
     assert planner.result == solve(problem, method)
     last = planner.result
     for _ in range(data.draw(st.integers(1, 3))):
@@ -203,7 +213,7 @@ def test_the_encoding_rows_are_all_placed() -> None:
 
 def test_update_changes_records_and_reuses_what_holds() -> None:
     problem = _city()
-    planner = Planner(problem)
+    planner = Planner(problem, engine=False)
     first = planner.result
     needs = sorted(problem.needs, key=lambda n: n.id)
     gone = [n.id for n in needs[:3]]
@@ -293,7 +303,7 @@ def test_a_planner_follows_solve_with_teams_participation_and_a_finite_unmatched
     else:
         policy = replace(policy, unmatched_cost=2.0)
     problem = Problem(problem.volunteers, needs, policy)
-    planner = Planner(problem)
+    planner = Planner(problem, engine=False)
     first = planner.result
     after = Problem(
         problem.volunteers[2:],
@@ -302,6 +312,73 @@ def test_a_planner_follows_solve_with_teams_participation_and_a_finite_unmatched
     )
     assert planner.replan(after) == solve(after, previous=first)
     assert verify(after, planner.result) == []
+
+
+def minimised(problem: Problem, result: Result) -> tuple[int, int]:
+    """What a re-plan optimises, less the churn term of the pairs it kept.
+
+    Coverage first: (served priority, cost); with a finite unmatched cost: the
+    cost with the penalty of unserved units (served priority may then tie).
+    """
+    o, c = result.objective, result.churn
+    kept = 0 if c is None else c.int_cost * c.kept
+    if problem.policy.unmatched_cost is None:
+        return (o.served_priority, o.int_cost - kept)
+    return (0, o.int_cost + o.int_penalty - kept)
+
+
+@settings(max_examples=budget(0.3), deadline=None)
+@given(
+    data=st.data(),
+    problem=medium_problems(),
+    method=st.sampled_from(["auto", "flow"]),
+    churn=st.sampled_from([None, 0.05, 3.0]),
+)
+def test_each_engine_replan_is_as_good_as_solve_with_previous_and_proven(
+    data: Any, problem: Problem, method: str, churn: float | None
+) -> None:
+    """The warm-start engine: the same objective as a cold re-plan, every rule re-checked.
+
+    Among plans of equal objective the engine may choose another (it keeps what
+    it can of the last plan); ``verify`` re-derives the plan's costs, churn and
+    reasons from the records and checks the engine's certificate.
+    """
+    planner = Planner(problem, method, churn_cost=churn)
+    last, paths = planner.result, []
+    for _ in range(data.draw(st.integers(1, 4))):
+        after = data.draw(evolved(planner.problem))
+        result = planner.replan(after)
+        paths.append(planner.last_path)
+        want = solve(after, method, previous=last, churn_cost=churn)
+        assert minimised(after, result) == minimised(after, want)
+        assert result.status == want.status and result.certificate is not None
+        assert planner.result is result and planner.problem is after
+        assert_valid(after, result)
+        last = result
+    event(f"re-planned by the engine: {'engine' in paths}")
+
+
+def test_the_engine_replans_events_and_falls_back_where_it_cannot() -> None:
+    problem = _city()
+    planner = Planner(problem)
+    needs = sorted(problem.needs, key=lambda n: n.id)
+    first = planner.result
+    result = planner.update(needs=[replace(needs[0], id="fresh")], remove_needs=[needs[1].id])
+    assert planner.last_path == "engine"
+    assert verify(planner.problem, result) == []
+    assert minimised(planner.problem, result) == minimised(
+        planner.problem, solve(planner.problem, previous=first)
+    )
+    # a new policy rebuilds the graph from scratch: solved as before, then the engine again
+    loose = Problem(
+        planner.problem.volunteers,
+        planner.problem.needs,
+        replace(problem.policy, max_distance_km=problem.policy.max_distance_km * 2),
+    )
+    result = planner.replan(loose)
+    assert planner.last_path == "solve" and verify(loose, result) == []
+    result = planner.update(remove_needs=["fresh"])
+    assert planner.last_path == "engine" and verify(planner.problem, result) == []
 
 
 def test_bad_arguments_are_refused() -> None:

@@ -8,23 +8,27 @@ same each time. A :class:`Planner` keeps it between re-plans:
 
 * the candidate graph: only the pairs of new or changed records are searched
   and costed (:func:`matcher.graph.rebuild`); the others keep their edges;
-* the previous plan and its optimality certificate, by index: the re-plan
-  starts from them without looking every record up by id;
+* the plan and its certificate in the warm-start engine
+  (:mod:`matcher.solvers.live`): each record that arrives, changes or leaves
+  is an event the engine repairs where it happens (:mod:`._live`), so a
+  re-plan costs no solve of the city, connected or not;
 * the result: the matches of unchanged pairs, and the candidate counts of
   unchanged unmatched needs, are re-used as they are.
 
-What a re-plan returns is the result ``solve(problem, previous=last,
-churn_cost=...)`` returns, field for field (timings aside): the same graph,
-the same start, the same solver path (``tests/test_planner.py`` checks this on
-random changes). So it is exactly optimal and, like any optimal result,
-proven by its certificate.
+A re-plan is exactly optimal for what ``solve(problem, previous=last,
+churn_cost=...)`` optimises, and proven by its certificate
+(``tests/test_planner.py`` checks both, and ``verify``, on random changes).
+Among plans of equal objective the engine keeps what it can of the last plan,
+so where several plans tie the plan may differ from ``solve``'s; with
+``Planner(..., engine=False)`` a re-plan is ``solve``'s result field for field
+(timings aside), as it was before the engine.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from itertools import chain
@@ -34,11 +38,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputError, InputProblem, PlannerBusy, short_repr
-from ..graph import Built, build, rebuild
+from ..graph import Built, Graph, build, rebuild
+from ..graph.rebuild import Delta
 from ..model import Need, Problem, Volunteer
 from ..model.problem import _CHECKED
 from ..result import GraphSolution, Provenance, Result, assemble
-from ..solvers import Instance, Warm
+from ..solvers import WARM_METHODS, Instance, Warm
+from . import _live
 from ._reuse import (
     churn_of,
     edges_of,
@@ -90,6 +96,11 @@ class Planner:
     certify : bool, default True
         As in :func:`matcher.solve`. Without certificates, re-plans solve
         from scratch (the certificate is what a re-plan starts from).
+    engine : bool, default True
+        Re-plan with the warm-start engine where it applies (methods
+        ``"auto"`` and ``"flow"``, with certificates; not with teams,
+        participation floors or ``Policy.participation``). False: every
+        re-plan solves, as ``solve(previous=)`` does.
     **options
         Method options, as in :func:`matcher.solve`.
 
@@ -99,21 +110,29 @@ class Planner:
         The community as last planned.
     result : Result
         Its plan.
+    last_path : str
+        How the last plan was made: ``"engine"`` (the warm-start engine's
+        events) or ``"solve"`` (a solve: the first plan, and any re-plan the
+        engine declines -- a new policy or pinned, forbidden or history pairs,
+        which rebuild the graph from scratch; a coverage weight no longer
+        above the cost spread; the slot rule switching on or off).
 
     Notes
     -----
-    A re-plan returns what ``solve(problem, method, previous=planner.result,
-    churn_cost=churn_cost)`` would, timings aside. It is fast when the
-    policy and the pinned, forbidden and history pairs stay the same and no
-    skill, slot, community or category name comes or goes: then only the
-    pairs of new or changed records are built, and when, besides, the
-    changes fall in a few independent parts of the city (with
-    ``Policy.same_community``), only those parts are solved again. Otherwise
-    it still gives the same result, built or solved from scratch. See
-    ``benchmarks/REPLAN.md`` for what it saves.
+    A re-plan returns a plan exactly as good as ``solve(problem, method,
+    previous=planner.result, churn_cost=churn_cost)``'s (the same one with
+    ``engine=False``, timings aside). It is fast when the policy and the
+    pinned, forbidden and history pairs stay the same and no skill, slot,
+    community or category name comes or goes: then only the pairs of new or
+    changed records are built, and the engine repairs the plan around them.
+    Otherwise it still gives an optimal result, built or solved from scratch.
+    See ``benchmarks/REPLAN.md`` and ``benchmarks/REALTIME.md`` for what it
+    saves.
 
-    The planner holds the candidate graph of the last plan (memory in
-    proportion to its pairs).
+    The planner holds the candidate graph of the last plan and the engine's
+    network (memory in proportion to the pairs: about 110 bytes per pair for
+    the engine, ``benchmarks/ENGINE.md``). Making a planner loads its first
+    plan into the engine (about 2 s for 1.3 million pairs).
 
     Threads: a planner has one writer and any number of readers.
     :meth:`update` and :meth:`replan` may be called from any thread, but one
@@ -151,6 +170,7 @@ class Planner:
         previous: Result | None = None,
         executor: Any = None,
         certify: bool = True,
+        engine: bool = True,
         **options: Any,
     ) -> None:
         if not isinstance(problem, Problem):
@@ -195,6 +215,11 @@ class Planner:
         self._state = _State(
             built, solution, result, pairs, None, previous is None or not churn_cost
         )
+        self._use_engine = bool(engine) and certify and method in WARM_METHODS
+        self._engine: _live.Engine | None = None
+        if self._use_engine and self._state.bonus_known:
+            self._engine = _live.start(built.graph, solution, None)
+        self.last_path = "solve"
         self._lock = threading.Lock()  # held by the one writer (update, replan)
 
     @property
@@ -241,9 +266,9 @@ class Planner:
         Returns
         -------
         Result
-            As ``solve(problem, method, previous=self.result,
-            churn_cost=churn_cost)``, with ``churn`` against the last plan.
-            It becomes :attr:`result`.
+            A plan as good as ``solve(problem, method, previous=self.result,
+            churn_cost=churn_cost)``'s (see Notes in :class:`Planner`), with
+            ``churn`` against the last plan. It becomes :attr:`result`.
 
         Raises
         ------
@@ -293,14 +318,8 @@ class Planner:
             return warm if warm is None or near is None else warm._replace(near=near)
 
         t1 = time.perf_counter()
-        solution = _solve_graph(
-            graph,
-            self._method,
-            executor=self._executor,
-            certify=self._certify,
-            options=self._options,
-            bonus=bonus,
-            warm_start=None if prev.certificate is None else warm_start,
+        solution, engine, path = self._solve(
+            graph, g0, delta, bonus, None if prev.certificate is None else warm_start
         )
         t2 = time.perf_counter()
         timings = {
@@ -339,7 +358,40 @@ class Planner:
             result, churn=churn, timings={**timings, "assemble": t3 - t2, "total": t3 - t0}
         )
         self._state = _State(built, solution, result, new_pairs, bonus, True)  # at once
+        self._engine = engine
+        self.last_path = path
         return result
+
+    def _solve(
+        self,
+        graph: Graph,
+        g0: Graph,
+        delta: Delta,
+        bonus: IntArray | None,
+        warm_start: Callable[[Instance], Warm | None] | None,
+    ) -> tuple[GraphSolution, _live.Engine | None, str]:
+        """The plan of the re-built *graph*: by the engine's events, or solved.
+
+        After a solve the engine starts again from its plan. The engine is the
+        planner's again only when the whole re-plan succeeds (:meth:`_replan`
+        puts it back): a failure part-way leaves no half-changed engine behind.
+        """
+        engine, self._engine = self._engine, None
+        if engine is not None and self._state.bonus_known:
+            live = _live.replan(engine, g0, graph, delta, bonus)
+            if live is not None:
+                return live[0], live[1], "engine"
+        solution = _solve_graph(
+            graph,
+            self._method,
+            executor=self._executor,
+            certify=self._certify,
+            options=self._options,
+            bonus=bonus,
+            warm_start=warm_start,
+        )
+        engine = _live.start(graph, solution, bonus) if self._use_engine else None
+        return solution, engine, "solve"
 
     def update(
         self,

@@ -57,6 +57,7 @@ __all__ = [
     "Potentials",
     "WarmStart",
     "certificate_big_m",
+    "cost_spread",
     "potentials",
     "unsettled",
 ]
@@ -128,15 +129,22 @@ class Potentials:
 def certificate_big_m(inst: Instance) -> int:
     """``B`` for the certificate: a power of two above twice a bound on any plan-cost difference.
 
-    Any ``B`` above the bound proves the same plans; a round one with room to
-    spare stays valid when the instance changes a little, so a re-plan keeps
-    the previous certificate's ``B`` and starts from its potentials
-    (:mod:`._replan`).
+    Any ``B`` above the bound (:func:`cost_spread`) proves the same plans; a
+    round one with room to spare stays valid when the instance changes a
+    little, so a re-plan keeps the previous certificate's ``B`` and starts from
+    its potentials (:mod:`._replan`, :mod:`.live`).
+    """
+    return 1 << (cost_spread(inst).bit_length() + 1)
 
-    The bound: each need ``j`` takes at most ``min(demand, candidates)`` pairs,
-    each costing between the cheapest and the dearest pair into ``j`` (and
-    costs are not negative, so 0 bounds them below); each volunteer's load
-    penalty is between 0 and its value at ``min(capacity, candidates)``.
+
+def cost_spread(inst: Instance) -> int:
+    """A bound on the difference in cost of any two plans of *inst* (``B`` must exceed it).
+
+    Each need ``j`` takes at most ``min(demand, candidates)`` pairs, each
+    costing between the cheapest and the dearest pair into ``j`` (and 0 bounds
+    them from the other side); each volunteer's load penalty is between 0 and
+    its value at ``min(capacity, candidates)``; with participation, each
+    volunteer who could be engaged swings the cost by ``engage``.
     """
     deg_v = np.bincount(inst.volunteer, minlength=inst.n_volunteers)
     deg_n = np.bincount(inst.need, minlength=inst.n_needs)
@@ -150,7 +158,7 @@ def certificate_big_m(inst: Instance) -> int:
     spread += inst.load_step * int(np.sum(k * (k - 1) // 2))
     if inst.engage:  # participation: each volunteer engaged or not swings by engage
         spread += inst.engage * int(((deg_v > 0) & (inst.capacity > 0)).sum())
-    return 1 << (spread.bit_length() + 1)
+    return spread
 
 
 def certificate_engage(inst: Instance) -> int:

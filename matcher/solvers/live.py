@@ -89,6 +89,8 @@ class LiveAssignment:
         self.owner = np.full(16, -1, np.int64)  # a slot node's volunteer
         self.slot_node: dict[tuple[int, int], int] = {}  # (volunteer node, slot) -> node
         self.last = RepairStats(0, 0, 0)
+        self.last_arcs: list[int] = []  # the pair arcs the last add_need / add_volunteer made
+        self.loaded_pairs = np.zeros(0, np.int64)  # the arc of each edge from_plan loaded
 
     # ------------------------------------------------------------------ loading
 
@@ -148,6 +150,7 @@ class LiveAssignment:
         if inst.slot is not None:
             live.slot_of[need] = inst.slot
         pair = f.add_arcs(tail, need[inst.need], np.ones(m, np.int64), inst.cost)
+        live.loaded_pairs = pair
         _fill(f, pair, used.astype(np.int64))
         for a in pair[pinned].tolist():
             f.freeze(a)
@@ -180,10 +183,12 @@ class LiveAssignment:
         self.kind[j], self.slot_of[j] = _NEED, slot if self.slots else -1
         bound = int(f.pi[SOURCE]) + int(unserved_cost)
         f.add_arc(SOURCE, j, int(demand), int(unserved_cost))
+        made = []
         for v, cost in pairs:
             tail = self._tail(int(v), int(self.slot_of[j]))
-            f.add_arc(tail, j, 1, int(cost))
+            made.append(f.add_arc(tail, j, 1, int(cost)))
             bound = min(bound, int(f.pi[tail]) + int(cost))
+        self.last_arcs = made
         f.pi[j] = bound
         f.add_supply(j, -int(demand))
         f.add_supply(SOURCE, int(demand))
@@ -191,23 +196,29 @@ class LiveAssignment:
         return j
 
     def add_volunteer(self, capacity: int, pairs: Iterable[tuple[int, int]]) -> int:
-        """A volunteer arrives with its candidate pairs ``(need node, cost)``; its node."""
+        """A volunteer arrives with its candidate pairs ``(need node, cost)``; its node.
+
+        :attr:`last_arcs` holds the arc made for each pair, in order (as after
+        :meth:`add_need`).
+        """
         f = self.flow
         v = f.add_node()
         self._grow(v + 1)
         self.kind[v] = _VOL
-        by_tail: dict[int, list[tuple[int, int]]] = {}
-        for j, cost in pairs:
+        by_tail: dict[int, list[tuple[int, int, int]]] = {}
+        for k, (j, cost) in enumerate(pairs):
             tail = self._tail(v, int(self.slot_of[int(j)]))
-            by_tail.setdefault(tail, []).append((int(j), int(cost)))
+            by_tail.setdefault(tail, []).append((int(j), int(cost), k))
         low = None
+        made: dict[int, int] = {}
         for tail, arcs in by_tail.items():
-            need = max(int(f.pi[j]) - c for j, c in arcs)
+            need = max(int(f.pi[j]) - c for j, c, _ in arcs)
             if tail != v:
                 f.pi[tail] = need
             low = need if low is None else max(low, need)
-            for j, c in arcs:
-                f.add_arc(tail, j, 1, c)
+            for j, c, k in arcs:
+                made[k] = f.add_arc(tail, j, 1, c)
+        self.last_arcs = [made[k] for k in range(len(made))]
         costs = self._unit_costs(int(capacity))
         first_load = int(costs[0]) if len(costs) else 0
         f.pi[v] = low if low is not None else int(f.pi[SOURCE]) + first_load
@@ -215,6 +226,31 @@ class LiveAssignment:
         touched = f.saturate_broken(loads)
         self._repair([v] if touched else [])
         return v
+
+    def pair_flow(self, arcs: IntArray) -> IntArray:
+        """Units of flow on pair *arcs* (1: the pair is in the plan)."""
+        k = np.asarray(arcs, np.int64)
+        return self.flow.res[k + 1] + self.flow.held[k >> 1]
+
+    def set_pair_costs(self, arcs: IntArray, costs: IntArray) -> None:
+        """New costs for pair *arcs* that lower the cost of pairs in the plan and raise the others'.
+
+        Such a change keeps the proof (a churn term moving to the last plan's
+        pairs is one), so nothing is repaired; any other change is refused.
+
+        Raises
+        ------
+        ValueError
+            If a pair in the plan would cost more, or one out of it less.
+        """
+        f = self.flow
+        a = np.asarray(arcs, np.int64)
+        c = np.asarray(costs, np.int64)
+        old = f.cost_[a]
+        used = self.pair_flow(a) > 0
+        if (used & (c > old)).any() or (~used & (c < old)).any():
+            raise ValueError("a cost change that could break the proof: use set_pair_cost")
+        f.cost_[a], f.cost_[a + 1] = c, -c
 
     def remove_need(self, j: int) -> None:
         """Need *j* leaves (its demand with it)."""
