@@ -86,7 +86,7 @@ def test_getting_started_has_the_quickstart_commands():
 PROMISES = {
     "ProcessPoolExecutor": "True",
     "LocalCluster(": "True",
-    "matcher.Planner(city": "142 2 True",
+    "matcher.Planner(city": "engine 142 2 True",
     "print(matcher.verify(problem, result))  # []": "[]",
     "random.Random(1).shuffle": "True True",
     'Path("a.json").read_bytes() == Path("b.json").read_bytes()': "True",

@@ -1,0 +1,200 @@
+"""One event at a time through the Planner, end to end (issue 14's targets).
+
+``python -m benchmarks.realtime [--tier L] [--events 200]`` writes
+``benchmarks/REALTIME.md`` (+ ``REALTIME.json``). A platform keeps a
+:class:`matcher.Planner` of the city (made untimed: it solves the first plan and
+loads it into the warm-start engine) and sends it events as they come, each
+through :meth:`Planner.update`, which returns the current ``Result`` with its
+certificate. Six kinds of event, *events* of each, interleaved: a need arrives
+(a copy of a random need of the city, new id), a need changes (its priority), a
+need is cancelled, a volunteer joins (a copy of a random volunteer), a
+volunteer changes (its capacity), a volunteer leaves.
+
+The time of an event is the wall time of ``update()``; beside it, the stages the
+result reports (``build_graph``: the pairs of the changed record; ``solve``: the
+engine; ``assemble``: the Result) and the time inside the engine alone. Before an
+event's time is kept, its plan is checked optimal: the engine's flow balanced and
+its potentials satisfied on every arc with room (a proof of optimality of the
+flow, :meth:`DynamicFlow.violations`); every *verify_every*-th result is checked
+by :func:`matcher.verify` (an independent re-derivation from the records), and
+the last plan against a solve from scratch (same optimum).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import matcher
+from matcher.synthetic.families import make
+
+from .run import _fmt_s, _machine, _versions
+
+HERE = Path(__file__).resolve().parent
+CITIES = {"clustered_same": "clustered city, same_community", "uniform": "uniform city"}
+KINDS = (
+    "need arrives",
+    "need changes",
+    "need cancelled",
+    "volunteer joins",
+    "volunteer changes",
+    "volunteer leaves",
+)
+
+
+def _event(planner: matcher.Planner, kind: str, rng: np.random.Generator, k: int) -> dict:
+    """The update() arguments of one event of *kind* on the planner's community now."""
+    p = planner.problem
+    if kind.startswith("need"):
+        n = p.needs[int(rng.integers(len(p.needs)))]
+        if kind == "need arrives":
+            return {"needs": [replace(n, id=f"{n.id}+rt{k}")]}
+        if kind == "need changes":
+            return {"needs": [replace(n, priority=n.priority % 5 + 1)]}
+        return {"remove_needs": [n.id]}
+    v = p.volunteers[int(rng.integers(len(p.volunteers)))]
+    if kind == "volunteer joins":
+        return {"volunteers": [replace(v, id=f"{v.id}+rt{k}")]}
+    if kind == "volunteer changes":
+        return {"volunteers": [replace(v, capacity=v.capacity % 3 + 1)]}
+    return {"remove_volunteers": [v.id]}
+
+
+def _proven(planner: matcher.Planner) -> None:
+    engine = planner._engine
+    if planner.last_path != "engine" or engine is None:
+        raise AssertionError(f"the event was not re-planned by the engine ({planner.last_path})")
+    f = engine.live.flow
+    alive = np.flatnonzero(f.alive[: f._n])
+    if f.excess[alive].any() or (f.res[: 2 * f._m] < 0).any() or len(f.violations()):
+        raise AssertionError("the engine's plan is not proven optimal")
+
+
+def run_city(family: str, tier: str, events: int, verify_every: int) -> dict[str, Any]:
+    problem = make(family, tier, 0)
+    t0 = time.perf_counter()
+    planner = matcher.Planner(problem)
+    made = time.perf_counter() - t0
+    rng = np.random.default_rng(3)
+    rows: dict[str, list[dict[str, float]]] = {k: [] for k in KINDS}
+    verified = 0
+    for i in range(events * len(KINDS)):
+        kind = KINDS[i % len(KINDS)]
+        args = _event(planner, kind, rng, i)
+        t = time.perf_counter()
+        result = planner.update(**args)
+        took = time.perf_counter() - t
+        _proven(planner)  # before the time is kept
+        if i % verify_every == verify_every - 1:
+            bad = matcher.verify(planner.problem, result)
+            if bad:
+                raise AssertionError(f"{family}: verify refuses event {i}: {bad[:3]}")
+            verified += 1
+        tm = result.timings
+        rows[kind].append(
+            {
+                "seconds": took,
+                "build_graph": tm["build_graph"],
+                "engine": tm["backend"],
+                "assemble": tm["assemble"],
+            }
+        )
+    last = planner.result
+    cold = matcher.solve(planner.problem)
+    key = ("served_priority", "int_cost", "int_penalty")
+    if any(getattr(last.objective, k) != getattr(cold.objective, k) for k in key):
+        raise AssertionError(f"{family}: the last plan is not a solve from scratch's optimum")
+    out: dict[str, Any] = {
+        "family": family,
+        "tier": tier,
+        "volunteers": len(problem.volunteers),
+        "needs": len(problem.needs),
+        "planner_seconds": made,
+        "verified": verified,
+        "events": {},
+    }
+    for kind, r in rows.items():
+        s = np.array([x["seconds"] for x in r])
+        out["events"][kind] = {
+            "count": len(r),
+            "p50": float(np.percentile(s, 50)),
+            "p95": float(np.percentile(s, 95)),
+            "p99": float(np.percentile(s, 99)),
+            **{
+                f"{stage}_p50": float(np.percentile([x[stage] for x in r], 50))
+                for stage in ("build_graph", "engine", "assemble")
+            },
+        }
+    return out
+
+
+def table(rows: list[dict[str, Any]], command: str) -> str:
+    lines = [
+        "# One event at a time through the Planner, end to end",
+        "",
+        f"Command: `{command}`. " + (__doc__ or "").split("\n\n", 1)[1].strip(),
+        "",
+        "Targets (issue 14): p50 <= 10 ms, p95 <= 50 ms, p99 <= 200 ms at tier L on both cities.",
+        "",
+        "| city | tier | event | events | p50 | p95 | p99 | p50 of: pairs (build) / engine / "
+        "Result (assemble) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for kind in KINDS:
+            e = r["events"][kind]
+            lines.append(
+                f"| {CITIES[r['family']]} | {r['tier']} | {kind} | {e['count']} | "
+                f"{_fmt_s(e['p50'])} | {_fmt_s(e['p95'])} | {_fmt_s(e['p99'])} | "
+                f"{_fmt_s(e['build_graph_p50'])} / {_fmt_s(e['engine_p50'])} / "
+                f"{_fmt_s(e['assemble_p50'])} |"
+            )
+    lines += [""]
+    for r in rows:
+        lines.append(
+            f"- {CITIES[r['family']]}: {r['volunteers']:,} volunteers, {r['needs']:,} needs; "
+            f"making the planner (first plan + engine) took {_fmt_s(r['planner_seconds'])}; "
+            f"{r['verified']} results checked by `verify`; the last plan equals a solve from "
+            "scratch in served priority, cost and penalty."
+        )
+    m = _machine()
+    lines += [
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}. Versions: "
+        + ", ".join(f"{k} {v}" for k, v in _versions().items())
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.realtime", description=__doc__)
+    ap.add_argument("--tier", default="L", choices=["S", "M", "L"])
+    ap.add_argument("--events", type=int, default=200, help="events of each kind (200)")
+    ap.add_argument("--verify-every", type=int, default=25)
+    ap.add_argument("--out", default=str(HERE / "REALTIME.md"))
+    args = ap.parse_args(argv)
+    rows = []
+    for family in CITIES:
+        print(f"{family} {args.tier} ...", file=sys.stderr, flush=True)
+        rows.append(run_city(family, args.tier, args.events, args.verify_every))
+    command = "python -m benchmarks.realtime " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    text = table(rows, command.strip())
+    Path(args.out).write_text(text, encoding="utf-8")
+    Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
