@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from ..errors import SolverError
 from ..graph import Graph
 from ..graph.rebuild import Delta
 from ..result import GraphSolution, Status
@@ -193,9 +194,15 @@ def _potentials(
     sv = st = sx = np.zeros(0, np.int64)
     if work.slot is not None and work.n_edges:
         width, _, _, keys = slot_node_keys(work)
+        nodes, owner, slot = live.slot_nodes()
+        index = np.full(live.flow._n, -1, np.int64)
+        index[vol_node] = np.arange(len(vol_node))
+        mine = index[owner] * width + slot
+        order = np.argsort(mine)
+        if not np.array_equal(mine[order], keys):  # the engine's slot nodes are the network's
+            raise SolverError("the engine's (volunteer, slot) nodes differ from the instance's")
         sv, st = keys // width, keys % width
-        nodes = [live.slot_node[(int(vol_node[v]), int(t))] for v, t in zip(sv, st, strict=True)]
-        sx = live.potential(nodes)
+        sx = live.potential(nodes[order])
     return Potentials(
         big_m=eng.big_m,
         source=0,

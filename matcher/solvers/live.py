@@ -389,6 +389,12 @@ class LiveAssignment:
         )
         return inst, vols, needs
 
+    def slot_nodes(self) -> tuple[IntArray, IntArray, IntArray]:
+        """The (volunteer, slot) nodes: their numbers, volunteer nodes and slots."""
+        f = self.flow
+        nodes = np.flatnonzero((self.kind[: f._n] == _SLOT) & f.alive[: f._n])
+        return nodes, self.owner[nodes], self.slot_of[nodes]
+
     def cost(self) -> int:
         """The plan's cost on the certificate network (load, pairs and unserved units)."""
         return self.flow.cost()
