@@ -263,8 +263,53 @@ class LiveAssignment:
         f.add_supply(SOURCE, int(f.excess[j]))  # the demand j no longer absorbs
         f.excess[j] = 0
         f.remove_node(j)
-        self._repair(touched)
+        broken: list[int] = []
+        for tail in touched:
+            if tail != SOURCE and f.excess[tail] > 0:
+                broken += self._give_back(tail)
+        self._repair(broken)
         self._drop_empty_slots(t for t in touched if self.kind[t] == _SLOT)
+
+    def _give_back(self, u: int) -> list[int]:
+        """Send back to the source the unit a volunteer (or slot) node *u* no longer passes on.
+
+        The unit goes back the way it came (the slot arc, then the volunteer's
+        dearest filled load arc), so the flow is balanced at once; then the
+        potentials of the nodes it passed are moved within what their arcs
+        allow: then nothing needs searching. If no such value exists (the freed
+        volunteer is wanted elsewhere), all is undone and ``[u]`` returned: its
+        excess is searched as any other.
+        """
+        f = self.flow
+        nodes, pushed = [u], []
+        if self.kind[u] == _SLOT:
+            v = int(self.owner[u])
+            back = next(a for a in f.arcs_of(u) if a & 1 and f.to[a] == v and f.res[a] > 0)
+            pushed.append(back)
+            nodes.insert(0, v)
+        v = nodes[0]
+        loads = [a for a in f.arcs_of(v) if a & 1 and f.to[a] == SOURCE and f.res[a] > 0]
+        pushed.append(min(loads, key=lambda a: int(f.cost_[a])))  # the dearest unit (cost -c)
+        for a in pushed:
+            f.push(a, 1)
+        old = [int(f.pi[x]) for x in nodes]
+        for x in nodes:
+            mine = f.arcs_of(x)
+            low = max((int(f.pi[f.to[a]] - f.cost_[a]) for a in mine if f.res[a] > 0), default=None)
+            high = min(
+                (int(f.cost_[a ^ 1] + f.pi[f.to[a]]) for a in mine if f.res[a ^ 1] > 0),
+                default=None,
+            )
+            if low is not None and high is not None and low > high:
+                # the freed volunteer is wanted: undo, and search from u as for any excess
+                for a in reversed(pushed):
+                    f.push(a ^ 1, 1)
+                for y, p in zip(nodes, old, strict=True):
+                    f.pi[y] = p
+                return [u]
+            value = int(f.pi[x]) if high is None else min(int(f.pi[x]), high)
+            f.pi[x] = value if low is None else max(value, low)
+        return []
 
     def remove_volunteer(self, v: int) -> None:
         """Volunteer *v* leaves."""
