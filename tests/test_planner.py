@@ -39,6 +39,7 @@ from matcher import (
 )
 from matcher.graph import Graph, build, rebuild
 from matcher.graph.rebuild import _NEED_ROWS, _VOLUNTEER_ROWS
+from matcher.model.problem import with_records
 from matcher.model.rules import Encoding
 
 PLANE = Policy(geometry="plane")
@@ -401,3 +402,51 @@ def test_a_large_churn_cost_keeps_every_pair_through_the_planner() -> None:
     assert {(m.need_id, m.volunteer_id) for m in result.matches} == first
     assert result.churn is not None and result.churn.kept == len(first)
     assert matcher.verify(problem, result) == []
+
+
+@settings(max_examples=budget(0.3), deadline=None)
+@given(data=st.data(), problem=medium_problems())
+def test_a_problem_checked_by_difference_is_the_problem_checked_whole(
+    data: Any, problem: Problem
+) -> None:
+    """``with_records`` (what update() makes) equals ``Problem(...)``, or declines.
+
+    Some updates are invalid (a fresh id twice, a negative capacity, a record
+    of a pinned or forbidden pair removed): then it must decline, and the full
+    check refuses them.
+    """
+    vols, needs = list(problem.volunteers), list(problem.needs)
+    gone_v = data.draw(st.sets(st.sampled_from([v.id for v in vols]), max_size=3))
+    gone_n = data.draw(st.sets(st.sampled_from([n.id for n in needs]), max_size=3))
+    fresh_v = [
+        replace(v, id=data.draw(st.sampled_from([v.id, v.id + "+n", "dup"])), capacity=cap)
+        for v in data.draw(st.lists(st.sampled_from(vols), max_size=3))
+        for cap in [data.draw(st.sampled_from([0, 1, 3, -1, "two"]))]
+    ]
+    fresh_n = [
+        replace(n, id=data.draw(st.sampled_from([n.id, n.id + "+n", "dup"])))
+        for n in data.draw(st.lists(st.sampled_from(needs), max_size=3))
+    ]
+    fast = with_records(problem, (gone_v, gone_n), (fresh_v, fresh_n))
+
+    def upsert(old: list[Any], fresh: list[Any], gone: set[str]) -> list[Any]:
+        ids = {r.id for r in fresh}
+        return [r for r in old if r.id not in gone and r.id not in ids] + fresh
+
+    try:
+        full = Problem(
+            upsert(vols, fresh_v, gone_v),
+            upsert(needs, fresh_n, gone_n),
+            problem.policy,
+            pinned=problem.pinned,
+            forbidden=problem.forbidden,
+            history=problem.history,
+        )
+    except InputError:
+        assert fast is None
+        return
+    event(f"checked by difference: {fast is not None}")
+    if fast is not None:
+        assert fast == full
+        assert fast.volunteer_index == full.volunteer_index
+        assert fast.need_index == full.need_index

@@ -295,3 +295,55 @@ def _check_pinned_rules(p: Problem, out: list[InputProblem]) -> None:
 def sorted_order(ids: Sequence[str]) -> list[int]:
     """Positions of *ids* in sorted-id order: the canonical index order of the graph."""
     return sorted(range(len(ids)), key=ids.__getitem__)
+
+
+def with_records(
+    base: Problem,
+    gone: tuple[set[str], set[str]],
+    fresh: tuple[Sequence[Any], Sequence[Any]],
+) -> Problem | None:
+    """*base* with records removed and new or changed ones added, checked by difference.
+
+    ``gone`` are the ids of volunteers and needs that leave; ``fresh`` the new
+    versions (or new records), which replace any record of the same id and go
+    last, in their order. Only what changed is checked: each fresh record, the
+    uniqueness of the fresh ids, and that no pinned or forbidden pair names a
+    record that left or changed. The result equals ``Problem(...)`` of the same
+    records (``tests/test_planner.py`` checks it); None when a check fails or a
+    pair would need its rules checked again -- the caller then makes the
+    problem the full way, which reports every problem as usual.
+    """
+    geometry = base.policy.geometry
+    out: list[InputProblem] = []
+    parts: list[tuple[tuple[Any, ...], set[str]]] = []
+    kinds: tuple[tuple[type, Callable[..., None], Sequence[Any]], ...] = (
+        (Volunteer, _check_volunteer, base.volunteers),
+        (Need, _check_need, base.needs),
+    )
+    for k, (cls, check, old) in enumerate(kinds):
+        new = tuple(fresh[k])
+        ids = [getattr(r, "id", None) for r in new]
+        if not all(isinstance(r, cls) for r in new) or len(set(ids)) != len(ids):
+            return None
+        drop = gone[k] | {str(x) for x in ids}
+        kept = tuple(r for r in old if r.id not in drop)
+        for i, rec in enumerate(new, start=len(kept)):
+            check(rec, i, geometry, out)
+        if out or len(kept) + len(new) > int(limits.MAX_RECORDS):
+            return None
+        parts.append((kept + new, drop))
+    (vols, v_drop), (needs, n_drop) = parts
+    for pairs in (base.pinned, base.forbidden):
+        if any(n in n_drop or v in v_drop for n, v in pairs):
+            return None
+    problem = object.__new__(Problem)
+    for name, value in (
+        ("volunteers", vols),
+        ("needs", needs),
+        ("policy", base.policy),
+        ("pinned", base.pinned),
+        ("forbidden", base.forbidden),
+        ("history", base.history),
+    ):
+        object.__setattr__(problem, name, value)
+    return problem

@@ -41,7 +41,7 @@ from ..errors import InputError, InputProblem, PlannerBusy, short_repr
 from ..graph import Built, Graph, build, rebuild
 from ..graph.rebuild import Delta
 from ..model import Need, Problem, Volunteer
-from ..model.problem import _CHECKED
+from ..model.problem import _CHECKED, with_records
 from ..result import GraphSolution, Provenance, Result, assemble
 from ..solvers import WARM_METHODS, Instance, Warm
 from . import _live
@@ -448,13 +448,23 @@ class Planner:
         )
         if problems:
             raise InputError(problems)
+        # Checked by difference (the new records, their ids, the pairs they touch) ...
+        problem = with_records(p, (gone_v, gone_n), (volunteers, needs))
+        if problem is None:  # ... or the full way, which reports every problem
+            problem = self._problem_with(gone_v, gone_n, volunteers, needs)
+        return self._replan(problem)
+
+    def _problem_with(
+        self, gone_v: set[str], gone_n: set[str], volunteers: list[Any], needs: list[Any]
+    ) -> Problem:
+        p = self._state.built.problem
         new_needs = _upsert(p.needs, needs, gone_n)
         new_vols = _upsert(p.volunteers, volunteers, gone_v)
         # The records kept were checked under this very policy: only the new ones are
         # (ids, pairs and pinned rules are checked across all, as always).
         token = _CHECKED.set(frozenset(map(id, chain(p.volunteers, p.needs))))
         try:
-            problem = Problem(
+            return Problem(
                 new_vols,
                 new_needs,
                 p.policy,
@@ -464,7 +474,6 @@ class Planner:
             )
         finally:
             _CHECKED.reset(token)
-        return self._replan(problem)
 
     def __repr__(self) -> str:
         p = self.problem
