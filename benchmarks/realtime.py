@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from dataclasses import replace
@@ -135,11 +136,16 @@ def run_city(family: str, tier: str, events: int, verify_every: int) -> dict[str
     return out
 
 
+def _markdown(text: str) -> str:
+    """A docstring's reST roles and double backquotes as Markdown code."""
+    return re.sub(r":\w+:`~?([^`]+)`", r"`\1`", text).replace("``", "`")
+
+
 def table(rows: list[dict[str, Any]], command: str) -> str:
     lines = [
         "# One event at a time through the Planner, end to end",
         "",
-        f"Command: `{command}`. " + (__doc__ or "").split("\n\n", 1)[1].strip(),
+        f"Command: `{command}`. " + _markdown((__doc__ or "").split("\n\n", 1)[1].strip()),
         "",
         "Targets (issue 14): p50 <= 10 ms, p95 <= 50 ms, p99 <= 200 ms at tier L on both cities.",
         "",
@@ -181,7 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=200, help="events of each kind (200)")
     ap.add_argument("--verify-every", type=int, default=25)
     ap.add_argument("--out", default=str(HERE / "REALTIME.md"))
+    ap.add_argument("--render", metavar="COMMAND", help="only re-write the table from the JSON")
     args = ap.parse_args(argv)
+    if args.render:
+        rows = json.loads(Path(args.out).with_suffix(".json").read_text(encoding="utf-8"))
+        Path(args.out).write_text(table(rows, args.render), encoding="utf-8")
+        return 0
     rows = []
     for family in CITIES:
         print(f"{family} {args.tier} ...", file=sys.stderr, flush=True)
