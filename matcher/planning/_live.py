@@ -61,6 +61,7 @@ class Engine:
     arc: IntArray  # engine pair arc of each edge
     big_m: int | None
     slots: bool
+    churn: bool = False  # the engine's costs hold a churn term (the last plan's pairs cheaper)
 
 
 def _work(graph: Graph, bonus: IntArray | None) -> tuple[Instance, Instance]:
@@ -86,6 +87,7 @@ def start(graph: Graph, solution: GraphSolution, bonus: IntArray | None) -> Engi
         arc=live.loaded_pairs,
         big_m=pot.big_m,
         slots=inst.slot is not None,
+        churn=bonus is not None and bool(bonus.any()),
     )
 
 
@@ -110,7 +112,9 @@ def replan(
     kept = np.flatnonzero(delta.edge_from >= 0)
     arc = np.full(graph.n_edges, -1, np.int64)
     arc[kept] = eng.arc[delta.edge_from[kept]]
-    live.set_pair_costs(arc[kept], work.cost[kept])
+    churn = bonus is not None and bool(bonus.any())
+    if churn or eng.churn:  # without a churn term, kept pairs keep their costs
+        live.set_pair_costs(arc[kept], work.cost[kept])
     # 2. what left or changed leaves
     stay_n = np.zeros(g0.n_needs, bool)
     stay_n[delta.need_from[need_same]] = True
@@ -134,7 +138,7 @@ def replan(
     took = time.perf_counter() - t0
     solution = _solution(graph, inst, chosen, _potentials(live, work, vol_node, need_node, eng))
     solution = replace(solution, backend_seconds=took)
-    return solution, Engine(live, vol_node, need_node, arc, eng.big_m, eng.slots)
+    return solution, Engine(live, vol_node, need_node, arc, eng.big_m, eng.slots, churn)
 
 
 def _join_volunteers(
