@@ -20,6 +20,12 @@ greedy
 auto
     The fastest exact method for the instance (``flow`` or ``hungarian``);
     see :func:`choose_method`.
+
+The warm-start engine keeps a plan optimal, with its certificate, one change at a
+time: :class:`matcher.solvers.live.LiveAssignment` (an instance's certificate
+network, event by event) on :class:`matcher.solvers.dynamic.DynamicFlow` (a
+min-cost flow repaired by shortest paths on reduced costs, numba-compiled). The
+:class:`~matcher.Planner` re-plans with it.
 """
 
 from ._base import Instance, Objective
