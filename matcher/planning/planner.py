@@ -132,7 +132,7 @@ class Planner:
     The planner holds the candidate graph of the last plan and the engine's
     network (memory in proportion to the pairs: about 110 bytes per pair for
     the engine, ``benchmarks/ENGINE.md``). Making a planner loads its first
-    plan into the engine (about 2 s for 1.3 million pairs).
+    plan into the engine (1-3 s at tier L, ``benchmarks/ENGINE.md``).
 
     Threads: a planner has one writer and any number of readers.
     :meth:`update` and :meth:`replan` may be called from any thread, but one
