@@ -92,6 +92,34 @@ class Diagnostics:
             out[:, k + 1] = np.bincount(row[keep], minlength=len(needs))
         return out
 
+    def counts_with(self, needs: IntArray, volunteers: IntArray) -> IntArray:
+        """:meth:`candidate_counts` of *needs*, counting only *volunteers*.
+
+        Every (volunteer, need) pair is put through the rules, so it is for a
+        few volunteers (a re-plan's changed ones): the counts are sums over
+        volunteers, so a need's counts after a change are its counts before,
+        less the old versions' and plus the new versions'.
+        """
+        enc = self.encoding
+        needs = np.asarray(needs, np.int64)
+        volunteers = np.asarray(volunteers, np.int64)
+        out = np.zeros((len(needs), 5), np.int64)
+        if not len(needs) or not len(volunteers):
+            return out
+        v = np.repeat(volunteers, len(needs))
+        row = np.tile(np.arange(len(needs), dtype=np.int64), len(volunteers))
+        n = needs[row]
+        ok = rules.skills_ok(enc, v, n)
+        v, n, row = v[ok], n[ok], row[ok]
+        out[:, 0] = np.bincount(row, minlength=len(needs))
+        dist = rules.distance_km(enc, v, n)
+        masks = rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
+        keep = np.ones(len(v), bool)
+        for k, mask in enumerate((masks.distance, masks.slot, masks.community, masks.available)):
+            keep &= mask
+            out[:, k + 1] = np.bincount(row[keep], minlength=len(needs))
+        return out
+
     def _near_pairs(self, needs: IntArray) -> tuple[IntArray, IntArray, IntArray]:
         """:func:`_skilled_in_reach` of *needs* and every volunteer, need by need."""
         enc = self.encoding

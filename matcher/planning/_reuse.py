@@ -188,23 +188,48 @@ def mapped_certificate(
     return Certificate.from_potentials(pot, graph, reuse=(prev.slots, same_vol))
 
 
+MAX_RECOUNT_PAIRS = 2_000_000
+"""Most (changed volunteer, unmatched need) pairs a re-plan recounts by difference;
+beyond, the unmatched needs are counted afresh (as from scratch)."""
+
+
 def known_unmatched(
-    prev: Result, base: Built, delta: Delta, n_new: IntArray
+    prev: Result, base: Built, built: Built, delta: Delta, n_new: IntArray
 ) -> dict[int, Unmatched]:
-    """The last plan's unmatched needs whose candidate counts still hold, by new index.
+    """The last plan's unmatched needs whose candidate counts are known, by new index.
 
     A need's counts depend on its record, the volunteers, the policy and the
-    forbidden pairs: they hold for an unchanged need when the graph was
-    re-built incrementally (same policy and pairs) and no volunteer changed.
+    forbidden pairs. For an unchanged need of a graph re-built incrementally
+    (same policy and pairs) they hold as they are when no volunteer changed;
+    when some did, they are the counts before, less what the volunteers that
+    left or changed added to them, plus what the new versions add
+    (:meth:`~matcher.graph.build.Diagnostics.counts_with`: counts are sums over
+    volunteers).
     """
-    if not delta.incremental or delta.volunteers_changed:
+    if not delta.incremental:
         return {}
-    out = {}
+    out: dict[int, Unmatched] = {}
     for u in prev.unmatched:
         j = int(n_new[base.need_of[u.need_id]])
         if j >= 0 and delta.need_same[j]:
             out[j] = u
-    return out
+    if not delta.volunteers_changed or not out:
+        return out
+    same = delta.volunteer_same
+    fresh = np.flatnonzero(~same)
+    stay = np.zeros(len(base.volunteers), bool)
+    stay[delta.volunteer_from[same]] = True
+    gone = np.flatnonzero(~stay)
+    if (len(fresh) + len(gone)) * len(out) > MAX_RECOUNT_PAIRS:
+        return {}
+    new_j = np.array(sorted(out), np.int64)
+    old_j = np.array([base.need_of[out[j].need_id] for j in new_j.tolist()], np.int64)
+    before = np.array([out[j].candidates for j in new_j.tolist()], np.int64).reshape(-1, 5)
+    now = before - base.diag.counts_with(old_j, gone) + built.diag.counts_with(new_j, fresh)
+    return {
+        j: Unmatched(out[j].need_id, out[j].missing, out[j].reason, tuple(c))
+        for j, c in zip(new_j.tolist(), now.tolist(), strict=True)
+    }
 
 
 def churn_of(

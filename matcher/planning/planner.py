@@ -344,7 +344,7 @@ class Planner:
             priority_first,
             timings,
             reuse=[matches[k] if k >= 0 else None for k in src.tolist()],
-            known=known_unmatched(prev, base, delta, n_new),
+            known=known_unmatched(prev, base, built, delta, n_new),
             certificate=cert,
             provenance=Provenance.of(problem, cache=self._fingerprints),
         )
