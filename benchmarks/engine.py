@@ -130,9 +130,7 @@ class City:
 
     def proven(self) -> None:
         """Raise unless the engine's flow is balanced, within capacity and proven optimal."""
-        f = self.live.flow
-        alive = np.flatnonzero(f.alive[: f._n])
-        if f.excess[alive].any() or (f.res[: 2 * f._m] < 0).any() or len(f.violations()):
+        if not self.live.flow.proven():
             raise AssertionError(f"{self.family}: the engine's plan is not proven optimal")
 
     def cold_check(self) -> float:

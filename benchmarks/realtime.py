@@ -72,9 +72,7 @@ def _proven(planner: matcher.Planner) -> None:
     engine = planner._engine
     if planner.last_path != "engine" or engine is None:
         raise AssertionError(f"the event was not re-planned by the engine ({planner.last_path})")
-    f = engine.live.flow
-    alive = np.flatnonzero(f.alive[: f._n])
-    if f.excess[alive].any() or (f.res[: 2 * f._m] < 0).any() or len(f.violations()):
+    if not engine.live.flow.proven():
         raise AssertionError("the engine's plan is not proven optimal")
 
 

@@ -297,6 +297,16 @@ def sorted_order(ids: Sequence[str]) -> list[int]:
     return sorted(range(len(ids)), key=ids.__getitem__)
 
 
+def upserted(old: Iterable[Any], fresh: Sequence[Any], gone: set[str]) -> list[Any]:
+    """*old* without the ids in *gone* or in *fresh*, then all of *fresh*.
+
+    A record that changed (same id) moves to the end. An id that comes twice in
+    *fresh* stays twice: the problem's validation names it.
+    """
+    ids = {getattr(r, "id", None) for r in fresh}
+    return [r for r in old if r.id not in gone and r.id not in ids] + list(fresh)
+
+
 def with_records(
     base: Problem,
     gone: tuple[set[str], set[str]],
@@ -325,13 +335,12 @@ def with_records(
         ids = [getattr(r, "id", None) for r in new]
         if not all(isinstance(r, cls) for r in new) or len(set(ids)) != len(ids):
             return None
-        drop = gone[k] | {str(x) for x in ids}
-        kept = tuple(r for r in old if r.id not in drop)
-        for i, rec in enumerate(new, start=len(kept)):
+        records = tuple(upserted(old, new, gone[k]))
+        for i, rec in enumerate(new, start=len(records) - len(new)):
             check(rec, i, geometry, out)
-        if out or len(kept) + len(new) > int(limits.MAX_RECORDS):
+        if out or len(records) > int(limits.MAX_RECORDS):
             return None
-        parts.append((kept + new, drop))
+        parts.append((records, gone[k] | {str(x) for x in ids}))
     (vols, v_drop), (needs, n_drop) = parts
     for pairs in (base.pinned, base.forbidden):
         if any(n in n_drop or v in v_drop for n, v in pairs):

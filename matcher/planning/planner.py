@@ -41,7 +41,7 @@ from ..errors import InputError, InputProblem, PlannerBusy, short_repr
 from ..graph import Built, Graph, build, rebuild
 from ..graph.rebuild import Delta
 from ..model import Need, Problem, Volunteer
-from ..model.problem import _CHECKED, with_records
+from ..model.problem import _CHECKED, upserted, with_records
 from ..result import GraphSolution, Provenance, Result, assemble
 from ..solvers import WARM_METHODS, Instance, Warm
 from . import _live
@@ -458,8 +458,8 @@ class Planner:
         self, gone_v: set[str], gone_n: set[str], volunteers: list[Any], needs: list[Any]
     ) -> Problem:
         p = self._state.built.problem
-        new_needs = _upsert(p.needs, needs, gone_n)
-        new_vols = _upsert(p.volunteers, volunteers, gone_v)
+        new_needs = upserted(p.needs, needs, gone_n)
+        new_vols = upserted(p.volunteers, volunteers, gone_v)
         # The records kept were checked under this very policy: only the new ones are
         # (ids, pairs and pinned rules are checked across all, as always).
         token = _CHECKED.set(frozenset(map(id, chain(p.volunteers, p.needs))))
@@ -501,12 +501,3 @@ def _ids_to_remove(
         if isinstance(x, str):
             out.add(x)
     return out
-
-
-def _upsert(old: Iterable[Any], fresh: list[Any], gone: set[str]) -> list[Any]:
-    """*old* without *gone* and without the ids of *fresh*, then all of *fresh*.
-
-    An id that comes twice in *fresh* stays twice: the problem's validation names it.
-    """
-    ids = {getattr(r, "id", None) for r in fresh}
-    return [r for r in old if r.id not in gone and r.id not in ids] + fresh

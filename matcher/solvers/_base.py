@@ -177,10 +177,17 @@ def unit_cost(inst: Instance, volunteer: IntArray, k: IntArray) -> IntArray:
     ``(load_start + k) * load_step``, less ``engage`` for a volunteer's very
     first need (convex: the marginal costs only grow).
     """
-    before = inst.load_start[volunteer] + k
-    out = before * inst.load_step
-    if inst.engage:
-        out = out - inst.engage * (before == 0)
+    return marginal_cost(inst.load_start[volunteer] + k, inst.load_step, inst.engage)
+
+
+def marginal_cost(before: IntArray, load_step: int, engage: int) -> IntArray:
+    """What one more need costs a volunteer who serves *before* needs already.
+
+    ``before * load_step``, less ``engage`` for the first (before == 0).
+    """
+    out = before * load_step
+    if engage:
+        out = out - engage * (before == 0)
     return out
 
 

@@ -111,7 +111,7 @@ class DynamicFlow:
         self._m = 0  # arc pairs used so far
         self._free_nodes: list[int] = []
         self._free_arcs: list[int] = []
-        self._scratch_size = 0
+        self._scratch_size = 0  # nodes the search's scratch arrays are sized for
         self._stamp = 0
 
     # ------------------------------------------------------------------ size
@@ -130,7 +130,7 @@ class DynamicFlow:
         """Bytes held by the arrays."""
         arrays: list[NDArray] = [self.first, self.pi, self.excess, self.alive, self.frm, self.to]
         arrays += [self.cost_, self.res, self.nxt, self.prv, self.live_arc, self.held, self.room]
-        return sum(a.nbytes for a in arrays) + getattr(self, "_scratch_bytes", 0)
+        return sum(a.nbytes for a in arrays) + 7 * 8 * self._scratch_size  # + the scratch
 
     def _grow_nodes(self, need: int) -> None:
         size = len(self.first)
@@ -277,11 +277,15 @@ class DynamicFlow:
         self.excess[self.frm[a]] -= amount
         self.excess[self.to[a]] += amount
 
-    def set_cost(self, a: int, cost: int) -> None:
-        """Change the cost of arc *a* (even); saturate it or its reverse if that breaks the proof."""
+    def set_cost(self, a: int, cost: int) -> list[int]:
+        """Change the cost of arc *a* (even); the nodes whose balance that touched.
+
+        It or its reverse is filled if the new cost breaks the proof there
+        (:meth:`saturate_broken`); :meth:`repair` those nodes.
+        """
         a = int(a)
         self.cost_[a], self.cost_[a + 1] = cost, -cost
-        self.saturate_broken([a, a + 1])
+        return self.saturate_broken([a, a + 1])
 
     def freeze(self, a: int) -> None:
         """Hold arc *a* (even) at its flow: no room either way (a pinned pair)."""
@@ -380,7 +384,6 @@ class DynamicFlow:
         self._settled = np.zeros(n, np.int64)
         self._stamp = 0
         self._scratch_size = n
-        self._scratch_bytes = 7 * 8 * n
 
     # ------------------------------------------------------------------ reading
 
@@ -389,6 +392,16 @@ class DynamicFlow:
         k = np.flatnonzero(self.live_arc[: self._m])
         a = 2 * k
         return int(np.dot(self.cost_[a], self.res[a + 1] + self.held[k]))
+
+    def proven(self) -> bool:
+        """Whether the flow is a min-cost flow and the potentials prove it.
+
+        Every node balanced, no arc over its capacity, and no arc with room and
+        a negative reduced cost (:meth:`violations`).
+        """
+        alive = np.flatnonzero(self.alive[: self._n])
+        balanced = not self.excess[alive].any()
+        return balanced and not (self.res[: 2 * self._m] < 0).any() and not len(self.violations())
 
     def violations(self) -> IntArray:
         """Arcs with room and a negative reduced cost (none when the proof holds)."""

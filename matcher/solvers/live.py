@@ -39,7 +39,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from ._base import Instance, unit_cost
+from ._base import Instance, marginal_cost, unit_cost
 from ._duals import Potentials, slot_node_keys, unserved_costs
 from .dynamic import DynamicFlow, RepairStats
 
@@ -360,9 +360,7 @@ class LiveAssignment:
 
     def set_pair_cost(self, v: int, j: int, cost: int) -> None:
         """The pair (*v*, *j*) now costs *cost*."""
-        a = self._pair_arc(v, j)
-        self.flow.cost_[a], self.flow.cost_[a + 1] = cost, -cost
-        self._repair(self.flow.saturate_broken([a, a + 1]))
+        self._repair(self.flow.set_cost(self._pair_arc(v, j), cost))
 
     def pin(self, v: int, j: int) -> None:
         """The pair (*v*, *j*) must be in the plan (it fits: checked by the caller)."""
@@ -381,13 +379,18 @@ class LiveAssignment:
 
     def plan(self) -> list[tuple[int, int]]:
         """The plan: ``(volunteer node, need node)`` of each pair with flow, sorted."""
+        a, v, j = self._pair_arcs()
+        used = self.pair_flow(a) > 0
+        return sorted(zip(v[used].tolist(), j[used].tolist(), strict=True))
+
+    def _pair_arcs(self) -> tuple[IntArray, IntArray, IntArray]:
+        """The pair arcs (even numbers), the volunteer node and the need node of each."""
         f = self.flow
-        k = np.flatnonzero(f.live_arc[: f._m])
-        a = 2 * k
+        a = 2 * np.flatnonzero(f.live_arc[: f._m])
         tail, head = f.frm[a], f.to[a]
-        pair = (self.kind[head] == _NEED) & (tail != SOURCE) & (f.res[a + 1] + f.held[k] > 0)
-        v = np.where(self.kind[tail[pair]] == _SLOT, self.owner[tail[pair]], tail[pair])
-        return sorted(zip(v.tolist(), head[pair].tolist(), strict=True))
+        pair = (tail != SOURCE) & (self.kind[head] == _NEED)
+        a, tail, head = a[pair], tail[pair], head[pair]
+        return a, np.where(self.kind[tail] == _SLOT, self.owner[tail], tail), head
 
     def instance(self) -> tuple[Instance, IntArray, IntArray]:
         """The instance held now, and the nodes of its volunteers and needs (in its order).
@@ -397,10 +400,6 @@ class LiveAssignment:
         priorities 1; the plan's cost on it is :meth:`cost`.
         """
         f = self.flow
-        k = np.flatnonzero(f.live_arc[: f._m])
-        a = 2 * k
-        tail, head, cost = f.frm[a], f.to[a], f.cost_[a]
-        cap = f.res[a] + f.res[a + 1] + f.held[k] + f.room[k]
         kind, alive = self.kind[: f._n], f.alive[: f._n]
         vols = np.flatnonzero((kind == _VOL) & alive)
         needs = np.flatnonzero((kind == _NEED) & alive)
@@ -408,21 +407,22 @@ class LiveAssignment:
         vi[vols] = np.arange(len(vols))
         ni = np.full(f._n, -1, np.int64)
         ni[needs] = np.arange(len(needs))
+        a = 2 * np.flatnonzero(f.live_arc[: f._m])
+        tail, head = f.frm[a], f.to[a]
         load = (tail == SOURCE) & (self.kind[head] == _VOL)
-        unserved = (tail == SOURCE) & (self.kind[head] == _NEED)
-        pair = (tail != SOURCE) & (self.kind[head] == _NEED)
-        owner = np.where(self.kind[tail] == _SLOT, self.owner[tail], tail)
+        unserved = a[(tail == SOURCE) & (self.kind[head] == _NEED)]  # never frozen
         demand = np.zeros(len(needs), np.int64)
-        demand[ni[head[unserved]]] = cap[unserved]
+        demand[ni[f.to[unserved]]] = f.res[unserved] + f.res[unserved + 1]
         unit = np.zeros(len(needs), np.int64)
-        unit[ni[head[unserved]]] = cost[unserved]
-        order = np.lexsort((vi[owner[pair]], ni[head[pair]]))
+        unit[ni[f.to[unserved]]] = f.cost_[unserved]
+        pa, pv, pj = self._pair_arcs()
+        order = np.lexsort((vi[pv], ni[pj]))
         inst = Instance(
             n_volunteers=len(vols),
             n_needs=len(needs),
-            volunteer=vi[owner[pair]][order],
-            need=ni[head[pair]][order],
-            cost=cost[pair][order],
+            volunteer=vi[pv][order],
+            need=ni[pj][order],
+            cost=f.cost_[pa][order],
             capacity=np.bincount(vi[head[load]], minlength=len(vols)),
             demand=demand,
             priority=np.ones(len(needs), np.int64),
@@ -455,7 +455,7 @@ class LiveAssignment:
 
     def _unit_costs(self, capacity: int) -> IntArray:
         k = np.arange(max(capacity, 0), dtype=np.int64)
-        return k * self.load_step - self.engage * (k == 0)
+        return marginal_cost(k, self.load_step, self.engage)
 
     def _tail(self, v: int, slot: int) -> int:
         """The node a pair arc of volunteer *v* into a need of *slot* leaves from."""
