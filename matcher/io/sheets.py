@@ -110,6 +110,7 @@ def _guarded(rows: Iterable[tuple[Any, ...]], name: str) -> Iterator[tuple[Any, 
     """
     it = iter(rows)
     count = cells = 0
+    most_rows, most_cells = int(limits.MAX_SHEET_ROWS), int(limits.MAX_SHEET_CELLS)
     while True:
         try:
             row = next(it)
@@ -120,8 +121,9 @@ def _guarded(rows: Iterable[tuple[Any, ...]], name: str) -> Iterator[tuple[Any, 
         except Exception as exc:  # noqa: BLE001 - damaged XML, cells or shared strings
             raise _Damaged() from exc
         count, cells = count + 1, cells + len(row)
-        limits.check("rows of the sheet", count, "MAX_SHEET_ROWS", name)
-        limits.check("cells of the sheet", cells, "MAX_SHEET_CELLS", name)
+        if count > most_rows or cells > most_cells:  # the check raises, naming the limit
+            limits.check("rows of the sheet", count, "MAX_SHEET_ROWS", name)
+            limits.check("cells of the sheet", cells, "MAX_SHEET_CELLS", name)
         yield row
 
 
