@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, TypeVar, overload
 
-__all__ = ["FrozenMap"]
+__all__ = ["FrozenMap", "LazyFrozenMap"]
 
 V = TypeVar("V")
 T = TypeVar("T")
@@ -89,3 +89,29 @@ class FrozenMap(Mapping[str, V]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenMap, (self._data,))
+
+
+class LazyFrozenMap(FrozenMap[V]):
+    """A :class:`FrozenMap` whose dict is made when first read.
+
+    *make* returns the dict, its keys already sorted. A certificate of a
+    community re-planned many times a second is kept this way: a reader that
+    looks at it pays for it, a re-plan does not.
+    """
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], dict[str, V]]) -> None:  # noqa: D107
+        self._make: Callable[[], dict[str, V]] | None = make
+        self._hash = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "_data":
+            raise AttributeError(name)
+        make = self._make
+        if make is None:  # made by another thread meanwhile
+            return object.__getattribute__(self, "_data")
+        data = make()
+        self._data = data
+        self._make = None
+        return data

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import matcher.planning._events as events_module
 import matcher.planning.planner as planner_module
 from matcher import (
     MatcherError,
@@ -110,20 +111,28 @@ def test_planner_updates_from_threads_with_a_lock_of_their_own_are_all_applied()
 
 @pytest.fixture
 def stalled(monkeypatch):
-    """A planner whose next update stops in the middle (after its rebuild) until let go."""
+    """A planner whose next update stops in the middle until let go.
+
+    After the rebuild of its graph, or after the search of a new record's pairs
+    when the update is taken as events (matcher/planning/_events.py): either
+    way with the engine half changed.
+    """
     vs = [Volunteer(f"v{i}", ["driving"], (float(i), 0.0)) for i in range(6)]
     ns = [Need(f"n{j}", "medical", ["driving"], (float(j), 0.4)) for j in range(6)]
     planner = Planner(Problem(vs, ns, Policy(geometry="plane", max_distance_km=3.0)))
     inside, go = threading.Event(), threading.Event()
-    real = planner_module.rebuild
 
-    def slow_rebuild(*args, **kwargs):
-        out = real(*args, **kwargs)
-        inside.set()
-        assert go.wait(30)
-        return out
+    def stalling(real):
+        def slow(*args, **kwargs):
+            out = real(*args, **kwargs)
+            inside.set()
+            assert go.wait(30)
+            return out
 
-    monkeypatch.setattr(planner_module, "rebuild", slow_rebuild)
+        return slow
+
+    monkeypatch.setattr(planner_module, "rebuild", stalling(planner_module.rebuild))
+    monkeypatch.setattr(events_module, "record_pairs", stalling(events_module.record_pairs))
     return planner, inside, go
 
 

@@ -57,6 +57,31 @@ class Fingerprint:
     pairs: str
     policy: str
 
+    @classmethod
+    def deferred(cls, problem: Any, lookup: Mapping[int, Any] | None = None) -> Fingerprint:
+        """The fingerprint of *problem*, computed when a part is first read.
+
+        *lookup*: digests of records seen before (a :func:`fingerprint`
+        cache), only read. A re-plan that changed one record need not hash the
+        whole community at once: only a caller that reads the provenance pays.
+        """
+        out = object.__new__(cls)
+        object.__setattr__(out, "_make", (problem, lookup))
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        make = self.__dict__.get("_make")
+        if make is None or name not in _PARTS:
+            raise AttributeError(name)
+        made = fingerprint(make[0], lookup=make[1])
+        for k in _PARTS:
+            object.__setattr__(self, k, getattr(made, k))
+        self.__dict__.pop("_make", None)
+        return getattr(made, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Fingerprint, tuple(getattr(self, k) for k in _PARTS))
+
     @property
     def problem(self) -> str:
         """The digest of the whole problem (``problem_sha256``)."""
@@ -70,6 +95,9 @@ class Fingerprint:
             for name in ("volunteers", "needs", "pairs", "policy")
             if getattr(self, name) != getattr(other, name)
         ]
+
+
+_PARTS = ("volunteers", "needs", "pairs", "policy")
 
 
 def _canon(x: Any) -> Any:
@@ -94,25 +122,36 @@ def _record_digest(record: Any, get: attrgetter[Any]) -> bytes:
     return hashlib.sha256(repr(values).encode()).digest()
 
 
-def _records_digest(records: Iterable[Any], cache: dict[int, Any] | None) -> str:
+def _records_digest(
+    records: Iterable[Any], cache: dict[int, Any] | None, lookup: Mapping[int, Any] | None = None
+) -> str:
     ordered = sorted(records, key=lambda r: r.id)
     h = hashlib.sha256()
     if not ordered:
         return h.hexdigest()
     get = attrgetter(*(f.name for f in fields(ordered[0])))
-    if cache is None:
+    if cache is None and lookup is None:
         for r in ordered:
             h.update(_record_digest(r, get))
         return h.hexdigest()
+    seen = cache if cache is not None else lookup
+    assert seen is not None
     for r in ordered:
-        hit = cache.get(id(r))
+        hit = seen.get(id(r))
         if hit is None or hit[0] is not r:  # the same live object, not a reused id
-            hit = cache[id(r)] = (r, _record_digest(r, get))
+            hit = (r, _record_digest(r, get))
+            if cache is not None:
+                cache[id(r)] = hit
         h.update(hit[1])
     return h.hexdigest()
 
 
-def fingerprint(problem: Any, *, cache: dict[int, Any] | None = None) -> Fingerprint:
+def fingerprint(
+    problem: Any,
+    *,
+    cache: dict[int, Any] | None = None,
+    lookup: Mapping[int, Any] | None = None,
+) -> Fingerprint:
     """The fingerprint of a :class:`~matcher.Problem` (see the module notes).
 
     Parameters
@@ -124,6 +163,8 @@ def fingerprint(problem: Any, *, cache: dict[int, Any] | None = None) -> Fingerp
         fingerprints a changing community again and again (the
         :class:`~matcher.Planner`) passes the same dict and pays only for new
         records; entries of records no longer in *problem* are dropped.
+    lookup : mapping, optional
+        Such a cache, only read (for a reader that must not change it).
 
     Returns
     -------
@@ -141,8 +182,8 @@ def fingerprint(problem: Any, *, cache: dict[int, Any] | None = None) -> Fingerp
     if cache is not None and seen is not None:
         seen.update(cache)
     out = Fingerprint(
-        volunteers=_records_digest(problem.volunteers, seen),
-        needs=_records_digest(problem.needs, seen),
+        volunteers=_records_digest(problem.volunteers, seen, lookup),
+        needs=_records_digest(problem.needs, seen, lookup),
         pairs=hashlib.sha256(pairs.encode()).hexdigest(),
         policy=hashlib.sha256(policy.encode()).hexdigest(),
     )

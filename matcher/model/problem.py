@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 from .. import limits
@@ -297,20 +298,42 @@ def sorted_order(ids: Sequence[str]) -> list[int]:
     return sorted(range(len(ids)), key=ids.__getitem__)
 
 
-def upserted(old: Iterable[Any], fresh: Sequence[Any], gone: set[str]) -> list[Any]:
+def upserted(
+    old: Sequence[Any],
+    fresh: Sequence[Any],
+    gone: set[str],
+    where: Callable[[str], int | None] | None = None,
+) -> tuple[Any, ...]:
     """*old* without the ids in *gone* or in *fresh*, then all of *fresh*.
 
     A record that changed (same id) moves to the end. An id that comes twice in
-    *fresh* stays twice: the problem's validation names it.
+    *fresh* stays twice: the problem's validation names it. *where*, when
+    given, tells the position in *old* of an id (None: not there): then *old*
+    is copied in slices, not looked at record by record.
     """
     ids = {getattr(r, "id", None) for r in fresh}
-    return [r for r in old if r.id not in gone and r.id not in ids] + list(fresh)
+    if where is None:
+        return tuple([r for r in old if r.id not in gone and r.id not in ids] + list(fresh))
+    at = sorted({p for x in chain(gone, ids) if isinstance(x, str) and (p := where(x)) is not None})
+    parts: list[tuple[Any, ...]] = []
+    start = 0
+    for p in at:
+        parts.append(tuple(old[start:p]))
+        start = p + 1
+    parts += [tuple(old[start:]), tuple(fresh)]
+    if len(parts) > 8:
+        return tuple(chain.from_iterable(parts))
+    out = parts[0]
+    for part in parts[1:]:
+        out += part
+    return out
 
 
 def with_records(
     base: Problem,
     gone: tuple[set[str], set[str]],
     fresh: tuple[Sequence[Any], Sequence[Any]],
+    where: tuple[Callable[[str], int | None], Callable[[str], int | None]] | None = None,
 ) -> Problem | None:
     """*base* with records removed and new or changed ones added, checked by difference.
 
@@ -321,7 +344,8 @@ def with_records(
     record that left or changed. The result equals ``Problem(...)`` of the same
     records (``tests/test_planner.py`` checks it); None when a check fails or a
     pair would need its rules checked again -- the caller then makes the
-    problem the full way, which reports every problem as usual.
+    problem the full way, which reports every problem as usual. *where*: the
+    positions of ids among the volunteers and the needs (see :func:`upserted`).
     """
     geometry = base.policy.geometry
     out: list[InputProblem] = []
@@ -335,7 +359,7 @@ def with_records(
         ids = [getattr(r, "id", None) for r in new]
         if not all(isinstance(r, cls) for r in new) or len(set(ids)) != len(ids):
             return None
-        records = tuple(upserted(old, new, gone[k]))
+        records = upserted(old, new, gone[k], None if where is None else where[k])
         for i, rec in enumerate(new, start=len(records) - len(new)):
             check(rec, i, geometry, out)
         if out or len(records) > int(limits.MAX_RECORDS):

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputError, InputProblem, PlannerBusy, short_repr
+from ..errors import InputError, InputProblem, PlannerBusy, SolverError, short_repr
 from ..graph import Built, Graph, build, rebuild
 from ..graph.rebuild import Delta
 from ..model import Need, Problem, Volunteer
@@ -45,6 +45,7 @@ from ..model.problem import _CHECKED, upserted, with_records
 from ..result import GraphSolution, Provenance, Result, assemble
 from ..solvers import WARM_METHODS, Instance, Warm
 from . import _live
+from ._events import Events
 from ._reuse import (
     churn_of,
     edges_of,
@@ -75,6 +76,9 @@ class _State(NamedTuple):
     # the churn term of the last solve: its certificate proves the costs less this
     bonus: IntArray | None
     bonus_known: bool
+    # the community now, when events have changed it since *built* (which, with
+    # *solution* and *pairs*, is then of an earlier plan: see Planner._current)
+    now: Problem | None = None
 
 
 class Planner:
@@ -217,15 +221,27 @@ class Planner:
         )
         self._use_engine = bool(engine) and certify and method in WARM_METHODS
         self._engine: _live.Engine | None = None
+        self._events: Events | None = None
         if self._use_engine and self._state.bonus_known:
             self._engine = _live.start(built.graph, solution, None)
+            self._start_events()
         self.last_path = "solve"
         self._lock = threading.Lock()  # held by the one writer (update, replan)
+
+    def _start_events(self) -> None:
+        """Keep the plan for single events (:mod:`._events`), where they apply."""
+        state, engine = self._state, self._engine
+        self._events = None
+        if engine is not None and state.now is None and not self._churn_cost:
+            self._events = Events.start(state.built, state.result, engine)
+            if self._events is not None:
+                self._events.fingerprints = self._fingerprints
 
     @property
     def problem(self) -> Problem:
         """The community as last planned."""
-        return self._state.built.problem
+        state = self._state
+        return state.built.problem if state.now is None else state.now
 
     @property
     def result(self) -> Result:
@@ -291,9 +307,12 @@ class Planner:
                     )
                 ]
             )
+        self._current()
         state = self._state
         prev = state.result
         churn_units = _churn_units(self._churn_cost, prev, problem.policy.resolution)
+        if state.now is not None:  # no engine holds the last plan: solve from it
+            return self._solve_from(problem, prev)
         t0 = time.perf_counter()
         base, old = state.built, state.solution
         built, delta = rebuild(base, problem)
@@ -360,6 +379,55 @@ class Planner:
         self._state = _State(built, solution, result, new_pairs, bonus, True)  # at once
         self._engine = engine
         self.last_path = path
+        self._start_events()
+        return result
+
+    def _current(self) -> None:
+        """After events: the graph of the community now, and the engine mapped onto it.
+
+        Events change the engine and the result, not the graph (:mod:`._events`);
+        a re-plan that goes through the graph needs it back. When that fails,
+        or no engine holds the plan, the state stays behind and the re-plan
+        solves from the last result (:meth:`_solve_from`).
+        """
+        state, events = self._state, self._events
+        self._events = None
+        if state.now is None or events is None:
+            return
+        try:
+            built, solution, engine = events.materialise(state.now)
+        except SolverError:
+            self._engine = None
+            return
+        pairs = [(m.need_id, m.volunteer_id) for m in state.result.matches]
+        self._state = _State(built, solution, state.result, pairs, None, True)
+        self._engine = engine
+
+    def _solve_from(self, problem: Problem, previous: Result) -> Result:
+        """Plan *problem* from scratch with *previous* as the last plan (as ``solve(previous=)``)."""
+        t0 = time.perf_counter()
+        units = _churn_units(self._churn_cost, previous, problem.policy.resolution)
+        built = build(problem)
+        result, solution = _solve_built(
+            built,
+            t0,
+            self._method,
+            previous=previous,
+            churn_cost=self._churn_cost,
+            churn_units=units,
+            executor=self._executor,
+            certify=self._certify,
+            options=self._options,
+            fingerprints=self._fingerprints,
+        )
+        pairs = [(m.need_id, m.volunteer_id) for m in result.matches]
+        known = not self._churn_cost
+        self._state = _State(built, solution, result, pairs, None, known)
+        self._engine = None
+        if self._use_engine and known:
+            self._engine = _live.start(built.graph, solution, None)
+        self.last_path = "solve"
+        self._start_events()
         return result
 
     def _solve(
@@ -438,28 +506,57 @@ class Planner:
         remove_volunteers: Iterable[str],
     ) -> Result:
         """:meth:`update`, by the writer."""
-        built = self._state.built
-        p = built.problem
+        state, events = self._state, self._events
+        p = self.problem
         needs, volunteers = list(needs), list(volunteers)
         problems: list[InputProblem] = []
-        gone_n = _ids_to_remove("remove_needs", remove_needs, built.need_of, problems)
-        gone_v = _ids_to_remove(
-            "remove_volunteers", remove_volunteers, built.volunteer_of, problems
-        )
+        if events is not None:  # the ids now (the graph's may be of an earlier plan)
+            need_of, volunteer_of = events.n_row, events.v_row
+        elif state.now is None:
+            need_of, volunteer_of = state.built.need_of, state.built.volunteer_of
+        else:
+            need_of, volunteer_of = p.need_index, p.volunteer_index
+        gone_n = _ids_to_remove("remove_needs", remove_needs, need_of, problems)
+        gone_v = _ids_to_remove("remove_volunteers", remove_volunteers, volunteer_of, problems)
         if problems:
             raise InputError(problems)
         # Checked by difference (the new records, their ids, the pairs they touch) ...
-        problem = with_records(p, (gone_v, gone_n), (volunteers, needs))
+        where = None if events is None else (events.order_v.position, events.order_n.position)
+        problem = with_records(p, (gone_v, gone_n), (volunteers, needs), where)
+        if problem is not None and events is not None and events.takes(problem, volunteers, needs):
+            return self._event(events, problem, gone_v, gone_n, volunteers, needs)
         if problem is None:  # ... or the full way, which reports every problem
             problem = self._problem_with(gone_v, gone_n, volunteers, needs)
         return self._replan(problem)
 
+    def _event(
+        self,
+        events: Events,
+        problem: Problem,
+        gone_v: set[str],
+        gone_n: set[str],
+        volunteers: list[Any],
+        needs: list[Any],
+    ) -> Result:
+        """One update as events on the kept plan (:mod:`._events`); solved if it declines."""
+        state = self._state
+        self._events, engine, self._engine = None, self._engine, None  # spoiled if this fails
+        result = events.apply(problem, gone_v, gone_n, volunteers, needs, state.result)
+        if result is None:  # the costs outgrew the coverage weight: solve from the last plan
+            if state.now is None:
+                return self._replan(problem)
+            return self._solve_from(problem, state.result)
+        self._state = state._replace(result=result, now=problem)  # at once
+        self._events, self._engine = events, engine
+        self.last_path = "engine"
+        return result
+
     def _problem_with(
         self, gone_v: set[str], gone_n: set[str], volunteers: list[Any], needs: list[Any]
     ) -> Problem:
-        p = self._state.built.problem
-        new_needs = upserted(p.needs, needs, gone_n)
-        new_vols = upserted(p.volunteers, volunteers, gone_v)
+        p = self.problem
+        new_needs = list(upserted(p.needs, needs, gone_n))
+        new_vols = list(upserted(p.volunteers, volunteers, gone_v))
         # The records kept were checked under this very policy: only the new ones are
         # (ids, pairs and pinned rules are checked across all, as always).
         token = _CHECKED.set(frozenset(map(id, chain(p.volunteers, p.needs))))

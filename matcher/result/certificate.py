@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._frozen import FrozenMap
+from .._frozen import FrozenMap, LazyFrozenMap
 from ..graph import Graph
 from ..graph.core import _is_sorted
 from ..solvers import Potentials
@@ -63,11 +63,13 @@ class Certificate:
     engage: int | None = None
 
     def __post_init__(self) -> None:
-        if type(self.volunteers) is not FrozenMap:
+        if not isinstance(self.volunteers, FrozenMap):
             object.__setattr__(self, "volunteers", FrozenMap(self.volunteers))
-        if type(self.needs) is not FrozenMap:
+        if not isinstance(self.needs, FrozenMap):
             object.__setattr__(self, "needs", FrozenMap(self.needs))
         slots = self.slots
+        if isinstance(slots, LazyFrozenMap):
+            return  # made of FrozenMaps when read
         if type(slots) is not FrozenMap or any(type(v) is not FrozenMap for v in slots.values()):
             object.__setattr__(
                 self, "slots", FrozenMap({k: FrozenMap(v) for k, v in slots.items()})

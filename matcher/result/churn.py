@@ -51,6 +51,15 @@ class Churn:
         object.__setattr__(self, "previous", tuple(tuple(p) for p in self.previous))
 
     @classmethod
+    def _of(cls, *, previous: tuple[tuple[str, str], ...], **counts: Any) -> Churn:
+        """A churn whose *previous* is already a tuple of ``(str, str)`` tuples (not copied)."""
+        out = object.__new__(cls)
+        object.__setattr__(out, "previous", previous)
+        for k, v in counts.items():
+            object.__setattr__(out, k, v)
+        return out
+
+    @classmethod
     def between(
         cls,
         previous: Iterable[tuple[str, str]],

@@ -135,9 +135,13 @@ def _search(
 @njit(cache=True, nogil=True)
 def repair(
     todo, first, nxt, frm, to, cost, res, pi, excess, dist, seen, done, parent, heap, pos,
-    settled, stamp,
+    settled, stamp, log, logn,
 ):  # pragma: no cover - compiled
     """Route every excess of the nodes in *todo* to a deficit (see the module notes).
+
+    The arc pair (``arc >> 1``) of every arc whose flow changes is written to
+    *log* at ``logn[0]``, which counts on past the end of *log* (the caller
+    then knows entries were lost).
 
     Returns ``(stamp, searches, nodes settled, status)``; ``stamp`` is the next
     free search number (``seen`` / ``done`` are reset by numbering searches);
@@ -178,6 +182,9 @@ def repair(
                 arc = parent[x]
                 res[arc] -= amount
                 res[arc ^ 1] += amount
+                if logn[0] < log.shape[0]:
+                    log[logn[0]] = arc >> 1
+                logn[0] += 1
                 x = frm[arc] if not backward else to[arc]
             if backward:
                 excess[target] -= amount
@@ -210,6 +217,6 @@ def compile_seconds() -> float:
     began = time.perf_counter()
     z = np.zeros(2, np.int64)
     n = np.full(2, _NONE, np.int64)
-    repair(np.zeros(0, np.int64), n, n, z, z, z, z, z, z, z, z, z, z, z, z, z, 0)
+    repair(np.zeros(0, np.int64), n, n, z, z, z, z, z, z, z, z, z, z, z, z, z, 0, z, z[:1].copy())
     link_all(n.copy(), n.copy(), n.copy(), z, np.zeros(0, np.int64))
     return time.perf_counter() - began

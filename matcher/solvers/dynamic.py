@@ -113,6 +113,9 @@ class DynamicFlow:
         self._free_arcs: list[int] = []
         self._scratch_size = 0  # nodes the search's scratch arrays are sized for
         self._stamp = 0
+        # the arc pairs whose flow changed since take_log (repair, push, remove_arc)
+        self._log = np.zeros(1024, np.int64)
+        self._logn = np.zeros(1, np.int64)  # counts on past the end when entries are lost
 
     # ------------------------------------------------------------------ size
 
@@ -255,6 +258,7 @@ class DynamicFlow:
 
     def remove_arc(self, a: int) -> None:
         """Remove arc *a* (even); its flow comes back as excess at its tail, deficit at its head."""
+        self._note(int(a) >> 1)
         a = int(a) & ~1
         f = self.flow(a)
         self.held[a >> 1] = self.room[a >> 1] = 0
@@ -266,12 +270,35 @@ class DynamicFlow:
         self.live_arc[a >> 1] = False
         self._free_arcs.append(a >> 1)
 
+    def _note(self, k: int) -> None:
+        n = int(self._logn[0])
+        if n < len(self._log):
+            self._log[n] = k
+        self._logn[0] = n + 1
+
+    def take_log(self) -> IntArray | None:
+        """The arc pairs (``a >> 1``) whose flow changed since the last call, and empty the log.
+
+        Every change of flow by :meth:`repair`, :meth:`push` (and the methods
+        that push) and :meth:`remove_arc` is logged (a pair may come more than
+        once, and a removed pair's number may be in use again). None when more
+        changed than the log holds: the caller must then look at every arc (the
+        log is made larger for next time).
+        """
+        n = int(self._logn[0])
+        self._logn[0] = 0
+        if n > len(self._log):
+            self._log = np.zeros(max(2 * len(self._log), 2 * n), np.int64)
+            return None
+        return np.unique(self._log[:n])
+
     def flow(self, a: int) -> int:
         """Flow on arc *a* (even)."""
         return int(self.res[int(a) + 1] + self.held[int(a) >> 1])
 
     def push(self, a: int, amount: int) -> None:
         """Send *amount* along arc *a* (within its room), moving the imbalance to its ends."""
+        self._note(int(a) >> 1)
         self.res[a] -= amount
         self.res[a ^ 1] += amount
         self.excess[self.frm[a]] -= amount
@@ -360,7 +387,7 @@ class DynamicFlow:
         stamp, searches, settled, status = repair(
             todo, self.first, self.nxt, self.frm, self.to, self.cost_, self.res, self.pi,
             self.excess, self._dist, self._seen, self._done, self._parent, self._heap,
-            self._pos, self._settled, self._stamp,
+            self._pos, self._settled, self._stamp, self._log, self._logn,
         )  # fmt: skip
         self._stamp = stamp
         if status:

@@ -1,0 +1,221 @@
+"""An encoding that grows record by record, and the pairs of one record, searched alone.
+
+A platform's events change one record at a time. :class:`GrowingEncoding`
+keeps the arrays of :class:`~matcher.model.rules.Encoding` with room to
+spare: a new record is encoded (against the same name tables) into the next
+row, a record that leaves only has its row marked dead, and no row ever moves.
+:func:`record_pairs` then finds one record's feasible pairs and the candidate
+counts of :meth:`~matcher.graph.Diagnostics.candidate_counts` in one pass over
+the other side's live rows -- the same rules, through the same functions, as
+:func:`~matcher.graph.build` (``tests/test_grow.py`` checks both against it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..model import rules
+from ..model.rules import Encoding
+from .core import BoolArray, FloatArray, IntArray
+
+__all__ = ["GrowingEncoding", "RecordPairs", "record_pairs"]
+
+_VOLUNTEER_ROWS = (
+    "vol_xy",
+    "vol_limit",
+    "vol_level",
+    "vol_any_slot",
+    "vol_free",
+    "vol_comm",
+    "vol_has_pref",
+    "vol_pref",
+    "capacity",
+    "vol_cos_lat",
+)
+_NEED_ROWS = (
+    "need_xy",
+    "need_level",
+    "need_slot",
+    "need_comm",
+    "need_cat",
+    "demand",
+    "priority",
+    "need_cos_lat",
+)
+
+
+class GrowingEncoding:
+    """Records encoded as rows that are appended and retired, never moved.
+
+    Parameters
+    ----------
+    enc : Encoding
+        The encoding of the records to start from (its name tables stay).
+    volunteers, needs : sequence of Volunteer, Need
+        Those records, in the encoding's order (row ``i`` is record ``i``).
+    policy : Policy
+        The policy they were encoded under.
+
+    Notes
+    -----
+    Pairs named in ``forbidden`` are not kept (:attr:`encoding` has none): a
+    caller with forbidden pairs must not search with it.
+    """
+
+    def __init__(
+        self, enc: Encoding, volunteers: Sequence[Any], needs: Sequence[Any], policy: Any
+    ) -> None:
+        self.policy = policy
+        self.names = enc.names
+        self._base = replace(enc, forbidden_keys=np.zeros(0, np.int64))
+        self._arrays: dict[str, NDArray[Any]] = {
+            k: _with_room(getattr(enc, k)) for k in (*_VOLUNTEER_ROWS, *_NEED_ROWS)
+        }
+        self.n_volunteer_rows = enc.n_volunteers
+        self.n_need_rows = enc.n_needs
+        self.volunteers: list[Any] = list(volunteers)  # the record of each row (None: gone)
+        self.needs: list[Any] = list(needs)
+        self.volunteer_alive = _with_room(np.ones(enc.n_volunteers, bool))
+        self.need_alive = _with_room(np.ones(enc.n_needs, bool))
+        self._enc: Encoding | None = None
+
+    # ---------------------------------------------------------------- changes
+
+    def fits(self, volunteers: Sequence[Any], needs: Sequence[Any]) -> bool:
+        """Whether every skill, slot, community and category of these records has a code."""
+        new = rules.names_of(volunteers, needs)
+        return all(set(a) <= set(b) for a, b in zip(new, self.names, strict=True))
+
+    def add_volunteer(self, record: Any) -> int:
+        """Encode *record* into a new row; its row (the names must fit, :meth:`fits`)."""
+        sub = rules.encode([record], [], self.policy, (), names=self.names)
+        row = self.n_volunteer_rows
+        self._put(_VOLUNTEER_ROWS, sub, row)
+        self.volunteer_alive = _grown(self.volunteer_alive, row + 1)
+        self.volunteer_alive[row] = True
+        self.volunteers.append(record)
+        self.n_volunteer_rows = row + 1
+        return row
+
+    def add_need(self, record: Any) -> int:
+        """Encode *record* into a new row; its row (the names must fit, :meth:`fits`)."""
+        sub = rules.encode([], [record], self.policy, (), names=self.names)
+        row = self.n_need_rows
+        self._put(_NEED_ROWS, sub, row)
+        self.need_alive = _grown(self.need_alive, row + 1)
+        self.need_alive[row] = True
+        self.needs.append(record)
+        self.n_need_rows = row + 1
+        return row
+
+    def remove_volunteer(self, row: int) -> None:
+        """Retire a volunteer's row (capacity 0: no rule passes it as available)."""
+        self._arrays["capacity"][row] = 0
+        self.volunteer_alive[row] = False
+        self.volunteers[row] = None
+        self._enc = None
+
+    def remove_need(self, row: int) -> None:
+        """Retire a need's row."""
+        self.need_alive[row] = False
+        self.needs[row] = None
+
+    def _put(self, names: tuple[str, ...], sub: Encoding, row: int) -> None:
+        for k in names:
+            a = _grown(self._arrays[k], row + 1)
+            a[row] = getattr(sub, k)[0]
+            self._arrays[k] = a
+        self._enc = None
+
+    # ---------------------------------------------------------------- reading
+
+    @property
+    def encoding(self) -> Encoding:
+        """An :class:`Encoding` of every row (views; dead rows included, no forbidden pairs)."""
+        if self._enc is None:
+            nv, nn = self.n_volunteer_rows, self.n_need_rows
+            rows: dict[str, Any] = {k: self._arrays[k][:nv] for k in _VOLUNTEER_ROWS}
+            rows.update({k: self._arrays[k][:nn] for k in _NEED_ROWS})
+            self._enc = replace(self._base, **rows)
+        return self._enc
+
+    def live_volunteers(self) -> IntArray:
+        """The rows of the volunteers there, in row order."""
+        return np.flatnonzero(self.volunteer_alive[: self.n_volunteer_rows])
+
+    def live_needs(self) -> IntArray:
+        """The rows of the needs there, in row order."""
+        return np.flatnonzero(self.need_alive[: self.n_need_rows])
+
+
+def _with_room(a: NDArray[Any]) -> NDArray[Any]:
+    out = np.zeros((max(16, len(a) + len(a) // 8), *a.shape[1:]), a.dtype)
+    out[: len(a)] = a
+    return out
+
+
+def _grown(a: NDArray[Any], rows: int) -> NDArray[Any]:
+    if rows <= len(a):
+        return a
+    out = np.zeros((max(rows, 2 * len(a)), *a.shape[1:]), a.dtype)
+    out[: len(a)] = a
+    return out
+
+
+class RecordPairs(NamedTuple):
+    """What :func:`record_pairs` found.
+
+    Attributes
+    ----------
+    volunteer, need : ndarray of int64
+        The feasible pairs (rows), in the order of *needs* then *volunteers*.
+    distance_km : ndarray of float64
+        Their exact distances.
+    passed : ndarray of int64, shape (len(needs), len(volunteers)) summed
+        For each need, how many of the volunteers pass each rule in turn:
+        what the pairs add to :meth:`~matcher.graph.Diagnostics.candidate_counts`
+        (one row per need, five columns).
+    """
+
+    volunteer: IntArray
+    need: IntArray
+    distance_km: FloatArray
+    passed: IntArray
+
+
+def record_pairs(enc: Encoding, needs: IntArray, volunteers: IntArray) -> RecordPairs:
+    """The feasible pairs between *needs* and *volunteers* (rows), every pair checked.
+
+    For one record against the other side (a few thousand to a hundred
+    thousand pairs): each pair goes through the five rules in order, exactly
+    as in :meth:`~matcher.graph.Diagnostics.counts_with`; the pairs passing
+    all five are the graph's edges between them.
+    """
+    needs = np.asarray(needs, np.int64)
+    volunteers = np.asarray(volunteers, np.int64)
+    passed = np.zeros((len(needs), 5), np.int64)
+    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
+    if not len(needs) or not len(volunteers):
+        return RecordPairs(empty_i, empty_i, empty_f, passed)
+    if len(volunteers) == 1:
+        v = np.full(len(needs), volunteers[0], np.int64)
+        row = np.arange(len(needs), dtype=np.int64)
+    else:
+        v = np.tile(volunteers, len(needs))
+        row = np.repeat(np.arange(len(needs), dtype=np.int64), len(volunteers))
+    n = needs[row]
+    ok = rules.skills_ok(enc, v, n)
+    v, n, row = v[ok], n[ok], row[ok]
+    passed[:, 0] = np.bincount(row, minlength=len(needs))
+    dist = rules.distance_km(enc, v, n)
+    masks = rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
+    keep: BoolArray = np.ones(len(v), bool)
+    for k, mask in enumerate((masks.distance, masks.slot, masks.community, masks.available)):
+        keep &= mask
+        passed[:, k + 1] = np.bincount(row[keep], minlength=len(needs))
+    return RecordPairs(v[keep], n[keep], dist[keep], passed)

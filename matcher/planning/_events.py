@@ -1,0 +1,567 @@
+"""A Planner's events in time proportional to what they change, not to the city.
+
+:mod:`._live` re-plans through a rebuilt graph: every re-plan diffs the
+records, re-concatenates the candidate graph and assembles the whole result,
+which at tier L costs half a second whatever the event. :class:`Events` keeps
+instead, between events, everything a result is made of, and changes it by
+difference:
+
+* the records as rows of a :class:`~matcher.graph.grow.GrowingEncoding`: the
+  pairs of a new record are searched against the live rows of the other side
+  alone (:func:`~matcher.graph.grow.record_pairs`, the graph's own rules), and
+  what each volunteer adds to every need's candidate counts with them;
+* the plan in the warm-start engine (:class:`~matcher.solvers.live.LiveAssignment`),
+  whose log names the pairs whose flow changed: only their matches are made
+  or dropped;
+* the matches and the unmatched needs as lists sorted by id (a change is a
+  bisection; the result's tuples are copies of them), the candidate counts of
+  every need that was ever short (sums over volunteers: a volunteer that
+  comes or goes adds or takes its own), and the sums the metrics and the
+  objective are made of (:func:`~matcher.result.metrics.metrics_of`: integers,
+  so the same numbers as counted afresh);
+* the certificate: a copy of the engine's potentials, named by id only when
+  it is read (:class:`~matcher._frozen.LazyFrozenMap`), and the provenance's
+  fingerprint, hashed when first read (:meth:`Fingerprint.deferred`).
+
+The Planner uses it for :meth:`~matcher.Planner.update` when the engine
+holds the plan and the event is one it can take: no new skill, slot,
+community or category name, the slot rule not switching on, no forbidden
+pairs, no churn cost, the coverage-first objective, no teams or
+participation. Anything else, or a coverage weight that the costs have
+outgrown, goes the way of :mod:`._live` after :meth:`Events.materialise`
+(the graph of the current community, and the engine mapped onto it).
+
+``tests/test_events.py`` checks each event's result against the result
+assembled afresh from the same plan on the graph built from scratch, field for
+field, and against :func:`matcher.verify` and a cold solve's optimum.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import SolverError
+from ..graph import Built, rebuild
+from ..graph.build import _edge_costs
+from ..graph.grow import GrowingEncoding, RecordPairs, record_pairs
+from ..model import Problem
+from ..result import GraphSolution, Match, Result, Status
+from ..result.metrics import exact_sum
+from ..result.plan import UNKNOWN
+from ..solvers.live import _NEED, _SLOT, SOURCE
+from . import _live
+from ._kept import _PART_NAMES, Order, ResultParts, _room
+
+__all__ = ["Events"]
+
+IntArray = NDArray[np.int64]
+
+
+class Events(ResultParts):
+    """The last plan of a Planner, kept so that one event costs what it changes.
+
+    Made by :meth:`start` from a plan the engine holds; :meth:`apply` takes
+    one ``update()``; :meth:`materialise` gives the graph-based state back.
+    """
+
+    # ------------------------------------------------------------------ start
+
+    @classmethod
+    def start(cls, built: Built, result: Result, engine: _live.Engine) -> Events | None:
+        """The events state of *result*, the plan of *built* held by *engine*; None if not taken."""
+        p = built.problem
+        g = built.graph
+        if (
+            engine.big_m is None  # the user's unserved cost: "not_worth" reasons
+            or engine.churn
+            or p.forbidden
+            or g.need_group is not None
+            or g.participation
+            or result.status != Status.OPTIMAL
+            or result.certificate is None
+        ):
+            return None
+        return cls(built, result, engine)
+
+    def __init__(self, built: Built, result: Result, engine: _live.Engine) -> None:
+        """Use :meth:`start` (which declines what events do not take)."""
+        assert engine.big_m is not None
+        p = built.problem
+        g = built.graph
+        self.built = built  # the graph the state started from (stale after an event)
+        self.problem = p
+        self.engine = engine
+        self.live = live = engine.live
+        self.big_m = int(engine.big_m)
+        enc = built.diag.encoding
+        self.rows = GrowingEncoding(enc, built.volunteers.tolist(), built.needs.tolist(), p.policy)
+        self.resolution = g.resolution
+        self.load_step = g.load_step
+        nv, nn = g.n_volunteers, g.n_needs
+        self.v_node = engine.vol_node.copy()
+        self.n_node = engine.need_node.copy()
+        f = live.flow
+        self.node_row = np.full(len(f.first), -1, np.int64)
+        self.node_row[self.v_node] = np.arange(nv)
+        self.node_row[self.n_node] = np.arange(nn)
+        self.v_row = dict(built.volunteer_of)
+        self.n_row = dict(built.need_of)
+        # what each pair arc is: its cost, distance and parts (by arc pair number)
+        k = engine.arc >> 1
+        size = len(f.live_arc)
+        self.p_cost = np.zeros(size, np.int64)
+        self.p_cost[k] = g.cost
+        self.p_dist = np.zeros(size, np.float64)
+        assert g.distance_km is not None and g.parts is not None
+        self.p_dist[k] = g.distance_km
+        self.p_parts = np.zeros((size, len(_PART_NAMES)), np.float64)
+        for i, name in enumerate(_PART_NAMES):
+            self.p_parts[k, i] = g.parts[name]
+        f.take_log()  # what loading did is not an event
+        # the plan
+        sol_edge = _chosen(engine, g)
+        self.plan: dict[int, Match] = {}
+        by_key = {(m.need_id, m.volunteer_id): m for m in result.matches}
+        for e, kk in zip(sol_edge.tolist(), k[sol_edge].tolist(), strict=True):
+            self.plan[kk] = by_key[(g.need_ids[g.need[e]], g.volunteer_ids[g.volunteer[e]])]
+        if len(self.plan) != len(result.matches):
+            raise SolverError("the engine's plan is not the result's")
+        self.mkeys = [(m.need_id, m.volunteer_id) for m in result.matches]
+        self.mlist = list(result.matches)
+        self.ukeys = [u.need_id for u in result.unmatched]
+        self.udict = {u.need_id: u for u in result.unmatched}
+        self.served = np.bincount(g.need[sol_edge], minlength=nn).astype(np.int64)
+        self.load = np.bincount(g.volunteer[sol_edge], minlength=nv).astype(np.int64)
+        self._start_sums(built, result, sol_edge)
+        self.pairs_now = tuple(self.mkeys)
+        self.node_id: list[str | None] = [None] * len(f.first)
+        for r, x in enumerate(g.volunteer_ids):
+            self.node_id[int(self.v_node[r])] = x
+        for r, x in enumerate(g.need_ids):
+            self.node_id[int(self.n_node[r])] = x
+        self.slot_names = tuple(enc.slot_names)
+        self.fingerprints: dict[int, Any] | None = None
+        self.order_v, self.order_n = Order(p.volunteers), Order(p.needs)
+        self.spent = False
+
+    def _start_sums(self, built: Built, result: Result, sol_edge: IntArray) -> None:
+        """The counts, the cost spread bound and the sums of the objective and metrics."""
+        g, enc = built.graph, built.diag.encoding
+        nv, nn = g.n_volunteers, g.n_needs
+        assert g.distance_km is not None
+        # candidate counts of the needs that were ever short (valid where known)
+        self.counts = np.zeros((nn, 5), np.int64)
+        self.known = np.zeros(nn, bool)
+        for u in result.unmatched:
+            r = self.n_row[u.need_id]
+            self.counts[r] = u.candidates
+            self.known[r] = True
+        # the cost spread bound (matcher.solvers._duals.cost_spread), by record
+        self.n_deg = np.bincount(g.need, minlength=nn).astype(np.int64)
+        self.v_deg = np.bincount(g.volunteer, minlength=nv).astype(np.int64)
+        self.n_hi = np.zeros(nn, np.int64)
+        self.n_lo = np.zeros(nn, np.int64)
+        np.maximum.at(self.n_hi, g.need, g.cost)
+        np.minimum.at(self.n_lo, g.need, g.cost)
+        self.demand = np.asarray(g.demand, np.int64).copy()
+        self.priority = np.asarray(g.priority, np.int64).copy()
+        self.capacity = np.asarray(g.capacity, np.int64).copy()
+        self.spread = int(np.sum(self._need_terms(np.arange(nn)))) + int(
+            np.sum(self._vol_terms(np.arange(nv)))
+        )
+        # the objective and the metrics' sums
+        obj = result.objective
+        self.served_priority = int(obj.served_priority)
+        self.pair_cost = int(g.cost[sol_edge].sum())
+        self.load_pairs = int(np.sum(self.load * (self.load - 1) // 2))
+        self.units_demanded = int(self.demand.sum())
+        self.units_served = int(self.served.sum())
+        self.priority_demanded = int(np.dot(self.priority, self.demand))
+        self.distance_sum = exact_sum(g.distance_km[sol_edge].tolist())
+        self.load_hist = np.bincount(self.load, minlength=1).astype(np.int64)
+        self.cat_names = tuple(enc.category_names)
+        self.comm_names = tuple(c or UNKNOWN for c in enc.community_names)
+        self.cat = self._table(enc.need_cat[:nn], len(self.cat_names))
+        self.comm = self._table(enc.need_comm[:nn], len(self.comm_names))
+        self.units: dict[str, list[int]] = {}
+        for r, vol in enumerate(built.volunteers.tolist()):
+            row = self.units.setdefault(vol.unit or UNKNOWN, [0, 0])
+            row[0] += int(self.load[r] > 0)
+            row[1] += 1
+
+    def _need_terms(self, rows: IntArray) -> IntArray:
+        units = np.minimum(np.maximum(self.demand[rows], 0), self.n_deg[rows])
+        return units * (self.n_hi[rows] - self.n_lo[rows])
+
+    def _vol_terms(self, rows: IntArray) -> IntArray:
+        k = np.minimum(np.maximum(self.capacity[rows], 0), self.v_deg[rows])
+        return self.load_step * (k * (k - 1) // 2)
+
+    # ------------------------------------------------------------------ events
+
+    def takes(self, problem: Problem, fresh_v: Sequence[Any], fresh_n: Sequence[Any]) -> bool:
+        """Whether :meth:`apply` can take this change (checked before anything changes)."""
+        if problem.policy != self.problem.policy or problem.forbidden:
+            return False
+        if not self.rows.fits(fresh_v, fresh_n):
+            return False
+        if problem.policy.one_need_per_slot and not self.engine.slots:
+            # the slot rule would switch on in the network
+            return not any(n.slot is not None for n in fresh_n)
+        return True
+
+    def apply(
+        self,
+        problem: Problem,
+        gone_v: set[str],
+        gone_n: set[str],
+        fresh_v: Sequence[Any],
+        fresh_n: Sequence[Any],
+        previous: Result,
+    ) -> Result | None:
+        """Re-plan after one update; the new result, or None when the bound on costs broke.
+
+        On None (and on an exception) this state is spoiled: the caller solves.
+        """
+        if self.spent:
+            raise SolverError("events after materialise(): the engine was handed over")
+        t0 = time.perf_counter()
+        rows = self.rows
+        self.order_v.changed(
+            sorted(gone_v) + [v.id for v in fresh_v], [v.id for v in fresh_v], problem.volunteers
+        )
+        self.order_n.changed(
+            sorted(gone_n) + [n.id for n in fresh_n], [n.id for n in fresh_n], problem.needs
+        )
+        self.removed: list[tuple[str, str]] = []
+        self.added: list[tuple[str, str]] = []
+        self.touched_needs: set[int] = set()  # served or demand changed
+        self.counted: list[IntArray] = []  # candidate counts changed
+        search = 0.0
+        # 1. needs that leave or changed leave
+        for x in sorted(gone_n | {n.id for n in fresh_n if n.id in self.n_row}):
+            self._need_leaves(self.n_row.pop(x))
+        # 2. volunteers that leave or changed leave (taking their part of the counts)
+        leaving = sorted(gone_v | {v.id for v in fresh_v if v.id in self.v_row})
+        if leaving:
+            s = time.perf_counter()
+            needs = rows.live_needs()
+            found = [record_pairs(rows.encoding, needs, np.array([self.v_row[x]])) for x in leaving]
+            search += time.perf_counter() - s
+            for x, rp in zip(leaving, found, strict=True):
+                self._volunteer_leaves(self.v_row.pop(x), needs, rp)
+        # 3. volunteers join, with their pairs to the needs there
+        if fresh_v:
+            needs = rows.live_needs()
+            for vol in fresh_v:
+                s = time.perf_counter()
+                r = rows.add_volunteer(vol)
+                rp = record_pairs(rows.encoding, needs, np.array([r]))
+                parts, cost = _edge_costs(
+                    problem, rows.volunteers, rows.needs, rows.encoding,
+                    rp.volunteer, rp.need, rp.distance_km,
+                )  # fmt: skip
+                search += time.perf_counter() - s
+                self._volunteer_joins(vol, r, needs, rp, parts, cost)
+        # 4. needs join, with their pairs to every volunteer
+        if fresh_n:
+            vols = rows.live_volunteers()
+            for need in fresh_n:
+                s = time.perf_counter()
+                r = rows.add_need(need)
+                rp = record_pairs(rows.encoding, np.array([r]), vols)
+                parts, cost = _edge_costs(
+                    problem, rows.volunteers, rows.needs, rows.encoding,
+                    rp.volunteer, rp.need, rp.distance_km,
+                )  # fmt: skip
+                search += time.perf_counter() - s
+                self._need_joins(need, r, rp, parts, cost)
+        # 5. the pairs whose flow changed
+        self._follow_flow()
+        engine_s = time.perf_counter() - t0 - search
+        if self.spread >= self.big_m:
+            return None  # the coverage weight no longer outweighs every cost: solve
+        t1 = time.perf_counter()
+        self._short_needs()
+        self.problem = problem
+        result = self._result(previous, problem)
+        t2 = time.perf_counter()
+        timings = {
+            "build_graph": search,
+            "solve": engine_s,
+            "backend": engine_s,
+            "certify": 0.0,
+            "assemble": t2 - t1,
+            "total": t2 - t0,
+        }
+        return replace(result, timings=timings)
+
+    # -- records leaving
+
+    def _drop_plan_arcs(self, arcs: list[int]) -> None:
+        for k in arcs:
+            m = self.plan.pop(k, None)
+            if m is not None:
+                self._unmatch(k, m)
+
+    def _need_leaves(self, r: int) -> None:
+        live, f = self.live, self.live.flow
+        node = int(self.n_node[r])
+        pair_arcs = [a ^ 1 for a in f.arcs_of(node) if a & 1 and f.frm[a ^ 1] != SOURCE]
+        self._drop_plan_arcs([a >> 1 for a in pair_arcs])
+        vols = self._volunteer_rows_of([int(f.frm[a]) for a in pair_arcs])
+        live.remove_need(node)
+        self.node_id[node] = None
+        # the spread: this need's term, and one pair less for each of its volunteers
+        self.spread -= int(self._need_terms(np.array([r]))[0])
+        if len(vols):
+            before = int(self._vol_terms(vols).sum())
+            np.subtract.at(self.v_deg, vols, 1)
+            self.spread += int(self._vol_terms(vols).sum()) - before
+        # the metrics' sums
+        d, p = int(self.demand[r]), int(self.priority[r])
+        self.units_demanded -= d
+        self.priority_demanded -= d * p
+        self._tables(r, -1)
+        self.demand[r] = 0
+        self.n_deg[r] = 0
+        self.n_hi[r] = self.n_lo[r] = 0
+        self.known[r] = False
+        rec = self.rows.needs[r]
+        self.rows.remove_need(r)
+        self._drop_unmatched(rec.id)
+        self._forget(rec)
+
+    def _volunteer_rows_of(self, tails: list[int]) -> IntArray:
+        live = self.live
+        nodes = np.array(tails, np.int64)
+        if len(nodes):
+            nodes = np.where(live.kind[nodes] == _SLOT, live.owner[nodes], nodes)
+        return self.node_row[nodes]
+
+    def _volunteer_leaves(self, r: int, needs: IntArray, rp: RecordPairs) -> None:
+        live, f = self.live, self.live.flow
+        node = int(self.v_node[r])
+        tails = [node] + [
+            int(f.to[a]) for a in f.arcs_of(node) if not a & 1 and live.kind[f.to[a]] == _SLOT
+        ]
+        pair_arcs = [
+            a for t in tails for a in f.arcs_of(t) if not a & 1 and live.kind[f.to[a]] == _NEED
+        ]
+        self._drop_plan_arcs([a >> 1 for a in pair_arcs])
+        live.remove_volunteer(node)
+        self.node_id[node] = None
+        # its part of the candidate counts, and its pairs of the spread
+        self.counts[needs] -= rp.passed
+        self.counted.append(needs[rp.passed.any(axis=1)])
+        if len(rp.need):
+            before = int(self._need_terms(rp.need).sum())
+            np.subtract.at(self.n_deg, rp.need, 1)  # hi and lo stay: still a bound
+            self.spread += int(self._need_terms(rp.need).sum()) - before
+        self.spread -= int(self._vol_terms(np.array([r]))[0])
+        self.v_deg[r] = 0
+        self.capacity[r] = 0
+        self.load_hist[0] -= 1  # its load is 0 now: its matches were dropped
+        rec = self.rows.volunteers[r]
+        unit = self.units[rec.unit or UNKNOWN]
+        unit[1] -= 1
+        if not unit[1]:
+            del self.units[rec.unit or UNKNOWN]
+        self.rows.remove_volunteer(r)
+        self._forget(rec)
+
+    def _forget(self, rec: Any) -> None:
+        if self.fingerprints is not None:
+            hit = self.fingerprints.get(id(rec))
+            if hit is not None and hit[0] is rec:
+                del self.fingerprints[id(rec)]
+
+    # -- records joining
+
+    def _grow_nodes(self, node: int) -> None:
+        if node >= len(self.node_row):
+            self.node_row = _room(self.node_row, node + 1, -1)
+            self.node_id += [None] * (len(self.node_row) - len(self.node_id))
+
+    def _grow_arcs(self) -> None:
+        size = len(self.live.flow.live_arc)
+        if size > len(self.p_cost):
+            self.p_cost = _room(self.p_cost, size)
+            self.p_dist = _room(self.p_dist, size)
+            self.p_parts = _room(self.p_parts, size)
+
+    def _store_pairs(
+        self, arcs: list[int], parts: dict[str, Any], cost: IntArray, dist: Any
+    ) -> None:
+        self._grow_arcs()
+        k = np.asarray(arcs, np.int64) >> 1
+        self.p_cost[k] = cost
+        self.p_dist[k] = dist
+        for i, name in enumerate(_PART_NAMES):
+            self.p_parts[k, i] = parts[name]
+
+    def _grow_rows(self) -> None:
+        nv, nn = self.rows.n_volunteer_rows, self.rows.n_need_rows
+        self.v_node = _room(self.v_node, nv, -1)
+        for name in ("load", "v_deg", "capacity"):
+            setattr(self, name, _room(getattr(self, name), nv))
+        self.n_node = _room(self.n_node, nn, -1)
+        for name in ("served", "n_deg", "n_hi", "n_lo", "demand", "priority", "counts"):
+            setattr(self, name, _room(getattr(self, name), nn))
+        self.known = _room(self.known, nn, False)
+
+    def _volunteer_joins(
+        self,
+        vol: Any,
+        r: int,
+        needs: IntArray,
+        rp: RecordPairs,
+        parts: dict[str, Any],
+        cost: IntArray,
+    ) -> None:
+        self._grow_rows()
+        node = self.live.add_volunteer(
+            int(vol.capacity), list(zip(self.n_node[rp.need].tolist(), cost.tolist(), strict=True))
+        )
+        self._store_pairs(self.live.last_arcs, parts, cost, rp.distance_km)
+        self._grow_nodes(node)
+        self.v_node[r], self.node_row[node], self.node_id[node] = node, r, vol.id
+        self.v_row[vol.id] = r
+        self.counts[needs] += rp.passed
+        self.counted.append(needs[rp.passed.any(axis=1)])
+        self.capacity[r] = int(vol.capacity)
+        self.v_deg[r] = len(rp.need)
+        self.load[r] = 0
+        self.spread += int(self._vol_terms(np.array([r]))[0])
+        if len(rp.need):
+            before = int(self._need_terms(rp.need).sum())
+            np.add.at(self.n_deg, rp.need, 1)
+            np.maximum.at(self.n_hi, rp.need, cost)
+            np.minimum.at(self.n_lo, rp.need, cost)
+            self.spread += int(self._need_terms(rp.need).sum()) - before
+        self.load_hist[0] += 1
+        unit = self.units.setdefault(vol.unit or UNKNOWN, [0, 0])
+        unit[1] += 1
+
+    def _need_joins(
+        self, need: Any, r: int, rp: RecordPairs, parts: dict[str, Any], cost: IntArray
+    ) -> None:
+        self._grow_rows()
+        enc = self.rows.encoding
+        slot = int(enc.need_slot[r]) if self.engine.slots else -1
+        self.demand[r], self.priority[r] = int(need.demand), int(need.priority)
+        self.served[r] = 0
+        self.counts[r] = rp.passed[0]
+        self.known[r] = True
+        self.n_deg[r] = len(rp.volunteer)
+        self.n_hi[r] = max(0, int(cost.max())) if len(cost) else 0
+        self.n_lo[r] = min(0, int(cost.min())) if len(cost) else 0
+        self.spread += int(self._need_terms(np.array([r]))[0])
+        if len(rp.volunteer):
+            before = int(self._vol_terms(rp.volunteer).sum())
+            np.add.at(self.v_deg, rp.volunteer, 1)
+            self.spread += int(self._vol_terms(rp.volunteer).sum()) - before
+        node = self.live.add_need(
+            int(need.demand),
+            self.big_m * int(need.priority),
+            slot,
+            list(zip(self.v_node[rp.volunteer].tolist(), cost.tolist(), strict=True)),
+        )
+        self._store_pairs(self.live.last_arcs, parts, cost, rp.distance_km)
+        self._grow_nodes(node)
+        self.n_node[r], self.node_row[node], self.node_id[node] = node, r, need.id
+        self.n_row[need.id] = r
+        d, p = int(need.demand), int(need.priority)
+        self.units_demanded += d
+        self.priority_demanded += d * p
+        self._tables(r, +1)
+        self.touched_needs.add(r)
+
+    # -- the plan
+
+    def _follow_flow(self) -> None:
+        """Make and drop the matches of the pair arcs whose flow changed."""
+        live, f = self.live, self.live.flow
+        log = f.take_log()
+        if log is None:  # more changed than the log held: every pair arc
+            log = live._pair_arcs()[0] >> 1
+        k = log[log < len(f.live_arc)]
+        a = 2 * k
+        pair = f.live_arc[k] & (f.frm[a] != SOURCE) & (live.kind[f.to[a]] == _NEED)
+        k, a = k[pair], a[pair]
+        flow = f.res[a + 1] + f.held[k]
+        for kk, on in zip(k.tolist(), (flow > 0).tolist(), strict=True):
+            had = self.plan.get(kk)
+            if on and had is None:
+                self._match(kk)
+            elif not on and had is not None:
+                del self.plan[kk]
+                self._unmatch(kk, had)
+
+    # ------------------------------------------------------------------ back to a graph
+
+    def _recode_slots(self, names: tuple[str, ...]) -> None:
+        """Code the engine's slots by the name table *names* (a graph built afresh)."""
+        live, f = self.live, self.live.flow
+        n = f._n
+        nodes = np.flatnonzero(((live.kind[:n] == _SLOT) | (live.kind[:n] == _NEED)) & f.alive[:n])
+        live.slot_of[nodes] = _recode(live.slot_of[nodes], self.slot_names, names)
+        live.slot_node = {
+            (v, int(c)): w
+            for (v, _), w, c in zip(
+                live.slot_node.keys(),
+                live.slot_node.values(),
+                live.slot_of[list(live.slot_node.values())].tolist(),
+                strict=True,
+            )
+        }
+        self.slot_names = names
+
+    def materialise(self, problem: Problem) -> tuple[Built, GraphSolution, _live.Engine]:
+        """The graph of *problem* (the community now), its plan and the engine mapped onto it.
+
+        The engine is handed over (its slots coded as the new graph codes
+        them): this state is spent, and takes no more events.
+        """
+        self.spent = True
+        built, _ = rebuild(self.built, problem)
+        g = built.graph
+        live = self.live
+        if tuple(g.slot_names) != self.slot_names:  # a slot name left: the codes move
+            self._recode_slots(tuple(g.slot_names))
+        v_node = np.array([self.v_node[self.v_row[x]] for x in g.volunteer_ids], np.int64)
+        n_node = np.array([self.n_node[self.n_row[x]] for x in g.need_ids], np.int64)
+        size = len(live.flow.first)
+        gv = np.full(size, -1, np.int64)
+        gv[v_node] = np.arange(g.n_volunteers)
+        gn = np.full(size, -1, np.int64)
+        gn[n_node] = np.arange(g.n_needs)
+        a, pv, pj = live._pair_arcs()
+        key = gn[pj] * max(g.n_volunteers, 1) + gv[pv]
+        order = np.argsort(key, kind="stable")
+        gkey = np.asarray(g.need, np.int64) * max(g.n_volunteers, 1) + g.volunteer
+        if len(a) != g.n_edges or not np.array_equal(key[order], gkey):
+            raise SolverError("the engine's pairs are not the graph's")
+        engine = _live.Engine(
+            live, v_node, n_node, a[order], self.big_m, self.engine.slots, churn=False
+        )
+        inst, work = _live._work(g, None)
+        chosen = np.flatnonzero(live.pair_flow(engine.arc) > 0)
+        pot = _live._potentials(live, work, v_node, n_node, engine)
+        return built, _live._solution(g, inst, chosen, pot), engine
+
+
+def _recode(codes: IntArray, old: tuple[str, ...], new: tuple[str, ...]) -> IntArray:
+    """Slot codes of the name table *old* in the table *new* (-1 stays; a name not there: -1)."""
+    table = np.array([new.index(x) if x in new else -1 for x in old] + [-1], np.int64)
+    return table[np.where(codes >= 0, codes, len(old))]
+
+
+def _chosen(engine: _live.Engine, g: Any) -> IntArray:
+    return np.flatnonzero(engine.live.pair_flow(engine.arc) > 0)

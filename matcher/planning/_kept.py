@@ -1,0 +1,383 @@
+"""The result side of a Planner's events (:mod:`._events`): what a result is made of, kept.
+
+:class:`ResultParts` holds, between events, the matches and the unmatched
+needs as lists sorted by id, the candidate counts of the needs that were ever
+short, and the sums the objective and the metrics are made of; it makes each
+event's :class:`~matcher.result.Result` from them (its certificate named when
+read). :class:`Order` keeps where each record is in the problem's tuples.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._frozen import FrozenMap, LazyFrozenMap
+from ..graph import COST_PARTS
+from ..graph.grow import GrowingEncoding, record_pairs
+from ..model import Problem
+from ..model.fingerprint import Fingerprint
+from ..result import Certificate, Churn, Match, Objective, Provenance, Result, Status, Unmatched
+from ..result.assemble import in_units
+from ..result.metrics import metrics_of, shares_of
+from ..result.plan import UNKNOWN
+from ..solvers.live import _NEED, _SLOT, _VOL, SOURCE, LiveAssignment
+
+__all__ = ["Order", "ResultParts"]
+
+IntArray = NDArray[np.int64]
+_PART_NAMES = tuple(sorted(COST_PARTS))  # a FrozenMap's order
+_RULES = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")
+
+
+def _room(a: NDArray[Any], size: int, fill: Any = 0) -> NDArray[Any]:
+    """*a* with at least *size* rows (doubling), new rows *fill*."""
+    if size <= len(a):
+        return a
+    out = np.full((max(size, 2 * len(a), 16), *a.shape[1:]), fill, a.dtype)
+    out[: len(a)] = a
+    return out
+
+
+class Order:
+    """Where each record is in the problem's tuple, kept as records come and go.
+
+    A record gets the next number when it is appended; the position of a
+    number is it less the numbers of the records removed before it (a sorted
+    list, bisected). Renumbered when the removed outnumber a quarter.
+    """
+
+    def __init__(self, records: Sequence[Any]) -> None:
+        self._renumber(records)
+
+    def _renumber(self, records: Sequence[Any]) -> None:
+        self.seq = {r.id: i for i, r in enumerate(records)}
+        self.dead: list[int] = []
+        self.n = len(records)
+
+    def position(self, x: str) -> int | None:
+        s = self.seq.get(x)
+        return None if s is None else s - bisect.bisect_left(self.dead, s)
+
+    def changed(self, drop: Sequence[str], add: Sequence[str], records: Sequence[Any]) -> None:
+        """*drop* left (those there), *add* appended in order; *records*: the tuple now."""
+        for x in drop:
+            s = self.seq.pop(x, None)
+            if s is not None:
+                bisect.insort(self.dead, s)
+        for x in add:
+            self.seq[x] = self.n
+            self.n += 1
+        if len(self.dead) > 64 and 4 * len(self.dead) > self.n:
+            self._renumber(records)
+
+
+class ResultParts:
+    """The parts of the last result, changed by difference (the base of :class:`~._events.Events`)."""
+
+    # set by Events.start
+    live: LiveAssignment
+    rows: GrowingEncoding
+    big_m: int
+    resolution: float
+    load_step: int
+    served: IntArray
+    demand: IntArray
+    priority: IntArray
+    counts: IntArray
+    known: NDArray[np.bool_]
+    cat: IntArray
+    comm: IntArray
+    cat_names: tuple[str, ...]
+    comm_names: tuple[str, ...]
+    mkeys: list[tuple[str, str]]
+    mlist: list[Match]
+    ukeys: list[str]
+    udict: dict[str, Unmatched]
+    touched_needs: set[int]
+    counted: list[IntArray]
+    removed: list[tuple[str, str]]
+    added: list[tuple[str, str]]
+    pairs_now: tuple[tuple[str, str], ...]
+    node_id: list[str | None]
+    slot_names: tuple[str, ...]
+    v_row: dict[str, int]
+    fingerprints: dict[int, Any] | None
+    served_priority: int
+    pair_cost: int
+    load_pairs: int
+    units_demanded: int
+    units_served: int
+    priority_demanded: int
+    distance_sum: int
+    load_hist: IntArray
+    units: dict[str, list[int]]
+    load: IntArray
+    node_row: IntArray
+    p_cost: IntArray
+    p_dist: NDArray[np.float64]
+    p_parts: NDArray[np.float64]
+    plan: dict[int, Match]
+
+    def _table(self, code: IntArray, k: int) -> NDArray[np.int64]:
+        """Per code (the last: unknown), [served, demand, records] of the needs."""
+        idx = np.where(code >= 0, code, k)
+        out = np.zeros((k + 1, 3), np.int64)
+        np.add.at(out[:, 0], idx, self.served[: len(idx)])
+        np.add.at(out[:, 1], idx, self.demand[: len(idx)])
+        np.add.at(out[:, 2], idx, 1)
+        return out
+
+    def _tables(self, r: int, sign: int) -> None:
+        """Add (+1) or take (-1) need row *r* to the category and community sums."""
+        enc = self.rows.encoding
+        for table, code, k in (
+            (self.cat, int(enc.need_cat[r]), len(self.cat_names)),
+            (self.comm, int(enc.need_comm[r]), len(self.comm_names)),
+        ):
+            i = code if code >= 0 else k
+            table[i, 0] += sign * int(self.served[r])
+            table[i, 1] += sign * int(self.demand[r])
+            table[i, 2] += sign
+
+    # -- the unmatched needs
+
+    # -- the plan
+
+    def _ends(self, k: int) -> tuple[int, int]:
+        """(volunteer row, need row) of pair arc *k*."""
+        live, f = self.live, self.live.flow
+        tail, head = int(f.frm[2 * k]), int(f.to[2 * k])
+        if live.kind[tail] == _SLOT:
+            tail = int(live.owner[tail])
+        return int(self.node_row[tail]), int(self.node_row[head])
+
+    def _match(self, k: int) -> None:
+        v, j = self._ends(k)
+        vol, need = self.rows.volunteers[v], self.rows.needs[j]
+        m = Match(
+            need_id=need.id,
+            volunteer_id=vol.id,
+            cost=in_units(int(self.p_cost[k]), self.resolution),
+            distance_km=float(self.p_dist[k]),
+            parts=FrozenMap._of_sorted(
+                dict(zip(_PART_NAMES, self.p_parts[k].tolist(), strict=True))
+            ),
+        )
+        self.plan[k] = m
+        key = (m.need_id, m.volunteer_id)
+        at = bisect.bisect_left(self.mkeys, key)
+        self.mkeys.insert(at, key)
+        self.mlist.insert(at, m)
+        self.added.append(key)
+        self._moved(v, j, int(self.p_cost[k]), float(self.p_dist[k]), +1)
+
+    def _unmatch(self, k: int, m: Match) -> None:
+        v, j = self._ends(k)
+        key = (m.need_id, m.volunteer_id)
+        at = bisect.bisect_left(self.mkeys, key)
+        del self.mkeys[at]
+        del self.mlist[at]
+        self.removed.append(key)
+        self._moved(v, j, int(self.p_cost[k]), float(self.p_dist[k]), -1)
+
+    def _moved(self, v: int, j: int, cost: int, dist: float, sign: int) -> None:
+        """A unit of need *j* now served (+1) or not (-1) by volunteer *v*: the sums follow."""
+        old = int(self.load[v])
+        new = old + sign
+        self.load[v] = new
+        self.load_pairs += (new * (new - 1) - old * (old - 1)) // 2
+        self.load_hist = _room(self.load_hist, new + 1)
+        self.load_hist[old] -= 1
+        self.load_hist[new] += 1
+        if (old == 0) != (new == 0):
+            self.units[self.rows.volunteers[v].unit or UNKNOWN][0] += sign
+        self.served[j] += sign
+        self.units_served += sign
+        self.served_priority += sign * int(self.priority[j])
+        self.pair_cost += sign * cost
+        num, den = dist.as_integer_ratio()
+        self.distance_sum += sign * num * ((1 << 1074) // den)
+        enc = self.rows.encoding
+        for table, code, kk in (
+            (self.cat, int(enc.need_cat[j]), len(self.cat_names)),
+            (self.comm, int(enc.need_comm[j]), len(self.comm_names)),
+        ):
+            table[code if code >= 0 else kk, 0] += sign
+        self.touched_needs.add(j)
+
+    def _short_needs(self) -> None:
+        """The unmatched entry of every need whose service or candidate counts changed.
+
+        Needs whose service changed are looked at one by one; of those whose
+        counts changed (every need a volunteer who came or went has the skills
+        for: often thousands), only the short ones, picked out in arrays.
+        """
+        n = self.rows.n_need_rows
+        alive, served, demand = self.rows.need_alive[:n], self.served[:n], self.demand[:n]
+        mark = np.zeros(n, bool)
+        for c in self.counted:
+            mark[c] = True
+        mark &= served < demand
+        mark[list(self.touched_needs)] = True
+        rows = np.flatnonzero(mark & alive)
+        if not len(rows):
+            return
+        short = rows[served[rows] < demand[rows]]
+        fresh = short[~self.known[short]]
+        if len(fresh):  # short for the first time: counted against every volunteer
+            vols = self.rows.live_volunteers()
+            for r in fresh.tolist():
+                rp = record_pairs(self.rows.encoding, np.array([r]), vols)
+                self.counts[r] = rp.passed[0]
+                self.known[r] = True
+        is_short = (served[rows] < demand[rows]).tolist()
+        counts = self.counts[rows]
+        zero = counts == 0
+        first = np.where(zero.any(axis=1), zero.argmax(axis=1), -1).tolist()
+        missing = (demand[rows] - served[rows]).tolist()
+        needs, table, keys = self.rows.needs, self.udict, self.ukeys
+        reasons = (*_RULES, "taken")  # first == -1: "taken"
+        for r, s, c, f, miss in zip(
+            rows.tolist(), is_short, counts.tolist(), first, missing, strict=True
+        ):
+            nid = needs[r].id
+            old = table.get(nid)
+            if not s:
+                if old is not None:
+                    del table[nid]
+                    del keys[bisect.bisect_left(keys, nid)]
+                continue
+            cand = tuple(c)
+            reason = reasons[f]
+            if old is None:
+                bisect.insort(keys, nid)
+            elif old.missing == miss and old.reason == reason and old.candidates == cand:
+                continue
+            table[nid] = _unmatched(nid, miss, reason, cand)
+
+    def _drop_unmatched(self, nid: str) -> None:
+        if self.udict.pop(nid, None) is not None:
+            del self.ukeys[bisect.bisect_left(self.ukeys, nid)]
+
+    # -- the result
+
+    def _result(self, previous: Result, problem: Problem) -> Result:
+        int_cost = self.pair_cost + self.load_step * self.load_pairs
+        objective = Objective(
+            served_priority=self.served_priority,
+            int_cost=int_cost,
+            cost=in_units(int_cost, self.resolution),
+            int_penalty=0,
+            penalty=0.0,
+        )
+
+        def table(t: NDArray[np.int64], names: tuple[str, ...]) -> dict[str, list[int]]:
+            return shares_of(names, t[:, 0].tolist(), t[:, 1].tolist(), t[:, 2].tolist())
+
+        nv = len(self.v_row)
+        metrics = metrics_of(
+            units_demanded=self.units_demanded,
+            units_served=self.units_served,
+            served_priority=self.served_priority,
+            priority_demanded=self.priority_demanded,
+            total_cost=objective.cost,
+            edge_cost=self.pair_cost,
+            resolution=self.resolution,
+            n_matches=len(self.mkeys),
+            distance_sum=self.distance_sum,
+            volunteers=nv,
+            load_hist=np.trim_zeros(self.load_hist, "b") if nv else np.zeros(1, np.int64),
+            by_category=table(self.cat, self.cat_names),
+            by_community=table(self.comm, self.comm_names),
+            by_unit=self.units,
+        )
+        churn = self._churn()
+        self.pairs_now = tuple(self.mkeys)
+        return Result(
+            status=Status.OPTIMAL,
+            method="flow",
+            matches=tuple(self.mlist),
+            unmatched=tuple(map(self.udict.__getitem__, self.ukeys)),
+            objective=objective,
+            metrics=metrics,
+            certificate=self._certificate(),
+            churn=churn,
+            provenance=Provenance(
+                previous.provenance.matcher_version if previous.provenance else _version(),
+                problem.policy,
+                Fingerprint.deferred(problem, self.fingerprints),
+            ),
+        )
+
+    def _churn(self) -> Churn:
+        removed, added = set(self.removed), set(self.added)
+        gone, new = removed - added, added - removed
+        per: dict[str, list[int]] = {}
+        for n, _ in gone:
+            per.setdefault(n, [0, 0])[0] += 1
+        for n, _ in new:
+            per.setdefault(n, [0, 0])[1] += 1
+        moved = sum(min(a, b) for a, b in per.values())
+        before = self.pairs_now
+        return Churn._of(
+            cost=0.0,
+            int_cost=0,
+            previous=before,
+            kept=len(before) - len(gone),
+            moved=moved,
+            added=len(new) - moved,
+            dropped=len(gone) - moved,
+        )
+
+    def _certificate(self) -> Certificate:
+        f, live = self.live.flow, self.live
+        n = f._n
+        pi = f.pi[:n] - f.pi[SOURCE]
+        kind = live.kind[:n].copy()
+        alive = f.alive[:n].copy()
+        owner = live.owner[:n].copy()
+        slot = live.slot_of[:n].copy()
+        ids: list[Any] = self.node_id[:n]  # the id of every live record's node
+        names = self.slot_names
+
+        def by_id(want: int) -> dict[str, int]:
+            nodes = np.flatnonzero((kind == want) & alive).tolist()
+            values = pi[nodes].tolist()
+            return dict(sorted(zip([ids[x] for x in nodes], values, strict=True)))
+
+        def slots() -> dict[str, Mapping[str, int]]:
+            nodes = np.flatnonzero((kind == _SLOT) & alive).tolist()
+            table: dict[str, dict[str, int]] = {}
+            for o, s, p in zip(
+                owner[nodes].tolist(), slot[nodes].tolist(), pi[nodes].tolist(), strict=True
+            ):
+                table.setdefault(ids[o], {})[names[s]] = p
+            return {
+                v: FrozenMap._of_sorted(dict(sorted(t.items()))) for v, t in sorted(table.items())
+            }
+
+        return Certificate(
+            big_m=self.big_m,
+            volunteers=LazyFrozenMap(lambda: by_id(_VOL)),
+            needs=LazyFrozenMap(lambda: by_id(_NEED)),
+            slots=LazyFrozenMap(slots),
+            engage=None,
+        )
+
+
+def _unmatched(need_id: str, missing: int, reason: str, candidates: tuple[int, ...]) -> Unmatched:
+    """An :class:`Unmatched` of checked Python ints, made without its checks (thousands an event)."""
+    u = object.__new__(Unmatched)
+    u.__dict__.update(need_id=need_id, missing=missing, reason=reason, candidates=candidates)
+    return u
+
+
+def _version() -> str:
+    from .._version import __version__
+
+    return __version__

@@ -1,0 +1,286 @@
+"""Planner.update as events kept by difference (matcher/planning/_events.py).
+
+Each event's result is checked against the result assembled afresh from the
+same plan on the graph of the community built from scratch, field for field;
+against ``verify`` (an independent re-derivation from the records, which checks
+the certificate); and against a cold ``solve(previous=)``'s optimum.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from strategies import budget, medium_problems, policies
+from test_planner import minimised
+from test_properties import assert_valid
+
+import matcher
+from matcher import Need, Planner, Problem, Volunteer, solve, verify
+from matcher.errors import InputError, SolverError
+from matcher.graph import build
+from matcher.model.problem import upserted
+from matcher.planning import _events
+from matcher.result import Churn, Provenance, assemble
+from matcher.synthetic.families import make
+
+
+@st.composite
+def updates(draw: Any, problem: Problem) -> dict[str, Any]:
+    """One ``update()`` a platform could send: records leave, change and arrive."""
+    needs, vols = list(problem.needs), list(problem.volunteers)
+    small = 0.01 if problem.policy.geometry == "geo" else 0.5
+    out: dict[str, Any] = {}
+    kinds = draw(st.sets(st.sampled_from(["-n", "-v", "~n", "~v", "+n", "+v"]), min_size=1))
+    gone_n: set[str] = set()
+    gone_v: set[str] = set()
+    if "-n" in kinds and needs:
+        gone_n = set(draw(st.sets(st.sampled_from([n.id for n in needs]), max_size=2)))
+        out["remove_needs"] = sorted(gone_n)
+    if "-v" in kinds and vols:
+        gone_v = set(draw(st.sets(st.sampled_from([v.id for v in vols]), max_size=2)))
+        out["remove_volunteers"] = sorted(gone_v)
+    fresh_n: list[Need] = []
+    fresh_v: list[Volunteer] = []
+    left_n = [n for n in needs if n.id not in gone_n]
+    left_v = [v for v in vols if v.id not in gone_v]
+    if "~n" in kinds and left_n:
+        n = draw(st.sampled_from(left_n))
+        how = draw(st.integers(0, 3))
+        if how == 0:
+            n = replace(n, priority=n.priority % 5 + 1)
+        elif how == 1:
+            n = replace(n, location=(n.location[0] + small, n.location[1]))
+        elif how == 2:
+            n = replace(n, demand=n.demand % 2 + 1)
+        else:
+            n = replace(
+                n, slot=draw(st.sampled_from([None, *sorted({m.slot for m in needs if m.slot})]))
+            )
+        fresh_n.append(n)
+    if "~v" in kinds and left_v:
+        v = draw(st.sampled_from(left_v))
+        how = draw(st.integers(0, 1))
+        if how == 0:
+            v = replace(v, capacity=(v.capacity + 1) % 4)
+        else:
+            v = replace(v, location=(v.location[0] - small, v.location[1]))
+        fresh_v.append(v)
+    if "+n" in kinds and needs:
+        for k, n in enumerate(draw(st.lists(st.sampled_from(needs), max_size=2))):
+            fresh_n.append(
+                replace(n, id=f"{n.id}+{len(needs)}.{k}", priority=draw(st.integers(1, 5)))
+            )
+    if "+v" in kinds and vols:
+        for k, v in enumerate(draw(st.lists(st.sampled_from(vols), max_size=2))):
+            fresh_v.append(replace(v, id=f"{v.id}+{len(vols)}.{k}"))
+    if fresh_n and draw(st.integers(0, 9)) == 7:  # a skill no one had: the names change
+        fresh_n[-1] = replace(fresh_n[-1], skills={**fresh_n[-1].skills, "zz_new_skill": 1})
+    # one version of a record per update
+    out["needs"] = list({n.id: n for n in fresh_n}.values())
+    out["volunteers"] = list({v.id: v for v in fresh_v}.values())
+    return out
+
+
+def assert_as_assembled(planner: Planner, result: matcher.Result, before: tuple) -> None:
+    """*result* is, field for field, what assembling its plan afresh gives."""
+    problem = planner.problem
+    # materialise() hands the engine over: a copy's, so that events go on
+    built, solution, _ = copy.deepcopy(planner._events).materialise(problem)
+    fresh = build(problem)
+    assert built.graph.n_edges == fresh.graph.n_edges
+    assert np.array_equal(built.graph.cost, fresh.graph.cost)
+    ref = assemble(
+        problem,
+        fresh.graph,
+        fresh.diag,
+        solution,
+        problem.policy.unmatched_cost is None,
+        {},
+    )
+    for name in ("status", "method", "matches", "unmatched", "objective", "metrics", "certificate"):
+        assert getattr(result, name) == getattr(ref, name), name
+    now = [(m.need_id, m.volunteer_id) for m in result.matches]
+    assert result.churn == Churn.between(before, now)
+    assert result.provenance == Provenance.of(problem)
+
+
+def expected_problem(p: Problem, args: dict[str, Any]) -> Problem:
+    """The problem ``update(**args)`` should plan, made the slow way."""
+    return Problem(
+        list(upserted(p.volunteers, args["volunteers"], set(args.get("remove_volunteers", ())))),
+        list(upserted(p.needs, args["needs"], set(args.get("remove_needs", ())))),
+        p.policy,
+        pinned=p.pinned,
+        forbidden=p.forbidden,
+        history=p.history,
+    )
+
+
+@settings(max_examples=budget(0.3), deadline=None)
+@given(
+    data=st.data(),
+    problem=st.one_of(
+        medium_problems(max_forbidden=0, policy=policies(unmatched_cost=False)),
+        medium_problems(max_pinned=0, max_forbidden=0, policy=policies(unmatched_cost=False)),
+        medium_problems(),  # forbidden pairs and a finite unmatched cost: declined
+    ),
+)
+def test_each_event_is_the_result_assembled_afresh_verified_and_optimal(
+    data: Any, problem: Problem
+) -> None:
+    planner = Planner(problem)
+    last = planner.result
+    paths = []
+    for _ in range(data.draw(st.integers(1, 6))):
+        args = data.draw(updates(planner.problem))
+        try:
+            want_problem = expected_problem(planner.problem, args)
+        except InputError:  # e.g. a pinned pair that no longer fits: refused, nothing changes
+            with pytest.raises(InputError):
+                planner.update(**args)
+            assert planner.result is last
+            continue
+        before = tuple((m.need_id, m.volunteer_id) for m in last.matches)
+        result = planner.update(**args)
+        kept = planner._state.now is not None  # by the events kept, not through the graph
+        paths.append("events" if kept else planner.last_path)
+        assert planner.problem == want_problem
+        assert planner.problem.needs == want_problem.needs  # the same order
+        assert planner.problem.volunteers == want_problem.volunteers
+        if kept:
+            assert_as_assembled(planner, result, before)
+        want = solve(planner.problem, previous=last)
+        assert minimised(planner.problem, result) == minimised(planner.problem, want)
+        assert_valid(planner.problem, result)
+        assert planner.result is result
+        last = result
+    event(f"events taken: {paths.count('events')} of {len(paths)}")
+
+
+@pytest.mark.parametrize("family", ["clustered_same", "uniform", "dense", "scarce"])
+def test_a_city_through_300_events_stays_what_a_fresh_assembly_says(family: str) -> None:
+    """Every kind of event, interleaved, on a synthetic city of tier S."""
+    problem = make(family, "S", 0)
+    planner = Planner(problem)
+    rng = np.random.default_rng(5)
+    last = planner.result
+    for i in range(300):
+        p = planner.problem
+        k = i % 6
+        if k < 3:
+            n = p.needs[int(rng.integers(len(p.needs)))]
+            args = [
+                {"needs": [replace(n, id=f"{n.id}+e{i}")]},
+                {"needs": [replace(n, priority=n.priority % 5 + 1)]},
+                {"remove_needs": [n.id]},
+            ][k]
+        else:
+            v = p.volunteers[int(rng.integers(len(p.volunteers)))]
+            args = [
+                {"volunteers": [replace(v, id=f"{v.id}+e{i}")]},
+                {"volunteers": [replace(v, capacity=v.capacity % 3 + 1)]},
+                {"remove_volunteers": [v.id]},
+            ][k - 3]
+        before = tuple((m.need_id, m.volunteer_id) for m in last.matches)
+        last = planner.update(**args)
+        assert planner.last_path == "engine"
+        if i % 30 == 29:
+            assert_as_assembled(planner, last, before)
+            assert verify(planner.problem, last) == []
+            cold = solve(planner.problem)
+            assert minimised(planner.problem, last) == minimised(planner.problem, cold)
+
+
+def _small() -> Problem:
+    return make("clustered_same", "S", 1)
+
+
+def test_an_event_that_fails_part_way_leaves_the_planner_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    planner = Planner(_small())
+    first, problem = planner.result, planner.problem
+    n = problem.needs[0]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise SolverError("injected")
+
+    monkeypatch.setattr(_events, "record_pairs", broken)
+    with pytest.raises(SolverError, match="injected"):
+        planner.update(needs=[replace(n, id="late")])
+    assert planner.result is first and planner.problem is problem
+    monkeypatch.undo()
+    # the next update solves from the last plan, then events go on
+    result = planner.update(needs=[replace(n, id="late")])
+    assert planner.last_path == "solve" and verify(planner.problem, result) == []
+    result = planner.update(remove_needs=["late"])
+    assert planner.last_path == "engine" and verify(planner.problem, result) == []
+
+
+def test_costs_that_outgrow_the_coverage_weight_are_solved_from_the_last_plan() -> None:
+    planner = Planner(_small())
+    n = planner.problem.needs[0]
+    planner.update(needs=[replace(n, id="a")])
+    assert planner.last_path == "engine"
+    last = planner.result
+    planner._events.big_m = 1  # as if the costs had grown past it
+    result = planner.update(needs=[replace(n, id="b")])
+    assert planner.last_path == "solve"
+    want = solve(planner.problem, previous=last)
+    assert minimised(planner.problem, result) == minimised(planner.problem, want)
+    assert verify(planner.problem, result) == []
+
+
+def test_a_replan_after_events_goes_through_the_graph_of_the_community_now() -> None:
+    planner = Planner(_small())
+    p = planner.problem
+    planner.update(needs=[replace(p.needs[0], id="a")], remove_volunteers=[p.volunteers[0].id])
+    assert planner.last_path == "engine"
+    now = planner.problem
+    # a whole problem (same records): through rebuild, on the engine mapped onto the graph
+    again = Problem(list(reversed(now.volunteers)), now.needs, now.policy)
+    result = planner.replan(again)
+    assert planner.last_path == "engine" and verify(again, result) == []
+    assert result.churn is not None and result.churn.kept == len(result.matches)
+    # a new policy: built and solved from scratch, then events again
+    looser = replace(now.policy, max_distance_km=(now.policy.max_distance_km or 3.0) * 1.5)
+    result = planner.replan(Problem(now.volunteers, now.needs, looser))
+    assert planner.last_path == "solve" and verify(planner.problem, result) == []
+    result = planner.update(remove_needs=["a"])
+    assert planner.last_path == "engine" and verify(planner.problem, result) == []
+
+
+def test_what_events_decline_is_planned_the_way_it_was() -> None:
+    """A new skill name, a churn cost, forbidden pairs: re-planned through the graph."""
+    base = _small()
+    n = base.needs[0]
+    planner = Planner(base)
+    result = planner.update(needs=[replace(n, id="x", skills={**n.skills, "zz_new": 1})])
+    assert planner.last_path == "solve" and verify(planner.problem, result) == []
+    assert planner._events is not None  # and events go on from that plan
+    planner.update(remove_needs=["x"])
+    assert planner.last_path == "engine"
+    churned = Planner(base, churn_cost=0.5)
+    assert churned._events is None
+    result = churned.update(needs=[replace(n, id="y")])
+    assert churned.last_path == "engine" and verify(churned.problem, result) == []
+
+
+def test_results_kept_by_planners_stay_whole_as_events_go_on() -> None:
+    """A reader's result does not change under it: its certificate is a copy."""
+    planner = Planner(_small())
+    n = planner.problem.needs[0]
+    r1 = planner.update(needs=[replace(n, id="a")])
+    problem1 = planner.problem
+    for k in range(10):
+        planner.update(needs=[replace(n, id=f"b{k}")])
+    assert verify(problem1, r1) == []  # its lazily named certificate is of its own plan
+    assert r1.certificate is not None and "a" in r1.certificate.needs
+    assert "b3" not in r1.certificate.needs
+    assert r1.provenance is not None and r1.provenance.differs(problem1) == []
