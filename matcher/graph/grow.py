@@ -176,15 +176,20 @@ class RecordPairs(NamedTuple):
         The feasible pairs (rows), in the order of *needs* then *volunteers*.
     distance_km : ndarray of float64
         Their exact distances.
-    passed : ndarray of int64, shape (len(needs), len(volunteers)) summed
-        For each need, how many of the volunteers pass each rule in turn:
-        what the pairs add to :meth:`~matcher.graph.Diagnostics.candidate_counts`
-        (one row per need, five columns).
+    at : ndarray of int64
+        Positions in *needs* of the needs that some volunteer passes rule 1
+        for (all of them for a single need), ascending.
+    passed : ndarray of int64, shape (len(at), 5)
+        For each of those needs, how many of the volunteers pass each rule in
+        turn: what they add to its
+        :meth:`~matcher.graph.Diagnostics.candidate_counts` (the other needs'
+        counts get nothing).
     """
 
     volunteer: IntArray
     need: IntArray
     distance_km: FloatArray
+    at: IntArray
     passed: IntArray
 
 
@@ -194,28 +199,46 @@ def record_pairs(enc: Encoding, needs: IntArray, volunteers: IntArray) -> Record
     For one record against the other side (a few thousand to a hundred
     thousand pairs): each pair goes through the five rules in order, exactly
     as in :meth:`~matcher.graph.Diagnostics.counts_with`; the pairs passing
-    all five are the graph's edges between them.
+    all five are the graph's edges between them. Rule 1 of one record is
+    checked on the other side's skill columns as a whole (the same
+    comparison as :func:`~matcher.model.rules.skills_ok`, without making
+    every pair first).
     """
     needs = np.asarray(needs, np.int64)
     volunteers = np.asarray(volunteers, np.int64)
-    passed = np.zeros((len(needs), 5), np.int64)
     empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
     if not len(needs) or not len(volunteers):
-        return RecordPairs(empty_i, empty_i, empty_f, passed)
-    if len(volunteers) == 1:
-        v = np.full(len(needs), volunteers[0], np.int64)
-        row = np.arange(len(needs), dtype=np.int64)
+        at = np.zeros(1 if len(needs) == 1 else 0, np.int64)
+        return RecordPairs(empty_i, empty_i, empty_f, at, np.zeros((len(at), 5), np.int64))
+    if len(volunteers) == 1:  # one volunteer: every need's requirement against its levels
+        level = enc.vol_level[volunteers[0]]
+        row = np.flatnonzero(np.all(enc.need_level[needs] <= level, axis=1))
+        v = np.full(len(row), volunteers[0], np.int64)
+    elif len(needs) == 1:  # one need: only the skills it asks for
+        req = enc.need_level[needs[0]]
+        cols = np.flatnonzero(req)
+        ok = np.all(enc.vol_level[:, cols][volunteers] >= req[cols], axis=1)
+        v = volunteers[ok]
+        row = np.zeros(len(v), np.int64)
     else:
         v = np.tile(volunteers, len(needs))
         row = np.repeat(np.arange(len(needs), dtype=np.int64), len(volunteers))
+        ok = rules.skills_ok(enc, v, needs[row])
+        v, row = v[ok], row[ok]
     n = needs[row]
-    ok = rules.skills_ok(enc, v, n)
-    v, n, row = v[ok], n[ok], row[ok]
-    passed[:, 0] = np.bincount(row, minlength=len(needs))
     dist = rules.distance_km(enc, v, n)
     masks = rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
+    if len(needs) == 1:
+        at, slot = np.zeros(1, np.int64), row
+    elif len(volunteers) == 1:  # one pair per need, in order
+        at, slot = row, np.arange(len(row), dtype=np.int64)
+    else:
+        at = np.unique(row)
+        slot = np.searchsorted(at, row)
+    passed = np.zeros((len(at), 5), np.int64)
+    passed[:, 0] = np.bincount(slot, minlength=len(at))
     keep: BoolArray = np.ones(len(v), bool)
     for k, mask in enumerate((masks.distance, masks.slot, masks.community, masks.available)):
         keep &= mask
-        passed[:, k + 1] = np.bincount(row[keep], minlength=len(needs))
-    return RecordPairs(v[keep], n[keep], dist[keep], passed)
+        passed[:, k + 1] = np.bincount(slot[keep], minlength=len(at))
+    return RecordPairs(v[keep], n[keep], dist[keep], at, passed)

@@ -135,7 +135,7 @@ class Events(ResultParts):
         self.mkeys = [(m.need_id, m.volunteer_id) for m in result.matches]
         self.mlist = list(result.matches)
         self.ukeys = [u.need_id for u in result.unmatched]
-        self.udict = {u.need_id: u for u in result.unmatched}
+        self.urows = np.array([self.n_row[x] for x in self.ukeys], np.int64)
         self.served = np.bincount(g.need[sol_edge], minlength=nn).astype(np.int64)
         self.load = np.bincount(g.volunteer[sol_edge], minlength=nv).astype(np.int64)
         self._start_sums(built, result, sol_edge)
@@ -242,7 +242,6 @@ class Events(ResultParts):
         self.removed: list[tuple[str, str]] = []
         self.added: list[tuple[str, str]] = []
         self.touched_needs: set[int] = set()  # served or demand changed
-        self.counted: list[IntArray] = []  # candidate counts changed
         search = 0.0
         # 1. needs that leave or changed leave
         for x in sorted(gone_n | {n.id for n in fresh_n if n.id in self.n_row}):
@@ -358,8 +357,7 @@ class Events(ResultParts):
         live.remove_volunteer(node)
         self.node_id[node] = None
         # its part of the candidate counts, and its pairs of the spread
-        self.counts[needs] -= rp.passed
-        self.counted.append(needs[rp.passed.any(axis=1)])
+        self.counts[needs[rp.at]] -= rp.passed  # the unmatched entries read them
         if len(rp.need):
             before = int(self._need_terms(rp.need).sum())
             np.subtract.at(self.n_deg, rp.need, 1)  # hi and lo stay: still a bound
@@ -433,8 +431,7 @@ class Events(ResultParts):
         self._grow_nodes(node)
         self.v_node[r], self.node_row[node], self.node_id[node] = node, r, vol.id
         self.v_row[vol.id] = r
-        self.counts[needs] += rp.passed
-        self.counted.append(needs[rp.passed.any(axis=1)])
+        self.counts[needs[rp.at]] += rp.passed
         self.capacity[r] = int(vol.capacity)
         self.v_deg[r] = len(rp.need)
         self.load[r] = 0

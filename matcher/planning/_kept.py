@@ -23,6 +23,7 @@ from ..model import Problem
 from ..model.fingerprint import Fingerprint
 from ..result import Certificate, Churn, Match, Objective, Provenance, Result, Status, Unmatched
 from ..result.assemble import in_units
+from ..result.lazy import LazyTuple
 from ..result.metrics import metrics_of, shares_of
 from ..result.plan import UNKNOWN
 from ..solvers.live import _NEED, _SLOT, _VOL, SOURCE, LiveAssignment
@@ -97,9 +98,8 @@ class ResultParts:
     mkeys: list[tuple[str, str]]
     mlist: list[Match]
     ukeys: list[str]
-    udict: dict[str, Unmatched]
+    urows: IntArray  # the need row of each of ukeys
     touched_needs: set[int]
-    counted: list[IntArray]
     removed: list[tuple[str, str]]
     added: list[tuple[str, str]]
     pairs_now: tuple[tuple[str, str], ...]
@@ -211,58 +211,64 @@ class ResultParts:
         self.touched_needs.add(j)
 
     def _short_needs(self) -> None:
-        """The unmatched entry of every need whose service or candidate counts changed.
+        """The list of short needs, after the needs whose service changed.
 
-        Needs whose service changed are looked at one by one; of those whose
-        counts changed (every need a volunteer who came or went has the skills
-        for: often thousands), only the short ones, picked out in arrays.
+        The entries themselves are made when a result's ``unmatched`` is
+        first read (:meth:`_unmatched_now`): the candidate counts a volunteer
+        changes (thousands of needs, near or far) cost nothing here.
         """
-        n = self.rows.n_need_rows
-        alive, served, demand = self.rows.need_alive[:n], self.served[:n], self.demand[:n]
-        mark = np.zeros(n, bool)
-        for c in self.counted:
-            mark[c] = True
-        mark &= served < demand
-        mark[list(self.touched_needs)] = True
-        rows = np.flatnonzero(mark & alive)
+        alive, served, demand = self.rows.need_alive, self.served, self.demand
+        rows = np.array(sorted(self.touched_needs), np.int64)
         if not len(rows):
             return
-        short = rows[served[rows] < demand[rows]]
-        fresh = short[~self.known[short]]
+        rows = rows[alive[rows]]
+        short = served[rows] < demand[rows]
+        fresh = rows[short & ~self.known[rows]]
         if len(fresh):  # short for the first time: counted against every volunteer
             vols = self.rows.live_volunteers()
             for r in fresh.tolist():
                 rp = record_pairs(self.rows.encoding, np.array([r]), vols)
                 self.counts[r] = rp.passed[0]
                 self.known[r] = True
-        is_short = (served[rows] < demand[rows]).tolist()
-        counts = self.counts[rows]
-        zero = counts == 0
-        first = np.where(zero.any(axis=1), zero.argmax(axis=1), -1).tolist()
-        missing = (demand[rows] - served[rows]).tolist()
-        needs, table, keys = self.rows.needs, self.udict, self.ukeys
-        reasons = (*_RULES, "taken")  # first == -1: "taken"
-        for r, s, c, f, miss in zip(
-            rows.tolist(), is_short, counts.tolist(), first, missing, strict=True
-        ):
+        needs, keys = self.rows.needs, self.ukeys
+        for r, s in zip(rows.tolist(), short.tolist(), strict=True):
             nid = needs[r].id
-            old = table.get(nid)
-            if not s:
-                if old is not None:
-                    del table[nid]
-                    del keys[bisect.bisect_left(keys, nid)]
-                continue
-            cand = tuple(c)
-            reason = reasons[f]
-            if old is None:
-                bisect.insort(keys, nid)
-            elif old.missing == miss and old.reason == reason and old.candidates == cand:
-                continue
-            table[nid] = _unmatched(nid, miss, reason, cand)
+            at = bisect.bisect_left(keys, nid)
+            there = at < len(keys) and keys[at] == nid
+            if s and not there:
+                keys.insert(at, nid)
+                self.urows = np.insert(self.urows, at, r)
+            elif there and not s:
+                self._drop_unmatched(nid)
 
     def _drop_unmatched(self, nid: str) -> None:
-        if self.udict.pop(nid, None) is not None:
-            del self.ukeys[bisect.bisect_left(self.ukeys, nid)]
+        at = bisect.bisect_left(self.ukeys, nid)
+        if at < len(self.ukeys) and self.ukeys[at] == nid:
+            del self.ukeys[at]
+            self.urows = np.delete(self.urows, at)
+
+    def _unmatched_now(self) -> LazyTuple[Unmatched]:
+        """The unmatched needs now: their numbers copied, their entries made when read."""
+        keys = tuple(self.ukeys)
+        rows = self.urows
+        counts = self.counts[rows]
+        missing = self.demand[rows] - self.served[rows]
+
+        def make() -> tuple[Unmatched, ...]:
+            zero = counts == 0
+            first = np.where(zero.any(axis=1), zero.argmax(axis=1), -1).tolist()
+            reasons = (*_RULES, "taken")  # first == -1: "taken"
+            return tuple(
+                map(
+                    _unmatched,
+                    keys,
+                    missing.tolist(),
+                    map(reasons.__getitem__, first),
+                    map(tuple, counts.tolist()),
+                )
+            )
+
+        return LazyTuple(make, len(keys))
 
     # -- the result
 
@@ -302,7 +308,7 @@ class ResultParts:
             status=Status.OPTIMAL,
             method="flow",
             matches=tuple(self.mlist),
-            unmatched=tuple(map(self.udict.__getitem__, self.ukeys)),
+            unmatched=self._unmatched_now(),
             objective=objective,
             metrics=metrics,
             certificate=self._certificate(),
@@ -372,9 +378,13 @@ class ResultParts:
 
 def _unmatched(need_id: str, missing: int, reason: str, candidates: tuple[int, ...]) -> Unmatched:
     """An :class:`Unmatched` of checked Python ints, made without its checks (thousands an event)."""
-    u = object.__new__(Unmatched)
-    u.__dict__.update(need_id=need_id, missing=missing, reason=reason, candidates=candidates)
+    u = _new(Unmatched)
+    d = u.__dict__
+    d["need_id"], d["missing"], d["reason"], d["candidates"] = need_id, missing, reason, candidates
     return u
+
+
+_new = object.__new__
 
 
 def _version() -> str:

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from .._gcpause import paused
 from ..errors import InputError, InputProblem, PlannerBusy, SolverError, short_repr
 from ..graph import Built, Graph, build, rebuild
 from ..graph.rebuild import Delta
@@ -541,7 +542,8 @@ class Planner:
         """One update as events on the kept plan (:mod:`._events`); solved if it declines."""
         state = self._state
         self._events, engine, self._engine = None, self._engine, None  # spoiled if this fails
-        result = events.apply(problem, gone_v, gone_n, volunteers, needs, state.result)
+        with paused():  # no collection of the whole heap in the middle of an event
+            result = events.apply(problem, gone_v, gone_n, volunteers, needs, state.result)
         if result is None:  # the costs outgrew the coverage weight: solve from the last plan
             if state.now is None:
                 return self._replan(problem)

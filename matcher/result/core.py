@@ -8,7 +8,7 @@ only place where ids come back.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -42,6 +42,9 @@ class Result:
     unmatched : tuple of Unmatched
         Sorted by ``need_id``. A need with demand 2 served once appears in
         both lists. Every need of the problem is in at least one of them.
+        After a :class:`~matcher.Planner` event, a
+        :class:`~matcher.result.lazy.LazyTuple`: the same items, made when
+        first read (equal to their tuple; pickled as one).
     objective : Objective
     metrics : Metrics
     timings : dict of str to float
@@ -84,7 +87,7 @@ class Result:
     status: Status
     method: str
     matches: tuple[Match, ...]
-    unmatched: tuple[Unmatched, ...]
+    unmatched: Sequence[Unmatched]
     objective: Objective
     metrics: Metrics
     timings: Mapping[str, float] = field(default_factory=dict)
