@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..model import rules
-from ..model.rules import Encoding
+from ..model.rules import EARTH_RADIUS_KM, Encoding
 from .core import BoolArray, FloatArray, IntArray
 
 __all__ = ["GrowingEncoding", "RecordPairs", "record_pairs"]
@@ -167,6 +167,24 @@ def _grown(a: NDArray[Any], rows: int) -> NDArray[Any]:
     return out
 
 
+def _distances(enc: Encoding, v: IntArray, n: IntArray) -> FloatArray:
+    """The exact distance of each pair that may be within its volunteer's reach; inf for the others.
+
+    A pair is out of reach at once when a lower bound of its distance is: the
+    latitude difference along the sphere (``R |dphi|``, never more than the
+    haversine distance) or the x difference on the plane, less a margin far
+    above rounding. Only the others are measured (a few in a city).
+    """
+    a, b = enc.vol_xy[v, 0], enc.need_xy[n, 0]
+    floor = np.abs(b - a)
+    if enc.geometry != "plane":
+        floor = np.radians(floor) * EARTH_RADIUS_KM
+    near = floor * (1 - 1e-9) - 1e-9 <= enc.vol_limit[v]
+    out = np.full(len(v), np.inf)
+    out[near] = rules.distance_km(enc, v[near], n[near])
+    return out
+
+
 class RecordPairs(NamedTuple):
     """What :func:`record_pairs` found.
 
@@ -226,7 +244,7 @@ def record_pairs(enc: Encoding, needs: IntArray, volunteers: IntArray) -> Record
         ok = rules.skills_ok(enc, v, needs[row])
         v, row = v[ok], row[ok]
     n = needs[row]
-    dist = rules.distance_km(enc, v, n)
+    dist = _distances(enc, v, n)
     masks = rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
     if len(needs) == 1:
         at, slot = np.zeros(1, np.int64), row

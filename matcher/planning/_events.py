@@ -139,7 +139,6 @@ class Events(ResultParts):
         self.served = np.bincount(g.need[sol_edge], minlength=nn).astype(np.int64)
         self.load = np.bincount(g.volunteer[sol_edge], minlength=nv).astype(np.int64)
         self._start_sums(built, result, sol_edge)
-        self.pairs_now = tuple(self.mkeys)
         self.node_id: list[str | None] = [None] * len(f.first)
         for r, x in enumerate(g.volunteer_ids):
             self.node_id[int(self.v_node[r])] = x

@@ -102,7 +102,6 @@ class ResultParts:
     touched_needs: set[int]
     removed: list[tuple[str, str]]
     added: list[tuple[str, str]]
-    pairs_now: tuple[tuple[str, str], ...]
     node_id: list[str | None]
     slot_names: tuple[str, ...]
     v_row: dict[str, int]
@@ -302,8 +301,7 @@ class ResultParts:
             by_community=table(self.comm, self.comm_names),
             by_unit=self.units,
         )
-        churn = self._churn()
-        self.pairs_now = tuple(self.mkeys)
+        churn = self._churn(previous)
         return Result(
             status=Status.OPTIMAL,
             method="flow",
@@ -320,7 +318,7 @@ class ResultParts:
             ),
         )
 
-    def _churn(self) -> Churn:
+    def _churn(self, previous: Result) -> Churn:
         removed, added = set(self.removed), set(self.added)
         gone, new = removed - added, added - removed
         per: dict[str, list[int]] = {}
@@ -329,7 +327,8 @@ class ResultParts:
         for n, _ in new:
             per.setdefault(n, [0, 0])[1] += 1
         moved = sum(min(a, b) for a, b in per.values())
-        before = self.pairs_now
+        last = previous.matches
+        before = LazyTuple(lambda: tuple((m.need_id, m.volunteer_id) for m in last), len(last))
         return Churn._of(
             cost=0.0,
             int_cost=0,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,8 @@ class Churn:
     int_cost : int
         The same in units of ``Policy.resolution``, as the solver used it.
     previous : tuple of (str, str)
-        The previous plan's pairs, sorted.
+        The previous plan's pairs, sorted (after a :class:`~matcher.Planner`
+        event, a :class:`~matcher.result.lazy.LazyTuple`: made when first read).
     kept, moved, added, dropped : int
 
     Examples
@@ -41,7 +42,7 @@ class Churn:
 
     cost: float
     int_cost: int
-    previous: tuple[tuple[str, str], ...]
+    previous: Sequence[tuple[str, str]]
     kept: int
     moved: int
     added: int
@@ -51,8 +52,8 @@ class Churn:
         object.__setattr__(self, "previous", tuple(tuple(p) for p in self.previous))
 
     @classmethod
-    def _of(cls, *, previous: tuple[tuple[str, str], ...], **counts: Any) -> Churn:
-        """A churn whose *previous* is already a tuple of ``(str, str)`` tuples (not copied)."""
+    def _of(cls, *, previous: Sequence[tuple[str, str]], **counts: Any) -> Churn:
+        """A churn whose *previous* is already sorted ``(str, str)`` pairs (not copied)."""
         out = object.__new__(cls)
         object.__setattr__(out, "previous", previous)
         for k, v in counts.items():
