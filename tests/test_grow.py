@@ -95,6 +95,10 @@ def test_a_growing_encoding_finds_the_pairs_of_the_records_it_holds(
     assert new_v == list(range(len(built.volunteers), len(built.volunteers) + len(extra_v)))
     assert new_n == list(range(len(built.needs), len(built.needs) + len(extra_n)))
     vols, needs = rows.live_volunteers(), rows.live_needs()
+    for v in vols.tolist():  # the skill groups give what the pair by pair check gives
+        a = record_pairs(rows.encoding, needs, np.array([v]))
+        b = record_pairs(rows.encoding, needs, np.array([v]), rows.classes)
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     found = set()
     for j in needs.tolist():
         rp = record_pairs(rows.encoding, np.array([j]), vols)

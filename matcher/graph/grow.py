@@ -80,6 +80,16 @@ class GrowingEncoding:
         self.n_need_rows = enc.n_needs
         self.volunteers: list[Any] = list(volunteers)  # the record of each row (None: gone)
         self.needs: list[Any] = list(needs)
+        # needs grouped by skill requirement: one comparison per group (a few hundred)
+        level = enc.need_level
+        cls: NDArray[np.int64] = np.zeros(len(level), np.int64)
+        req: NDArray[np.int8] = np.zeros((min(len(level), 1), level.shape[1]), level.dtype)
+        if level.size:  # else no needs, or no skills: one group (if any need) asking for nothing
+            req, inverse = np.unique(level, axis=0, return_inverse=True)
+            cls = np.asarray(inverse, np.int64).reshape(-1)
+        self.class_req = req
+        self._class_of = {row.tobytes(): k for k, row in enumerate(self.class_req)}
+        self._need_class = _with_room(cls)
         self.volunteer_alive = _with_room(np.ones(enc.n_volunteers, bool))
         self.need_alive = _with_room(np.ones(enc.n_needs, bool))
         self._enc: Encoding | None = None
@@ -107,6 +117,13 @@ class GrowingEncoding:
         sub = rules.encode([], [record], self.policy, (), names=self.names)
         row = self.n_need_rows
         self._put(_NEED_ROWS, sub, row)
+        level = sub.need_level[0]
+        k = self._class_of.get(level.tobytes())
+        if k is None:
+            k = self._class_of[level.tobytes()] = len(self.class_req)
+            self.class_req = np.vstack([self.class_req, level[None, :]])
+        self._need_class = _grown(self._need_class, row + 1)
+        self._need_class[row] = k
         self.need_alive = _grown(self.need_alive, row + 1)
         self.need_alive[row] = True
         self.needs.append(record)
@@ -143,6 +160,11 @@ class GrowingEncoding:
             rows.update({k: self._arrays[k][:nn] for k in _NEED_ROWS})
             self._enc = replace(self._base, **rows)
         return self._enc
+
+    @property
+    def classes(self) -> tuple[IntArray, NDArray[np.int8]]:
+        """The skill requirement group of each need row, and each group's requirement."""
+        return self._need_class[: self.n_need_rows], self.class_req
 
     def live_volunteers(self) -> IntArray:
         """The rows of the volunteers there, in row order."""
@@ -211,7 +233,12 @@ class RecordPairs(NamedTuple):
     passed: IntArray
 
 
-def record_pairs(enc: Encoding, needs: IntArray, volunteers: IntArray) -> RecordPairs:
+def record_pairs(
+    enc: Encoding,
+    needs: IntArray,
+    volunteers: IntArray,
+    classes: tuple[IntArray, NDArray[np.int8]] | None = None,
+) -> RecordPairs:
     """The feasible pairs between *needs* and *volunteers* (rows), every pair checked.
 
     For one record against the other side (a few thousand to a hundred
@@ -220,7 +247,8 @@ def record_pairs(enc: Encoding, needs: IntArray, volunteers: IntArray) -> Record
     all five are the graph's edges between them. Rule 1 of one record is
     checked on the other side's skill columns as a whole (the same
     comparison as :func:`~matcher.model.rules.skills_ok`, without making
-    every pair first).
+    every pair first); with *classes* (:attr:`GrowingEncoding.classes`), a
+    volunteer is compared with each requirement group once.
     """
     needs = np.asarray(needs, np.int64)
     volunteers = np.asarray(volunteers, np.int64)
@@ -230,7 +258,11 @@ def record_pairs(enc: Encoding, needs: IntArray, volunteers: IntArray) -> Record
         return RecordPairs(empty_i, empty_i, empty_f, at, np.zeros((len(at), 5), np.int64))
     if len(volunteers) == 1:  # one volunteer: every need's requirement against its levels
         level = enc.vol_level[volunteers[0]]
-        row = np.flatnonzero(np.all(enc.need_level[needs] <= level, axis=1))
+        if classes is None:
+            row = np.flatnonzero(np.all(enc.need_level[needs] <= level, axis=1))
+        else:
+            group, req = classes
+            row = np.flatnonzero(np.all(req <= level, axis=1)[group[needs]])
         v = np.full(len(row), volunteers[0], np.int64)
     elif len(needs) == 1:  # one need: only the skills it asks for
         req = enc.need_level[needs[0]]

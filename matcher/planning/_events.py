@@ -250,7 +250,10 @@ class Events(ResultParts):
         if leaving:
             s = time.perf_counter()
             needs = rows.live_needs()
-            found = [record_pairs(rows.encoding, needs, np.array([self.v_row[x]])) for x in leaving]
+            found = [
+                record_pairs(rows.encoding, needs, np.array([self.v_row[x]]), rows.classes)
+                for x in leaving
+            ]
             search += time.perf_counter() - s
             for x, rp in zip(leaving, found, strict=True):
                 self._volunteer_leaves(self.v_row.pop(x), needs, rp)
@@ -260,7 +263,7 @@ class Events(ResultParts):
             for vol in fresh_v:
                 s = time.perf_counter()
                 r = rows.add_volunteer(vol)
-                rp = record_pairs(rows.encoding, needs, np.array([r]))
+                rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
                 parts, cost = _edge_costs(
                     problem, rows.volunteers, rows.needs, rows.encoding,
                     rp.volunteer, rp.need, rp.distance_km,
