@@ -32,7 +32,9 @@ collector settings (no ``gc.freeze``).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import re
 import sys
 import time
@@ -85,11 +87,38 @@ def _proven(planner: matcher.Planner) -> None:
         raise AssertionError("the engine's plan is not proven optimal")
 
 
-def run_city(family: str, tier: str, events: int, verify_every: int) -> dict[str, Any]:
+def _rss() -> int:
+    """Resident memory of this process, in bytes (after a full collection)."""
+    gc.collect()
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _long(planner: matcher.Planner, n: int, rng: np.random.Generator, first: int) -> dict:
+    """*n* events back to back: memory against the first plan's, the last plan against a cold one."""
+    t = time.perf_counter()
+    for i in range(n):
+        planner.update(**_event(planner, KINDS[i % len(KINDS)], rng, 2 * 10**6 + i))
+    took = time.perf_counter() - t
+    rss = _rss()
+    _proven(planner)
+    last, cold = planner.result, matcher.solve(planner.problem)
+    key = ("served_priority", "int_cost", "int_penalty")
+    if any(getattr(last.objective, k) != getattr(cold.objective, k) for k in key):
+        raise AssertionError("after the long run the plan is not a solve from scratch's optimum")
+    if matcher.verify(planner.problem, last):
+        raise AssertionError("verify refuses the last plan of the long run")
+    return {"events": n, "seconds": took, "rss_first": first, "rss_last": rss}
+
+
+def run_city(
+    family: str, tier: str, events: int, verify_every: int, long: int = 0
+) -> dict[str, Any]:
     problem = make(family, tier, 0)
     t0 = time.perf_counter()
     planner = matcher.Planner(problem)
     made = time.perf_counter() - t0
+    first_rss = _rss()
     rng = np.random.default_rng(3)
     rows: dict[str, list[dict[str, float]]] = {k: [] for k in KINDS}
     verified = 0
@@ -126,6 +155,7 @@ def run_city(family: str, tier: str, events: int, verify_every: int) -> dict[str
     sustained = (time.perf_counter() - t) / 300
     _proven(planner)
     batches = {share: _batch(planner, share, rng, key) for share in (0.01, 0.05)}
+    long_run = _long(planner, long, rng, first_rss) if long else None
     out: dict[str, Any] = {
         "family": family,
         "tier": tier,
@@ -135,6 +165,7 @@ def run_city(family: str, tier: str, events: int, verify_every: int) -> dict[str
         "verified": verified,
         "sustained": sustained,
         "batches": batches,
+        "long": long_run,
         "events": {},
     }
     for kind, r in rows.items():
@@ -219,6 +250,16 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
                 f"{b['path']}); same optimum, verified."
                 for s, b in r["batches"].items()
             )
+            + (
+                ""
+                if not r.get("long")
+                else f" {r['long']['events']:,} more events back to back in "
+                f"{_fmt_s(r['long']['seconds'])}: resident memory "
+                f"{r['long']['rss_last'] / 2**20:,.0f} MiB against "
+                f"{r['long']['rss_first'] / 2**20:,.0f} MiB after the first plan "
+                f"({100 * (r['long']['rss_last'] / r['long']['rss_first'] - 1):+.1f}%); "
+                "the last plan equals a solve from scratch and `verify` accepts it."
+            )
         )
     m = _machine()
     lines += [
@@ -236,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tier", default="L", choices=["S", "M", "L"])
     ap.add_argument("--events", type=int, default=200, help="events of each kind (200)")
     ap.add_argument("--verify-every", type=int, default=100)
+    ap.add_argument("--long", type=int, default=0, help="then this many events in a row (memory)")
     ap.add_argument("--out", default=str(HERE / "REALTIME.md"))
     ap.add_argument("--render", metavar="COMMAND", help="only re-write the table from the JSON")
     args = ap.parse_args(argv)
@@ -246,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for family in CITIES:
         print(f"{family} {args.tier} ...", file=sys.stderr, flush=True)
-        rows.append(run_city(family, args.tier, args.events, args.verify_every))
+        rows.append(run_city(family, args.tier, args.events, args.verify_every, args.long))
     command = "python -m benchmarks.realtime " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )

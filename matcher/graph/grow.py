@@ -276,8 +276,6 @@ def record_pairs(
         ok = rules.skills_ok(enc, v, needs[row])
         v, row = v[ok], row[ok]
     n = needs[row]
-    dist = _distances(enc, v, n)
-    masks = rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
     if len(needs) == 1:
         at, slot = np.zeros(1, np.int64), row
     elif len(volunteers) == 1:  # one pair per need, in order
@@ -287,6 +285,11 @@ def record_pairs(
         slot = np.searchsorted(at, row)
     passed = np.zeros((len(at), 5), np.int64)
     passed[:, 0] = np.bincount(slot, minlength=len(at))
+    # the other rules only for the pairs in reach: the rest stop at rule 2
+    dist = _distances(enc, v, n)
+    near = np.flatnonzero(dist <= enc.vol_limit[v])
+    v, n, dist, slot = v[near], n[near], dist[near], slot[near]
+    masks = rules.rule_masks(enc, v, n, dist, skills=np.ones(len(v), bool))
     keep: BoolArray = np.ones(len(v), bool)
     for k, mask in enumerate((masks.distance, masks.slot, masks.community, masks.available)):
         keep &= mask

@@ -345,8 +345,9 @@ class ResultParts:
         pi = f.pi[:n] - f.pi[SOURCE]
         kind = live.kind[:n].copy()
         alive = f.alive[:n].copy()
-        owner = live.owner[:n].copy()
-        slot = live.slot_of[:n].copy()
+        with_slots = live.slots and bool(live.slot_node)
+        owner = live.owner[:n].copy() if with_slots else kind
+        slot = live.slot_of[:n].copy() if with_slots else kind
         ids: list[Any] = self.node_id[:n]  # the id of every live record's node
         names = self.slot_names
 
@@ -370,7 +371,7 @@ class ResultParts:
             big_m=self.big_m,
             volunteers=LazyFrozenMap(lambda: by_id(_VOL)),
             needs=LazyFrozenMap(lambda: by_id(_NEED)),
-            slots=LazyFrozenMap(slots),
+            slots=LazyFrozenMap(slots) if with_slots else FrozenMap(),
             engage=None,
         )
 
