@@ -95,7 +95,15 @@ def _rss() -> int:
 
 
 def _long(planner: matcher.Planner, n: int, rng: np.random.Generator, first: int) -> dict:
-    """*n* events back to back: memory against the first plan's, the last plan against a cold one."""
+    """*n* events back to back: memory against the first plan's, the last plan against a cold one.
+
+    Memory is the process's resident size after a full collection, just before
+    and just after the events (the solves from scratch of the checks before
+    them leave memory the allocator keeps: the size before counts them), and
+    the bytes of the engine's and the events' arrays.
+    """
+    before = _rss()
+    arrays = _state_bytes(planner)
     t = time.perf_counter()
     for i in range(n):
         planner.update(**_event(planner, KINDS[i % len(KINDS)], rng, 2 * 10**6 + i))
@@ -108,7 +116,25 @@ def _long(planner: matcher.Planner, n: int, rng: np.random.Generator, first: int
         raise AssertionError("after the long run the plan is not a solve from scratch's optimum")
     if matcher.verify(planner.problem, last):
         raise AssertionError("verify refuses the last plan of the long run")
-    return {"events": n, "seconds": took, "rss_first": first, "rss_last": rss}
+    return {
+        "events": n,
+        "seconds": took,
+        "rss_first": first,
+        "rss_before": before,
+        "rss_last": rss,
+        "arrays_before": arrays,
+        "arrays_last": _state_bytes(planner),
+    }
+
+
+def _state_bytes(planner: matcher.Planner) -> int:
+    """Bytes of the arrays an events planner keeps: the engine's and the rows and sums."""
+    engine, events = planner._engine, planner._events
+    total = 0 if engine is None else engine.live.flow.nbytes()
+    if events is not None:
+        total += sum(a.nbytes for a in vars(events).values() if isinstance(a, np.ndarray))
+        total += sum(a.nbytes for a in events.rows._arrays.values())
+    return total
 
 
 def run_city(
@@ -255,9 +281,14 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
                 if not r.get("long")
                 else f" {r['long']['events']:,} more events back to back in "
                 f"{_fmt_s(r['long']['seconds'])}: resident memory "
-                f"{r['long']['rss_last'] / 2**20:,.0f} MiB against "
-                f"{r['long']['rss_first'] / 2**20:,.0f} MiB after the first plan "
-                f"({100 * (r['long']['rss_last'] / r['long']['rss_first'] - 1):+.1f}%); "
+                f"{r['long']['rss_last'] / 2**20:,.0f} MiB after them against "
+                f"{r['long']['rss_before'] / 2**20:,.0f} MiB before "
+                f"({100 * (r['long']['rss_last'] / r['long']['rss_before'] - 1):+.1f}%; "
+                f"{r['long']['rss_first'] / 2**20:,.0f} MiB after the first plan, before "
+                "the checks' solves from scratch); the engine's and the events' arrays "
+                f"{r['long']['arrays_last'] / 2**20:,.0f} MiB against "
+                f"{r['long']['arrays_before'] / 2**20:,.0f} MiB "
+                f"({100 * (r['long']['arrays_last'] / r['long']['arrays_before'] - 1):+.1f}%); "
                 "the last plan equals a solve from scratch and `verify` accepts it."
             )
         )

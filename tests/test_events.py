@@ -201,6 +201,35 @@ def _small() -> Problem:
     return make("clustered_same", "S", 1)
 
 
+def test_events_with_history_cost_continuity_as_a_build_does() -> None:
+    """Pairs served before (by need id or household) are cheaper for new records too."""
+    base = _small()
+    first = solve(base)
+    history = tuple((m.need_id, m.volunteer_id) for m in first.matches[::3])
+    weights = replace(base.policy.weights, continuity=0.7)
+    problem = Problem(
+        base.volunteers, base.needs, replace(base.policy, weights=weights), history=history
+    )
+    planner = Planner(problem)
+    last = planner.result
+    needs = {n.id: n for n in problem.needs}
+    vols = {v.id: v for v in problem.volunteers}
+    for k, (nid, vid) in enumerate(history[:6]):
+        before = tuple((m.need_id, m.volunteer_id) for m in last.matches)
+        if k % 2:  # the need changes: its pairs are searched and costed again
+            args: dict[str, Any] = {
+                "needs": [replace(needs[nid], priority=needs[nid].priority % 5 + 1)]
+            }
+        else:  # the volunteer changes
+            args = {"volunteers": [replace(vols[vid], capacity=vols[vid].capacity % 3 + 1)]}
+        last = planner.update(**args)
+        assert planner._state.now is not None  # taken as events
+        assert_as_assembled(planner, last, before)
+        assert verify(planner.problem, last) == []
+        needs = {n.id: n for n in planner.problem.needs}
+        vols = {v.id: v for v in planner.problem.volunteers}
+
+
 def test_an_event_that_fails_part_way_leaves_the_planner_as_it_was(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -254,6 +283,21 @@ def test_a_replan_after_events_goes_through_the_graph_of_the_community_now() -> 
     assert planner.last_path == "solve" and verify(planner.problem, result) == []
     result = planner.update(remove_needs=["a"])
     assert planner.last_path == "engine" and verify(planner.problem, result) == []
+
+
+def test_a_change_of_many_records_goes_through_the_graph() -> None:
+    planner = Planner(_small())
+    p = planner.problem
+    many = [replace(n, id=f"{n.id}+m") for n in p.needs[: _events.MIN_LIMIT + 1]]
+    last = planner.result
+    result = planner.update(needs=many)
+    assert planner._state.now is None  # not as events: through the graph
+    assert minimised(planner.problem, result) == minimised(
+        planner.problem, solve(planner.problem, previous=last)
+    )
+    assert verify(planner.problem, result) == []
+    result = planner.update(needs=many[:3], remove_needs=[many[-1].id])  # and events again
+    assert planner._state.now is not None and verify(planner.problem, result) == []
 
 
 def test_what_events_decline_is_planned_the_way_it_was() -> None:

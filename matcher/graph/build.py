@@ -384,12 +384,18 @@ def _teams(needs: Sequence[Any]) -> NDArray[np.int64] | None:
 def _served_before(
     problem: Problem, vols: Sequence[Any], needs: Sequence[Any], v: IntArray, n: IntArray
 ) -> NDArray[np.bool_]:
-    """Which pairs ``(v[k], n[k])`` are in ``problem.history``, by need id or household."""
+    """Which pairs ``(v[k], n[k])`` are in ``problem.history``, by need id or household.
+
+    A None in *vols* or *needs* is a record no longer there (the rows of a
+    :class:`~matcher.graph.grow.GrowingEncoding`): no pair names it.
+    """
     if not problem.history or not problem.policy.weights.continuity or not len(v):
         return np.zeros(len(v), bool)
-    vpos = {x.id: i for i, x in enumerate(vols)}
+    vpos = {x.id: i for i, x in enumerate(vols) if x is not None}
     code: dict[str, int] = {}
     for x in needs:
+        if x is None:
+            continue
         code.setdefault(x.id, len(code))
         if x.household is not None:
             code.setdefault(x.household, len(code))
@@ -399,8 +405,10 @@ def _served_before(
     )
     if not len(keys):
         return np.zeros(len(v), bool)
-    by_id = np.array([code[x.id] for x in needs], np.int64)
-    by_house = np.array([-1 if x.household is None else code[x.household] for x in needs], np.int64)
+    by_id = np.array([-1 if x is None else code[x.id] for x in needs], np.int64)
+    by_house = np.array(
+        [-1 if x is None or x.household is None else code[x.household] for x in needs], np.int64
+    )
     hit = np.isin(by_id[n] * nv + v, keys)
     house = by_house[n]
     hit |= (house >= 0) & np.isin(house * nv + v, keys)

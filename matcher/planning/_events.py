@@ -58,7 +58,18 @@ from ..solvers.live import _NEED, _SLOT, SOURCE
 from . import _live
 from ._kept import _PART_NAMES, Order, ResultParts, _room
 
-__all__ = ["Events"]
+__all__ = ["MAX_SHARE", "MIN_LIMIT", "Events"]
+
+MAX_SHARE = 0.01
+"""Share of the records an update may change and still be taken as events.
+
+Measured at tier L (150,000 records, ``benchmarks/REALTIME.md``): one record
+replaced costs about 2.3 ms as events; through the graph, about 2 s to map the
+engine back onto it and 1.1 ms a record -- even at about 1,700 records (1.1%).
+"""
+
+MIN_LIMIT = 64
+"""Records an update may change as events, however small the community."""
 
 IntArray = NDArray[np.int64]
 
@@ -204,8 +215,19 @@ class Events(ResultParts):
 
     # ------------------------------------------------------------------ events
 
-    def takes(self, problem: Problem, fresh_v: Sequence[Any], fresh_n: Sequence[Any]) -> bool:
-        """Whether :meth:`apply` can take this change (checked before anything changes)."""
+    def takes(
+        self, problem: Problem, fresh_v: Sequence[Any], fresh_n: Sequence[Any], gone: int = 0
+    ) -> bool:
+        """Whether :meth:`apply` can take this change (checked before anything changes).
+
+        *gone*: how many records leave. A change of more than :data:`MAX_SHARE`
+        of the records (and more than :data:`MIN_LIMIT`) goes through the graph,
+        which is cheaper for it.
+        """
+        changed = len(fresh_v) + len(fresh_n) + gone
+        size = len(self.v_row) + len(self.n_row)
+        if changed > max(MIN_LIMIT, MAX_SHARE * size):
+            return False
         if problem.policy != self.problem.policy or problem.forbidden:
             return False
         if not self.rows.fits(fresh_v, fresh_n):

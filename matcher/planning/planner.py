@@ -13,7 +13,11 @@ same each time. A :class:`Planner` keeps it between re-plans:
   is an event the engine repairs where it happens (:mod:`._live`), so a
   re-plan costs no solve of the city, connected or not;
 * the result: the matches of unchanged pairs, and the candidate counts of
-  unchanged unmatched needs, are re-used as they are.
+  unchanged unmatched needs, are re-used as they are;
+* for :meth:`Planner.update` (records arriving, changing, leaving), no graph at
+  all: the update is taken as events kept by difference (:mod:`._events`), in
+  time proportional to what it changes -- milliseconds at tier L
+  (``benchmarks/REALTIME.md``).
 
 A re-plan is exactly optimal for what ``solve(problem, previous=last,
 churn_cost=...)`` optimises, and proven by its certificate
@@ -138,6 +142,18 @@ class Planner:
     network (memory in proportion to the pairs: about 110 bytes per pair for
     the engine, ``benchmarks/ENGINE.md``). Making a planner loads its first
     plan into the engine (1-3 s at tier L, ``benchmarks/ENGINE.md``).
+
+    :meth:`update` takes records that arrive, change or leave as events on
+    the kept plan (:mod:`matcher.planning._events`), with no graph rebuilt:
+    about 6-13 ms an event at tier L (``benchmarks/REALTIME.md``). It
+    declines, and the update is re-planned through the graph, when a record
+    brings a skill, slot, community or category name no record had, the
+    slot rule would switch on, or with forbidden pairs, a churn cost, a
+    finite ``unmatched_cost``, teams, floors or participation. The result of
+    an event makes its unmatched entries, the churn's previous pairs, the
+    certificate's maps and the provenance's fingerprint when first read
+    (:class:`~matcher.result.lazy.LazyTuple`); Python's cyclic garbage
+    collector is paused, process-wide, while an event runs.
 
     Threads: a planner has one writer and any number of readers.
     :meth:`update` and :meth:`replan` may be called from any thread, but one
@@ -524,7 +540,11 @@ class Planner:
         # Checked by difference (the new records, their ids, the pairs they touch) ...
         where = None if events is None else (events.order_v.position, events.order_n.position)
         problem = with_records(p, (gone_v, gone_n), (volunteers, needs), where)
-        if problem is not None and events is not None and events.takes(problem, volunteers, needs):
+        if (
+            problem is not None
+            and events is not None
+            and events.takes(problem, volunteers, needs, len(gone_v) + len(gone_n))
+        ):
             return self._event(events, problem, gone_v, gone_n, volunteers, needs)
         if problem is None:  # ... or the full way, which reports every problem
             problem = self._problem_with(gone_v, gone_n, volunteers, needs)
