@@ -163,6 +163,24 @@ def test_each_event_is_the_result_assembled_afresh_verified_and_optimal(
     event(f"events taken: {paths.count('events')} of {len(paths)}")
 
 
+def one_event(p: Problem, i: int, rng: np.random.Generator) -> dict[str, Any]:
+    """The *i*-th of six kinds in turn: a need arrives, changes, leaves; a volunteer too."""
+    k = i % 6
+    if k < 3:
+        n = p.needs[int(rng.integers(len(p.needs)))]
+        return [
+            {"needs": [replace(n, id=f"{n.id}+e{i}")]},
+            {"needs": [replace(n, priority=n.priority % 5 + 1)]},
+            {"remove_needs": [n.id]},
+        ][k]
+    v = p.volunteers[int(rng.integers(len(p.volunteers)))]
+    return [
+        {"volunteers": [replace(v, id=f"{v.id}+e{i}")]},
+        {"volunteers": [replace(v, capacity=v.capacity % 3 + 1)]},
+        {"remove_volunteers": [v.id]},
+    ][k - 3]
+
+
 @pytest.mark.parametrize("family", ["clustered_same", "uniform", "dense", "scarce"])
 def test_a_city_through_300_events_stays_what_a_fresh_assembly_says(family: str) -> None:
     """Every kind of event, interleaved, on a synthetic city of tier S."""
@@ -171,22 +189,7 @@ def test_a_city_through_300_events_stays_what_a_fresh_assembly_says(family: str)
     rng = np.random.default_rng(5)
     last = planner.result
     for i in range(300):
-        p = planner.problem
-        k = i % 6
-        if k < 3:
-            n = p.needs[int(rng.integers(len(p.needs)))]
-            args = [
-                {"needs": [replace(n, id=f"{n.id}+e{i}")]},
-                {"needs": [replace(n, priority=n.priority % 5 + 1)]},
-                {"remove_needs": [n.id]},
-            ][k]
-        else:
-            v = p.volunteers[int(rng.integers(len(p.volunteers)))]
-            args = [
-                {"volunteers": [replace(v, id=f"{v.id}+e{i}")]},
-                {"volunteers": [replace(v, capacity=v.capacity % 3 + 1)]},
-                {"remove_volunteers": [v.id]},
-            ][k - 3]
+        args = one_event(planner.problem, i, rng)
         before = tuple((m.need_id, m.volunteer_id) for m in last.matches)
         last = planner.update(**args)
         assert planner.last_path == "engine"
@@ -195,6 +198,22 @@ def test_a_city_through_300_events_stays_what_a_fresh_assembly_says(family: str)
             assert verify(planner.problem, last) == []
             cold = solve(planner.problem)
             assert minimised(planner.problem, last) == minimised(planner.problem, cold)
+
+
+def test_a_city_of_tier_m_through_2000_events_of_the_planner() -> None:
+    """The soak through Planner.update: every 50th plan verified and against a cold solve."""
+    problem = make("uniform", "M", 0)
+    planner = Planner(problem)
+    rng = np.random.default_rng(11)
+    taken = 0
+    for i in range(2000):
+        result = planner.update(**one_event(planner.problem, i, rng))
+        taken += planner._state.now is not None
+        if i % 50 == 49:
+            assert verify(planner.problem, result) == []
+            cold = solve(planner.problem)
+            assert minimised(planner.problem, result) == minimised(planner.problem, cold)
+    assert taken == 2000  # every one taken as events
 
 
 def _small() -> Problem:

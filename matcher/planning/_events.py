@@ -60,12 +60,14 @@ from ._kept import _PART_NAMES, Order, ResultParts, _room
 
 __all__ = ["MAX_SHARE", "MIN_LIMIT", "Events"]
 
-MAX_SHARE = 0.01
+MAX_SHARE = 0.03
 """Share of the records an update may change and still be taken as events.
 
-Measured at tier L (150,000 records, ``benchmarks/REALTIME.md``): one record
-replaced costs about 2.3 ms as events; through the graph, about 2 s to map the
-engine back onto it and 1.1 ms a record -- even at about 1,700 records (1.1%).
+Measured at tier L (150,000 records, the clustered city, ``benchmarks/REALTIME.md``):
+as events a changed record costs about 1.1 ms (2,000 changed: 2.27 s; 10,000:
+9.39 s); through the graph, about 2.9 s to map the engine back onto it and
+rebuild, then 0.47 ms a record (3.87 s and 7.59 s). They cross near 4,400
+records, 3% of the city.
 """
 
 MIN_LIMIT = 64
