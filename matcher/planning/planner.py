@@ -145,7 +145,7 @@ class Planner:
 
     :meth:`update` takes records that arrive, change or leave as events on
     the kept plan (:mod:`matcher.planning._events`), with no graph rebuilt:
-    about 9-15 ms an event at tier L (``benchmarks/REALTIME.md``). It
+    about 9-16 ms an event at tier L (``benchmarks/REALTIME.md``). It
     declines, and the update is re-planned through the graph, when a record
     brings a skill, slot, community or category name no record had, the
     slot rule would switch on, or with forbidden pairs, a churn cost, a
