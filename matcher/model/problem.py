@@ -16,7 +16,7 @@ from itertools import chain
 from typing import Any
 
 from .. import limits
-from ..errors import InputError, InputProblem
+from ..errors import InputError, InputProblem, short_repr
 from . import rules
 from ._checks import _check_need, _check_policy, _check_volunteer, _Checker, _is_name
 from .policy import Policy
@@ -380,3 +380,55 @@ def with_records(
     ):
         object.__setattr__(problem, name, value)
     return problem
+
+
+def problem_with(
+    base: Problem,
+    gone: tuple[set[str], set[str]],
+    fresh: tuple[Sequence[Any], Sequence[Any]],
+) -> Problem:
+    """*base* with records removed and new or changed ones added, checked the full way.
+
+    As :func:`with_records`, but every problem is found and reported
+    (:class:`~matcher.InputError`); the records kept were checked under this
+    very policy, so only the new ones are checked again (ids, pairs and pinned
+    rules across all, as always).
+    """
+    new_vols = list(upserted(base.volunteers, fresh[0], gone[0]))
+    new_needs = list(upserted(base.needs, fresh[1], gone[1]))
+    token = _CHECKED.set(frozenset(map(id, chain(base.volunteers, base.needs))))
+    try:
+        return Problem(
+            new_vols,
+            new_needs,
+            base.policy,
+            pinned=base.pinned,
+            forbidden=base.forbidden,
+            history=base.history,
+        )
+    finally:
+        _CHECKED.reset(token)
+
+
+def ids_to_remove(
+    field: str, ids: Iterable[str], known: Mapping[str, int], problems: list[InputProblem]
+) -> set[str]:
+    """The ids of *ids* (an ``update()`` argument), each problem added to *problems*.
+
+    Each must be a string, the id of a record in *known*, and come once.
+    """
+    out: set[str] = set()
+    for x in ids:
+        if not isinstance(x, str) or x not in known:
+            problems.append(
+                InputProblem(
+                    "update", field, "ids of records in the community", short_repr(x), kind="option"
+                )
+            )
+        elif x in out:
+            problems.append(
+                InputProblem("update", field, "each id once", short_repr(x), kind="option")
+            )
+        if isinstance(x, str):
+            out.add(x)
+    return out

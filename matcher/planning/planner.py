@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -46,7 +45,7 @@ from ..errors import InputError, InputProblem, PlannerBusy, SolverError, short_r
 from ..graph import Built, Graph, build, rebuild
 from ..graph.rebuild import Delta
 from ..model import Need, Problem, Volunteer
-from ..model.problem import _CHECKED, upserted, with_records
+from ..model.problem import ids_to_remove, problem_with, with_records
 from ..result import GraphSolution, Provenance, Result, assemble
 from ..solvers import WARM_METHODS, Instance, Warm
 from . import _live
@@ -535,8 +534,8 @@ class Planner:
             need_of, volunteer_of = state.built.need_of, state.built.volunteer_of
         else:
             need_of, volunteer_of = p.need_index, p.volunteer_index
-        gone_n = _ids_to_remove("remove_needs", remove_needs, need_of, problems)
-        gone_v = _ids_to_remove("remove_volunteers", remove_volunteers, volunteer_of, problems)
+        gone_n = ids_to_remove("remove_needs", remove_needs, need_of, problems)
+        gone_v = ids_to_remove("remove_volunteers", remove_volunteers, volunteer_of, problems)
         if problems:
             raise InputError(problems)
         # Checked by difference (the new records, their ids, the pairs they touch) ...
@@ -549,7 +548,7 @@ class Planner:
         ):
             return self._event(events, problem, gone_v, gone_n, volunteers, needs)
         if problem is None:  # ... or the full way, which reports every problem
-            problem = self._problem_with(gone_v, gone_n, volunteers, needs)
+            problem = problem_with(p, (gone_v, gone_n), (volunteers, needs))
         return self._replan(problem)
 
     def _event(
@@ -575,50 +574,9 @@ class Planner:
         self.last_path = "engine"
         return result
 
-    def _problem_with(
-        self, gone_v: set[str], gone_n: set[str], volunteers: list[Any], needs: list[Any]
-    ) -> Problem:
-        p = self.problem
-        new_needs = list(upserted(p.needs, needs, gone_n))
-        new_vols = list(upserted(p.volunteers, volunteers, gone_v))
-        # The records kept were checked under this very policy: only the new ones are
-        # (ids, pairs and pinned rules are checked across all, as always).
-        token = _CHECKED.set(frozenset(map(id, chain(p.volunteers, p.needs))))
-        try:
-            return Problem(
-                new_vols,
-                new_needs,
-                p.policy,
-                pinned=p.pinned,
-                forbidden=p.forbidden,
-                history=p.history,
-            )
-        finally:
-            _CHECKED.reset(token)
-
     def __repr__(self) -> str:
         p = self.problem
         return (
             f"Planner({len(p.volunteers)} volunteers, {len(p.needs)} needs, "
             f"method={self._method!r}, churn_cost={self._churn_cost!r})"
         )
-
-
-def _ids_to_remove(
-    field: str, ids: Iterable[str], known: dict[str, int], problems: list[InputProblem]
-) -> set[str]:
-    out: set[str] = set()
-    for x in ids:
-        if not isinstance(x, str) or x not in known:
-            problems.append(
-                InputProblem(
-                    "update", field, "ids of records in the community", short_repr(x), kind="option"
-                )
-            )
-        elif x in out:
-            problems.append(
-                InputProblem("update", field, "each id once", short_repr(x), kind="option")
-            )
-        if isinstance(x, str):
-            out.add(x)
-    return out
