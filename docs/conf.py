@@ -63,6 +63,8 @@ def _drop_type_docstrings(app, what, name, obj, options, lines):
     what it means.
     """
     own = getattr(type(obj), "__doc__", None)
+    if not isinstance(own, str):  # a type whose __doc__ is a slot (a LazyTuple's fields)
+        return
     if what in ("data", "attribute") and own and lines:
         if "\n".join(lines).strip() == inspect.cleandoc(own).strip():
             lines.clear()
