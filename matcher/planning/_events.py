@@ -138,7 +138,7 @@ class Events(ResultParts):
             self.p_parts[k, i] = g.parts[name]
         f.take_log()  # what loading did is not an event
         # the plan
-        sol_edge = _chosen(engine, g)
+        sol_edge = np.flatnonzero(live.pair_flow(engine.arc) > 0)  # the plan, by edge
         self.plan: dict[int, Match] = {}
         by_key = {(m.need_id, m.volunteer_id): m for m in result.matches}
         for e, kk in zip(sol_edge.tolist(), k[sol_edge].tolist(), strict=True):
@@ -584,7 +584,3 @@ def _recode(codes: IntArray, old: tuple[str, ...], new: tuple[str, ...]) -> IntA
     """Slot codes of the name table *old* in the table *new* (-1 stays; a name not there: -1)."""
     table = np.array([new.index(x) if x in new else -1 for x in old] + [-1], np.int64)
     return table[np.where(codes >= 0, codes, len(old))]
-
-
-def _chosen(engine: _live.Engine, g: Any) -> IntArray:
-    return np.flatnonzero(engine.live.pair_flow(engine.arc) > 0)
