@@ -22,31 +22,9 @@ from numpy.typing import NDArray
 from ..model import rules
 from ..model.rules import EARTH_RADIUS_KM, Encoding
 from .core import BoolArray, FloatArray, IntArray
+from .rebuild import _NEED_ROWS, _VOLUNTEER_ROWS
 
 __all__ = ["GrowingEncoding", "RecordPairs", "record_pairs"]
-
-_VOLUNTEER_ROWS = (
-    "vol_xy",
-    "vol_limit",
-    "vol_level",
-    "vol_any_slot",
-    "vol_free",
-    "vol_comm",
-    "vol_has_pref",
-    "vol_pref",
-    "capacity",
-    "vol_cos_lat",
-)
-_NEED_ROWS = (
-    "need_xy",
-    "need_level",
-    "need_slot",
-    "need_comm",
-    "need_cat",
-    "demand",
-    "priority",
-    "need_cos_lat",
-)
 
 
 class GrowingEncoding:
@@ -105,10 +83,9 @@ class GrowingEncoding:
         """Encode *record* into a new row; its row (the names must fit, :meth:`fits`)."""
         sub = rules.encode([record], [], self.policy, (), names=self.names)
         row = self.n_volunteer_rows
-        self._put(_VOLUNTEER_ROWS, sub, row)
-        self.volunteer_alive = _grown(self.volunteer_alive, row + 1)
-        self.volunteer_alive[row] = True
-        self.volunteers.append(record)
+        self.volunteer_alive = self._append(
+            _VOLUNTEER_ROWS, sub, record, self.volunteers, self.volunteer_alive
+        )
         self.n_volunteer_rows = row + 1
         return row
 
@@ -116,7 +93,6 @@ class GrowingEncoding:
         """Encode *record* into a new row; its row (the names must fit, :meth:`fits`)."""
         sub = rules.encode([], [record], self.policy, (), names=self.names)
         row = self.n_need_rows
-        self._put(_NEED_ROWS, sub, row)
         level = sub.need_level[0]
         k = self._class_of.get(level.tobytes())
         if k is None:
@@ -124,9 +100,7 @@ class GrowingEncoding:
             self.class_req = np.vstack([self.class_req, level[None, :]])
         self._need_class = _grown(self._need_class, row + 1)
         self._need_class[row] = k
-        self.need_alive = _grown(self.need_alive, row + 1)
-        self.need_alive[row] = True
-        self.needs.append(record)
+        self.need_alive = self._append(_NEED_ROWS, sub, record, self.needs, self.need_alive)
         self.n_need_rows = row + 1
         return row
 
@@ -142,12 +116,25 @@ class GrowingEncoding:
         self.need_alive[row] = False
         self.needs[row] = None
 
-    def _put(self, names: tuple[str, ...], sub: Encoding, row: int) -> None:
+    def _append(
+        self,
+        names: tuple[str, ...],
+        sub: Encoding,
+        record: Any,
+        records: list[Any],
+        alive: NDArray[np.bool_],
+    ) -> NDArray[np.bool_]:
+        """Put *record* (encoded alone as *sub*) in the next row; the alive flags, grown."""
+        row = len(records)
         for k in names:
             a = _grown(self._arrays[k], row + 1)
             a[row] = getattr(sub, k)[0]
             self._arrays[k] = a
+        alive = _grown(alive, row + 1)
+        alive[row] = True
+        records.append(record)
         self._enc = None
+        return alive
 
     # ---------------------------------------------------------------- reading
 

@@ -54,6 +54,7 @@ from ..model import Problem
 from ..result import GraphSolution, Match, Result, Status
 from ..result.metrics import exact_sum
 from ..result.plan import UNKNOWN
+from ..solvers._duals import need_spread, volunteer_spread
 from ..solvers.live import _NEED, _SLOT, SOURCE
 from . import _live
 from ._kept import _PART_NAMES, Order, ResultParts, _room
@@ -208,12 +209,10 @@ class Events(ResultParts):
             row[1] += 1
 
     def _need_terms(self, rows: IntArray) -> IntArray:
-        units = np.minimum(np.maximum(self.demand[rows], 0), self.n_deg[rows])
-        return units * (self.n_hi[rows] - self.n_lo[rows])
+        return need_spread(self.demand[rows], self.n_deg[rows], self.n_hi[rows], self.n_lo[rows])
 
     def _vol_terms(self, rows: IntArray) -> IntArray:
-        k = np.minimum(np.maximum(self.capacity[rows], 0), self.v_deg[rows])
-        return self.load_step * (k * (k - 1) // 2)
+        return volunteer_spread(self.capacity[rows], self.v_deg[rows], self.load_step)
 
     # ------------------------------------------------------------------ events
 

@@ -22,7 +22,7 @@ from ..graph.grow import GrowingEncoding, record_pairs
 from ..model import Problem
 from ..model.fingerprint import Fingerprint
 from ..result import Certificate, Churn, Match, Objective, Provenance, Result, Status, Unmatched
-from ..result.assemble import in_units
+from ..result.assemble import RULE_REASONS, first_empty_filter, in_units
 from ..result.lazy import LazyTuple
 from ..result.metrics import metrics_of, shares_of
 from ..result.plan import UNKNOWN
@@ -32,7 +32,6 @@ __all__ = ["Order", "ResultParts"]
 
 IntArray = NDArray[np.int64]
 _PART_NAMES = tuple(sorted(COST_PARTS))  # a FrozenMap's order
-_RULES = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")
 
 
 def _room(a: NDArray[Any], size: int, fill: Any = 0) -> NDArray[Any]:
@@ -254,9 +253,8 @@ class ResultParts:
         missing = self.demand[rows] - self.served[rows]
 
         def make() -> tuple[Unmatched, ...]:
-            zero = counts == 0
-            first = np.where(zero.any(axis=1), zero.argmax(axis=1), -1).tolist()
-            reasons = (*_RULES, "taken")  # first == -1: "taken"
+            first = first_empty_filter(counts)
+            reasons = (*RULE_REASONS, "taken")  # first == -1: "taken"
             return tuple(
                 map(
                     _unmatched,

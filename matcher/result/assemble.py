@@ -22,6 +22,15 @@ from .metrics import compute_metrics
 from .plan import GraphSolution, Match, Objective, Unmatched
 from .provenance import Provenance
 
+RULE_REASONS = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")
+"""The reason named by each filter of :data:`~matcher.result.FILTERS` that left no one."""
+
+
+def first_empty_filter(counts: NDArray[np.int64]) -> list[int]:
+    """For each row of candidate counts, the first filter that left no one (-1: none did)."""
+    zero = counts == 0
+    return np.where(zero.any(axis=1), zero.argmax(axis=1), -1).tolist()
+
 
 def unmatched_reasons(
     graph: Graph,
@@ -62,9 +71,7 @@ def unmatched_reasons(
         )
         starts = np.searchsorted(graph.need, np.arange(graph.n_needs + 1)).tolist()
     # the first filter that left no one names the reason; with candidates, "taken"
-    zero = counts == 0
-    first = np.where(zero.any(axis=1), zero.argmax(axis=1), -1).tolist()
-    rules = ("no_skill", "out_of_range", "no_slot", "other_community", "unavailable")
+    first = first_empty_filter(counts)
     team = (
         [False] * len(short)
         if graph.need_group is None
@@ -74,7 +81,7 @@ def unmatched_reasons(
     out = []
     for j, c, f, t, miss in zip(short_l, counts.tolist(), first, team, missing, strict=True):
         if f >= 0:
-            reason = rules[f]
+            reason = RULE_REASONS[f]
         elif t:
             reason = "team"  # candidates exist; the team could not be served whole
         else:

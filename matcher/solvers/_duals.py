@@ -152,13 +152,25 @@ def cost_spread(inst: Instance) -> int:
     lo = np.zeros(inst.n_needs, np.int64)
     np.maximum.at(hi, inst.need, inst.cost)
     np.minimum.at(lo, inst.need, inst.cost)
-    units = np.minimum(np.maximum(inst.demand, 0), deg_n)
-    spread = int(np.dot(units, hi)) - int(np.dot(units, lo))
-    k = np.minimum(np.maximum(inst.capacity, 0), deg_v)
-    spread += inst.load_step * int(np.sum(k * (k - 1) // 2))
+    spread = int(need_spread(inst.demand, deg_n, hi, lo).sum())
+    spread += int(volunteer_spread(inst.capacity, deg_v, inst.load_step).sum())
     if inst.engage:  # participation: each volunteer engaged or not swings by engage
         spread += inst.engage * int(((deg_v > 0) & (inst.capacity > 0)).sum())
     return spread
+
+
+def need_spread(demand: IntArray, degree: IntArray, hi: IntArray, lo: IntArray) -> IntArray:
+    """Each need's part of :func:`cost_spread`: its units at most, times its pairs' cost range.
+
+    *hi* / *lo*: the dearest / cheapest pair into the need, bounded by 0 from the other side.
+    """
+    return np.minimum(np.maximum(demand, 0), degree) * (hi - lo)
+
+
+def volunteer_spread(capacity: IntArray, degree: IntArray, load_step: int) -> IntArray:
+    """Each volunteer's part of :func:`cost_spread`: its load penalty at its fullest."""
+    k = np.minimum(np.maximum(capacity, 0), degree)
+    return load_step * (k * (k - 1) // 2)
 
 
 def certificate_engage(inst: Instance) -> int:
