@@ -22,7 +22,7 @@ from strategies import budget, medium_problems
 from matcher import Problem
 from matcher._frozen import FrozenMap, LazyFrozenMap
 from matcher.graph import build
-from matcher.graph.grow import GrowingEncoding, record_pairs
+from matcher.graph.grow import AxisIndex, GrowingEncoding, record_pairs
 from matcher.model.fingerprint import Fingerprint, fingerprint
 from matcher.model.problem import upserted
 from matcher.planning._kept import Order
@@ -112,6 +112,69 @@ def test_a_growing_encoding_finds_the_pairs_of_the_records_it_holds(
         problem.policy,
     )
     assert found == _edges(alive)
+    _near_is_everyone_in_reach(rows)
+
+
+def _in_reach(needs: np.ndarray, passed: np.ndarray) -> dict[int, list[int]]:
+    """Rules 2 to 5's counts of the needs some of them passed."""
+    rows = passed[:, 1:].tolist()
+    return {n: p for n, p in zip(needs.tolist(), rows, strict=True) if any(p)}
+
+
+def _near_is_everyone_in_reach(rows: GrowingEncoding) -> None:
+    """The band of a record holds every pair of it; rule 1 by group is counted over all."""
+    vols, needs = rows.live_volunteers(), rows.live_needs()
+    enc, (group, _) = rows.encoding, rows.classes
+    for v in vols.tolist():
+        near = rows.needs_near(v)
+        assert set(near.tolist()) <= set(needs.tolist())
+        a = record_pairs(enc, needs, np.array([v]))
+        b = record_pairs(enc, near, np.array([v]))
+        assert all(np.array_equal(x, y) for x, y in zip(a[:3], b[:3], strict=True))
+        assert _in_reach(needs[a.at], a.passed) == _in_reach(near[b.at], b.passed)
+    for j in needs.tolist():
+        a = record_pairs(enc, np.array([j]), vols)
+        b = record_pairs(enc, np.array([j]), rows.volunteers_near(j))
+        assert all(np.array_equal(x, y) for x, y in zip(a[:3], b[:3], strict=True))
+        assert a.passed[0, 1:].tolist() == b.passed[0, 1:].tolist()
+        assert rows.skill_count[group[j]] == a.passed[0, 0]
+
+
+@settings(max_examples=budget(0.2), deadline=None)
+@given(problem=medium_problems(max_forbidden=0))
+def test_rule_one_by_group_follows_volunteers_and_new_groups(problem: Problem) -> None:
+    """A need asking for skills in a way no need did makes a group, counted at once."""
+    built = build(problem)
+    rows = GrowingEncoding(
+        built.diag.encoding, built.volunteers.tolist(), built.needs.tolist(), problem.policy
+    )
+    rows.remove_volunteer(0)
+    skills = sorted({s for v in problem.volunteers for s in v.skills})
+    asks = [{s: level} for s in skills[:2] for level in (1, 2, 3)] + [dict.fromkeys(skills, 1)]
+    for k, ask in enumerate(asks):
+        rows.add_need(replace(problem.needs[0], id=f"new{k}", skills=ask))
+        rows.add_volunteer(replace(problem.volunteers[k % 4], id=f"new{k}"))
+    _near_is_everyone_in_reach(rows)
+
+
+@settings(max_examples=budget(0.3), deadline=None)
+@given(
+    xs=st.lists(st.floats(-1e3, 1e3), min_size=0, max_size=40),
+    added=st.lists(st.floats(-1e3, 1e3), max_size=700),
+    queries=st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(0, 500)), min_size=1, max_size=5),
+)
+def test_an_axis_index_finds_what_a_scan_finds(
+    xs: list[float], added: list[float], queries: list[tuple[float, float]]
+) -> None:
+    """Rows added past the re-sort point and before it: the rows within a width, ascending."""
+    idx = AxisIndex(np.array(xs, np.float64))
+    every = list(xs)
+    for x in added:
+        idx.add(len(every), x)
+        every.append(x)
+    for x, w in [*queries, (0.0, math.inf)]:
+        want = [r for r, y in enumerate(every) if x - w <= y <= x + w]
+        assert idx.within(x, w).tolist() == want
 
 
 @settings(max_examples=budget(0.05), deadline=None)

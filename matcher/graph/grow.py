@@ -4,6 +4,11 @@ A platform's events change one record at a time. :class:`GrowingEncoding`
 keeps the arrays of :class:`~matcher.model.rules.Encoding` with room to
 spare: a new record is encoded (against the same name tables) into the next
 row, a record that leaves only has its row marked dead, and no row ever moves.
+It keeps each side's rows sorted by their first coordinate
+(:class:`AxisIndex`), so a record is searched against the rows in a band
+around it only, and rule 1 counted per skill requirement group
+(:attr:`GrowingEncoding.skill_count`), so a volunteer's skills change the
+counts of a hundred thousand needs in a few hundred additions.
 :func:`record_pairs` then finds one record's feasible pairs and the candidate
 counts of :meth:`~matcher.graph.Diagnostics.candidate_counts` in one pass over
 the other side's live rows -- the same rules, through the same functions, as
@@ -24,7 +29,7 @@ from ..model.rules import EARTH_RADIUS_KM, Encoding
 from .core import BoolArray, FloatArray, IntArray
 from .rebuild import _NEED_ROWS, _VOLUNTEER_ROWS
 
-__all__ = ["GrowingEncoding", "RecordPairs", "record_pairs"]
+__all__ = ["AxisIndex", "GrowingEncoding", "RecordPairs", "record_pairs"]
 
 
 class GrowingEncoding:
@@ -38,6 +43,15 @@ class GrowingEncoding:
         Those records, in the encoding's order (row ``i`` is record ``i``).
     policy : Policy
         The policy they were encoded under.
+
+    Attributes
+    ----------
+    skill_count : ndarray of int64
+        For each skill requirement group (:attr:`classes`), how many of the
+        volunteers there meet it: rule 1's candidate count of every need of
+        the group.
+    reach : float
+        A bound on every volunteer's travel limit (km; it never shrinks).
 
     Notes
     -----
@@ -71,6 +85,14 @@ class GrowingEncoding:
         self.volunteer_alive = _with_room(np.ones(enc.n_volunteers, bool))
         self.need_alive = _with_room(np.ones(enc.n_needs, bool))
         self._enc: Encoding | None = None
+        # rule 1 by group: how many volunteers there meet each group's requirement
+        self.skill_count = np.array(
+            [np.all(enc.vol_level >= r, axis=1).sum() for r in self.class_req], np.int64
+        )
+        # the rows of each side by their first coordinate, and the farthest reach
+        self._need_axis = AxisIndex(enc.need_xy[:, 0])
+        self._volunteer_axis = AxisIndex(enc.vol_xy[:, 0])
+        self.reach = float(enc.vol_limit.max()) if len(enc.vol_limit) else 0.0
 
     # ---------------------------------------------------------------- changes
 
@@ -87,6 +109,9 @@ class GrowingEncoding:
             _VOLUNTEER_ROWS, sub, record, self.volunteers, self.volunteer_alive
         )
         self.n_volunteer_rows = row + 1
+        self.skill_count += self._meets(row)
+        self._volunteer_axis.add(row, float(sub.vol_xy[0, 0]))
+        self.reach = max(self.reach, float(sub.vol_limit[0]))
         return row
 
     def add_need(self, record: Any) -> int:
@@ -98,14 +123,19 @@ class GrowingEncoding:
         if k is None:
             k = self._class_of[level.tobytes()] = len(self.class_req)
             self.class_req = np.vstack([self.class_req, level[None, :]])
+            live = self._arrays["vol_level"][: self.n_volunteer_rows][self.live_volunteers()]
+            count = int(np.all(live >= level, axis=1).sum())
+            self.skill_count = np.append(self.skill_count, count)
         self._need_class = _grown(self._need_class, row + 1)
         self._need_class[row] = k
         self.need_alive = self._append(_NEED_ROWS, sub, record, self.needs, self.need_alive)
         self.n_need_rows = row + 1
+        self._need_axis.add(row, float(sub.need_xy[0, 0]))
         return row
 
     def remove_volunteer(self, row: int) -> None:
         """Retire a volunteer's row (capacity 0: no rule passes it as available)."""
+        self.skill_count -= self._meets(row)
         self._arrays["capacity"][row] = 0
         self.volunteer_alive[row] = False
         self.volunteers[row] = None
@@ -136,6 +166,11 @@ class GrowingEncoding:
         self._enc = None
         return alive
 
+    def _meets(self, row: int) -> NDArray[np.int64]:
+        """1 for each requirement group volunteer *row* meets (rule 1), else 0."""
+        level = self._arrays["vol_level"][row]
+        return np.all(self.class_req <= level, axis=1).astype(np.int64)
+
     # ---------------------------------------------------------------- reading
 
     @property
@@ -160,6 +195,88 @@ class GrowingEncoding:
     def live_needs(self) -> IntArray:
         """The rows of the needs there, in row order."""
         return np.flatnonzero(self.need_alive[: self.n_need_rows])
+
+    def needs_near(self, row: int) -> IntArray:
+        """The needs there that volunteer *row* may reach, in row order.
+
+        Every need whose distance from the volunteer is within its limit is
+        among them (they are the needs within the limit in the first
+        coordinate alone, the bound :func:`record_pairs` checks first), so
+        :func:`record_pairs` finds the same pairs with them as with
+        :meth:`live_needs`; rule 1's counts of the others are in
+        :attr:`skill_count`.
+        """
+        x = float(self._arrays["vol_xy"][row, 0])
+        limit = float(self._arrays["vol_limit"][row])
+        near = self._need_axis.within(x, _width(limit, self.policy.geometry))
+        return near[self.need_alive[near]]
+
+    def volunteers_near(self, row: int) -> IntArray:
+        """The volunteers there that may reach need *row*, in row order (see :meth:`needs_near`)."""
+        x = float(self._arrays["need_xy"][row, 0])
+        near = self._volunteer_axis.within(x, _width(self.reach, self.policy.geometry))
+        return near[self.volunteer_alive[near]]
+
+
+class AxisIndex:
+    """Rows sorted by one coordinate, for the rows within a distance of a value.
+
+    Rows added after the last sort wait in a short list, checked one by
+    one; the index is sorted again when that list grows past a share of it.
+    Rows are never removed (the caller filters the rows that left).
+
+    Examples
+    --------
+    >>> idx = AxisIndex(np.array([5.0, 1.0, 3.0]))
+    >>> idx.add(3, 2.5)
+    >>> idx.within(2.0, 1.0).tolist()
+    [1, 2, 3]
+    """
+
+    def __init__(self, x: FloatArray) -> None:
+        self._x = np.array(x, np.float64)
+        self._n = len(self._x)
+        self._sort()
+
+    def _sort(self) -> None:
+        x = self._x[: self._n]
+        self._rows = np.argsort(x, kind="stable")
+        self._keys = x[self._rows]
+        self._sorted = self._n
+
+    def add(self, row: int, x: float) -> None:
+        """Row *row* (the next one: rows are numbered in order) at *x*."""
+        if row != self._n:
+            raise ValueError(f"row {row} added out of order (expected {self._n})")
+        self._x = _grown(self._x, row + 1)
+        self._x[row] = x
+        self._n = row + 1
+        if self._n - self._sorted > 256 + self._sorted // 32:
+            self._sort()
+
+    def within(self, x: float, width: float) -> IntArray:
+        """The rows whose coordinate is in ``[x - width, x + width]``, ascending."""
+        lo, hi = x - width, x + width
+        rows = self._rows[
+            np.searchsorted(self._keys, lo, "left") : np.searchsorted(self._keys, hi, "right")
+        ]
+        tail = np.arange(self._sorted, self._n, dtype=np.int64)
+        tx = self._x[self._sorted : self._n]
+        rows = np.concatenate([rows, tail[(tx >= lo) & (tx <= hi)]])
+        return np.sort(rows)
+
+
+def _width(limit: float, geometry: str) -> float:
+    """A half-width in the first coordinate that holds every point within *limit* km.
+
+    Wider than :func:`_distances`' bound lets through (its margins, and a
+    little more for the rounding of this one), so a band of this width holds
+    every pair that bound keeps.
+    """
+    bound = (limit + 1e-9) / (1 - 1e-9)
+    if geometry != "plane":
+        bound = np.degrees(bound / EARTH_RADIUS_KM)
+    return float(bound * (1 + 1e-6) + 1e-9)
 
 
 def _with_room(a: NDArray[Any]) -> NDArray[Any]:

@@ -8,8 +8,12 @@ difference:
 
 * the records as rows of a :class:`~matcher.graph.grow.GrowingEncoding`: the
   pairs of a new record are searched against the live rows of the other side
-  alone (:func:`~matcher.graph.grow.record_pairs`, the graph's own rules), and
-  what each volunteer adds to every need's candidate counts with them;
+  that may be in its reach (a band of the first coordinate,
+  :meth:`~matcher.graph.grow.GrowingEncoding.needs_near`), with the graph's own
+  rules (:func:`~matcher.graph.grow.record_pairs`), and what each volunteer
+  adds to the candidate counts of the needs there with them (rule 1, the
+  skills, is counted by requirement group for every need at once:
+  :attr:`~matcher.graph.grow.GrowingEncoding.skill_count`);
 * the plan in the warm-start engine (:class:`~matcher.solvers.live.LiveAssignment`),
   whose log names the pairs whose flow changed: only their matches are made
   or dropped;
@@ -19,8 +23,8 @@ difference:
   comes or goes adds or takes its own), and the sums the metrics and the
   objective are made of (:func:`~matcher.result.metrics.metrics_of`: integers,
   so the same numbers as counted afresh);
-* the certificate: a copy of the engine's potentials, named by id only when
-  it is read (:class:`~matcher._frozen.LazyFrozenMap`), and the provenance's
+* the certificate: a copy of the engine's potentials and node tables, named
+  by id only when it is read (:class:`~matcher._frozen.LazyFrozenMap`), and the provenance's
   fingerprint, hashed when first read (:meth:`Fingerprint.deferred`).
 
 The Planner uses it for :meth:`~matcher.Planner.update` when the engine
@@ -153,11 +157,9 @@ class Events(ResultParts):
         self.served = np.bincount(g.need[sol_edge], minlength=nn).astype(np.int64)
         self.load = np.bincount(g.volunteer[sol_edge], minlength=nv).astype(np.int64)
         self._start_sums(built, result, sol_edge)
-        self.node_id: list[str | None] = [None] * len(f.first)
-        for r, x in enumerate(g.volunteer_ids):
-            self.node_id[int(self.v_node[r])] = x
-        for r, x in enumerate(g.need_ids):
-            self.node_id[int(self.n_node[r])] = x
+        # the id of each row, kept after its record left (rows are never re-used)
+        self.v_ids: list[str] = list(g.volunteer_ids)
+        self.n_ids: list[str] = list(g.need_ids)
         self.slot_names = tuple(enc.slot_names)
         self.fingerprints: dict[int, Any] | None = None
         self.order_v, self.order_n = Order(p.volunteers), Order(p.needs)
@@ -270,42 +272,36 @@ class Events(ResultParts):
             self._need_leaves(self.n_row.pop(x))
         # 2. volunteers that leave or changed leave (taking their part of the counts)
         leaving = sorted(gone_v | {v.id for v in fresh_v if v.id in self.v_row})
-        if leaving:
+        for x in leaving:
             s = time.perf_counter()
-            needs = rows.live_needs()
-            found = [
-                record_pairs(rows.encoding, needs, np.array([self.v_row[x]]), rows.classes)
-                for x in leaving
-            ]
+            r = self.v_row.pop(x)
+            needs = rows.needs_near(r)
+            rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
             search += time.perf_counter() - s
-            for x, rp in zip(leaving, found, strict=True):
-                self._volunteer_leaves(self.v_row.pop(x), needs, rp)
-        # 3. volunteers join, with their pairs to the needs there
-        if fresh_v:
-            needs = rows.live_needs()
-            for vol in fresh_v:
-                s = time.perf_counter()
-                r = rows.add_volunteer(vol)
-                rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
-                parts, cost = _edge_costs(
-                    problem, rows.volunteers, rows.needs, rows.encoding,
-                    rp.volunteer, rp.need, rp.distance_km,
-                )  # fmt: skip
-                search += time.perf_counter() - s
-                self._volunteer_joins(vol, r, needs, rp, parts, cost)
-        # 4. needs join, with their pairs to every volunteer
-        if fresh_n:
-            vols = rows.live_volunteers()
-            for need in fresh_n:
-                s = time.perf_counter()
-                r = rows.add_need(need)
-                rp = record_pairs(rows.encoding, np.array([r]), vols)
-                parts, cost = _edge_costs(
-                    problem, rows.volunteers, rows.needs, rows.encoding,
-                    rp.volunteer, rp.need, rp.distance_km,
-                )  # fmt: skip
-                search += time.perf_counter() - s
-                self._need_joins(need, r, rp, parts, cost)
+            self._volunteer_leaves(r, needs, rp)
+        # 3. volunteers join, with their pairs to the needs in reach
+        for vol in fresh_v:
+            s = time.perf_counter()
+            r = rows.add_volunteer(vol)
+            needs = rows.needs_near(r)
+            rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
+            parts, cost = _edge_costs(
+                problem, rows.volunteers, rows.needs, rows.encoding,
+                rp.volunteer, rp.need, rp.distance_km,
+            )  # fmt: skip
+            search += time.perf_counter() - s
+            self._volunteer_joins(vol, r, needs, rp, parts, cost)
+        # 4. needs join, with their pairs to the volunteers in reach
+        for need in fresh_n:
+            s = time.perf_counter()
+            r = rows.add_need(need)
+            rp = record_pairs(rows.encoding, np.array([r]), rows.volunteers_near(r))
+            parts, cost = _edge_costs(
+                problem, rows.volunteers, rows.needs, rows.encoding,
+                rp.volunteer, rp.need, rp.distance_km,
+            )  # fmt: skip
+            search += time.perf_counter() - s
+            self._need_joins(need, r, rp, parts, cost)
         # 5. the pairs whose flow changed
         self._follow_flow()
         engine_s = time.perf_counter() - t0 - search
@@ -341,7 +337,6 @@ class Events(ResultParts):
         self._drop_plan_arcs([a >> 1 for a in pair_arcs])
         vols = self._volunteer_rows_of([int(f.frm[a]) for a in pair_arcs])
         live.remove_need(node)
-        self.node_id[node] = None
         # the spread: this need's term, and one pair less for each of its volunteers
         self.spread -= int(self._need_terms(np.array([r]))[0])
         if len(vols):
@@ -380,9 +375,9 @@ class Events(ResultParts):
         ]
         self._drop_plan_arcs([a >> 1 for a in pair_arcs])
         live.remove_volunteer(node)
-        self.node_id[node] = None
         # its part of the candidate counts, and its pairs of the spread
-        self.counts[needs[rp.at]] -= rp.passed  # the unmatched entries read them
+        # (rule 1 is counted by requirement group: GrowingEncoding.skill_count)
+        self.counts[needs[rp.at], 1:] -= rp.passed[:, 1:]  # the unmatched entries read them
         if len(rp.need):
             before = int(self._need_terms(rp.need).sum())
             np.subtract.at(self.n_deg, rp.need, 1)  # hi and lo stay: still a bound
@@ -410,7 +405,6 @@ class Events(ResultParts):
     def _grow_nodes(self, node: int) -> None:
         if node >= len(self.node_row):
             self.node_row = _room(self.node_row, node + 1, -1)
-            self.node_id += [None] * (len(self.node_row) - len(self.node_id))
 
     def _grow_arcs(self) -> None:
         size = len(self.live.flow.live_arc)
@@ -454,9 +448,10 @@ class Events(ResultParts):
         )
         self._store_pairs(self.live.last_arcs, parts, cost, rp.distance_km)
         self._grow_nodes(node)
-        self.v_node[r], self.node_row[node], self.node_id[node] = node, r, vol.id
+        self.v_node[r], self.node_row[node] = node, r
+        self.v_ids.append(vol.id)
         self.v_row[vol.id] = r
-        self.counts[needs[rp.at]] += rp.passed
+        self.counts[needs[rp.at], 1:] += rp.passed[:, 1:]
         self.capacity[r] = int(vol.capacity)
         self.v_deg[r] = len(rp.need)
         self.load[r] = 0
@@ -479,7 +474,7 @@ class Events(ResultParts):
         slot = int(enc.need_slot[r]) if self.engine.slots else -1
         self.demand[r], self.priority[r] = int(need.demand), int(need.priority)
         self.served[r] = 0
-        self.counts[r] = rp.passed[0]
+        self.counts[r] = rp.passed[0]  # rule 1 (column 0): by group, when read
         self.known[r] = True
         self.n_deg[r] = len(rp.volunteer)
         self.n_hi[r] = max(0, int(cost.max())) if len(cost) else 0
@@ -497,7 +492,8 @@ class Events(ResultParts):
         )
         self._store_pairs(self.live.last_arcs, parts, cost, rp.distance_km)
         self._grow_nodes(node)
-        self.n_node[r], self.node_row[node], self.node_id[node] = node, r, need.id
+        self.n_node[r], self.node_row[node] = node, r
+        self.n_ids.append(need.id)
         self.n_row[need.id] = r
         d, p = int(need.demand), int(need.priority)
         self.units_demanded += d

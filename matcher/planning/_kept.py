@@ -101,7 +101,8 @@ class ResultParts:
     touched_needs: set[int]
     removed: list[tuple[str, str]]
     added: list[tuple[str, str]]
-    node_id: list[str | None]
+    v_ids: list[str]
+    n_ids: list[str]
     slot_names: tuple[str, ...]
     v_row: dict[str, int]
     fingerprints: dict[int, Any] | None
@@ -222,12 +223,10 @@ class ResultParts:
         rows = rows[alive[rows]]
         short = served[rows] < demand[rows]
         fresh = rows[short & ~self.known[rows]]
-        if len(fresh):  # short for the first time: counted against every volunteer
-            vols = self.rows.live_volunteers()
-            for r in fresh.tolist():
-                rp = record_pairs(self.rows.encoding, np.array([r]), vols)
-                self.counts[r] = rp.passed[0]
-                self.known[r] = True
+        for r in fresh.tolist():  # short for the first time: counted against every volunteer
+            rp = record_pairs(self.rows.encoding, np.array([r]), self.rows.volunteers_near(r))
+            self.counts[r] = rp.passed[0]  # rule 1 (column 0): by group, when read
+            self.known[r] = True
         needs, keys = self.rows.needs, self.ukeys
         for r, s in zip(rows.tolist(), short.tolist(), strict=True):
             nid = needs[r].id
@@ -250,6 +249,7 @@ class ResultParts:
         keys = tuple(self.ukeys)
         rows = self.urows
         counts = self.counts[rows]
+        counts[:, 0] = self.rows.skill_count[self.rows.classes[0][rows]]
         missing = self.demand[rows] - self.served[rows]
 
         def make() -> tuple[Unmatched, ...]:
@@ -338,37 +338,43 @@ class ResultParts:
         )
 
     def _certificate(self) -> Certificate:
+        """The certificate now: the potentials and the node tables copied, named when read.
+
+        Nothing here touches a Python object per node: ids are looked up
+        (node -> row -> id; rows are never re-used) only when a reader asks.
+        """
         f, live = self.live.flow, self.live
         n = f._n
         pi = f.pi[:n] - f.pi[SOURCE]
         kind = live.kind[:n].copy()
         alive = f.alive[:n].copy()
+        row = self.node_row[:n].astype(np.int32)
         with_slots = live.slots and bool(live.slot_node)
         owner = live.owner[:n].copy() if with_slots else kind
         slot = live.slot_of[:n].copy() if with_slots else kind
-        ids: list[Any] = self.node_id[:n]  # the id of every live record's node
+        v_ids, n_ids = self.v_ids, self.n_ids  # only appended to: rows < len stay
         names = self.slot_names
 
-        def by_id(want: int) -> dict[str, int]:
-            nodes = np.flatnonzero((kind == want) & alive).tolist()
-            values = pi[nodes].tolist()
-            return dict(sorted(zip([ids[x] for x in nodes], values, strict=True)))
+        def by_id(want: int, ids: list[str]) -> dict[str, int]:
+            nodes = np.flatnonzero((kind == want) & alive)
+            keys = map(ids.__getitem__, row[nodes].tolist())
+            return dict(sorted(zip(keys, pi[nodes].tolist(), strict=True)))
 
         def slots() -> dict[str, Mapping[str, int]]:
-            nodes = np.flatnonzero((kind == _SLOT) & alive).tolist()
+            nodes = np.flatnonzero((kind == _SLOT) & alive)
             table: dict[str, dict[str, int]] = {}
             for o, s, p in zip(
-                owner[nodes].tolist(), slot[nodes].tolist(), pi[nodes].tolist(), strict=True
+                row[owner[nodes]].tolist(), slot[nodes].tolist(), pi[nodes].tolist(), strict=True
             ):
-                table.setdefault(ids[o], {})[names[s]] = p
+                table.setdefault(v_ids[o], {})[names[s]] = p
             return {
                 v: FrozenMap._of_sorted(dict(sorted(t.items()))) for v, t in sorted(table.items())
             }
 
         return Certificate(
             big_m=self.big_m,
-            volunteers=LazyFrozenMap(lambda: by_id(_VOL)),
-            needs=LazyFrozenMap(lambda: by_id(_NEED)),
+            volunteers=LazyFrozenMap(lambda: by_id(_VOL, v_ids)),
+            needs=LazyFrozenMap(lambda: by_id(_NEED, n_ids)),
             slots=LazyFrozenMap(slots) if with_slots else FrozenMap(),
             engage=None,
         )
