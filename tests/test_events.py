@@ -25,7 +25,7 @@ from matcher import Need, Planner, Problem, Volunteer, solve, verify
 from matcher.errors import InputError, SolverError
 from matcher.graph import build
 from matcher.model.problem import upserted
-from matcher.planning import _events
+from matcher.planning import _events, _live
 from matcher.result import Churn, Provenance, assemble
 from matcher.synthetic.families import make
 
@@ -304,13 +304,14 @@ def test_a_replan_after_events_goes_through_the_graph_of_the_community_now() -> 
     assert planner.last_path == "engine" and verify(planner.problem, result) == []
 
 
-def test_a_change_of_many_records_goes_through_the_graph() -> None:
+def test_a_change_of_many_records_is_solved_afresh() -> None:
     planner = Planner(_small())
     p = planner.problem
-    many = [replace(n, id=f"{n.id}+m") for n in p.needs[: _events.MIN_LIMIT + 1]]
+    many = [replace(n, id=f"{n.id}+m") for n in p.needs[: _live.MIN_LIMIT + 1]]
+    assert _live.too_many(len(many), len(p.volunteers) + len(p.needs))
     last = planner.result
     result = planner.update(needs=many)
-    assert planner._state.now is None  # not as events: through the graph
+    assert planner._state.now is None and planner.last_path == "solve"  # not by the engine
     assert minimised(planner.problem, result) == minimised(
         planner.problem, solve(planner.problem, previous=last)
     )

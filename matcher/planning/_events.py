@@ -24,16 +24,18 @@ difference:
   objective are made of (:func:`~matcher.result.metrics.metrics_of`: integers,
   so the same numbers as counted afresh);
 * the certificate: a copy of the engine's potentials and node tables, named
-  by id only when it is read (:class:`~matcher._frozen.LazyFrozenMap`), and the provenance's
-  fingerprint, hashed when first read (:meth:`Fingerprint.deferred`).
+  by id only when it is read (:class:`~matcher._frozen.LazyFrozenMap`), and
+  the provenance's fingerprint, hashed when first read
+  (:meth:`Fingerprint.deferred`).
 
 The Planner uses it for :meth:`~matcher.Planner.update` when the engine
 holds the plan and the event is one it can take: no new skill, slot,
 community or category name, the slot rule not switching on, no forbidden
 pairs, no churn cost, the coverage-first objective, no teams or
-participation. Anything else, or a coverage weight that the costs have
-outgrown, goes the way of :mod:`._live` after :meth:`Events.materialise`
-(the graph of the current community, and the engine mapped onto it).
+participation, no more than :data:`._live.MAX_SHARE` of the records changed.
+Anything else, or a coverage weight that the costs have outgrown, goes the
+way of :mod:`._live` after :meth:`Events.materialise` (the graph of the
+current community, and the engine mapped onto it).
 
 ``tests/test_events.py`` checks each event's result against the result
 assembled afresh from the same plan on the graph built from scratch, field for
@@ -63,20 +65,7 @@ from ..solvers.live import _NEED, _SLOT, SOURCE
 from . import _live
 from ._kept import _PART_NAMES, Order, ResultParts, _room
 
-__all__ = ["MAX_SHARE", "MIN_LIMIT", "Events"]
-
-MAX_SHARE = 0.03
-"""Share of the records an update may change and still be taken as events.
-
-Measured at tier L (150,000 records, the clustered city, ``benchmarks/REALTIME.md``):
-as events a changed record costs about 1.1 ms (2,000 changed: 2.27 s; 10,000:
-9.39 s); through the graph, about 2.9 s to map the engine back onto it and
-rebuild, then 0.47 ms a record (3.87 s and 7.59 s). They cross near 4,400
-records, 3% of the city.
-"""
-
-MIN_LIMIT = 64
-"""Records an update may change as events, however small the community."""
+__all__ = ["Events"]
 
 IntArray = NDArray[np.int64]
 
@@ -223,13 +212,11 @@ class Events(ResultParts):
     ) -> bool:
         """Whether :meth:`apply` can take this change (checked before anything changes).
 
-        *gone*: how many records leave. A change of more than :data:`MAX_SHARE`
-        of the records (and more than :data:`MIN_LIMIT`) goes through the graph,
-        which is cheaper for it.
+        *gone*: how many records leave. A change of more than
+        :data:`~._live.MAX_SHARE` of the records is solved afresh instead.
         """
         changed = len(fresh_v) + len(fresh_n) + gone
-        size = len(self.v_row) + len(self.n_row)
-        if changed > max(MIN_LIMIT, MAX_SHARE * size):
+        if _live.too_many(changed, len(self.v_row) + len(self.n_row)):
             return False
         if problem.policy != self.problem.policy or problem.forbidden:
             return False

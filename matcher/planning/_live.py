@@ -23,8 +23,9 @@ may differ from a cold solve's where several plans tie.
 participation floors, the participation objective, a re-plan without
 certificates -- and :func:`replan` declines a re-plan the engine cannot prove
 (a graph rebuilt from scratch, the slot rule switching on or off, a coverage
-weight ``big_m`` no longer above the cost spread): the Planner then solves as
-before and starts the engine again from that plan.
+weight ``big_m`` no longer above the cost spread) or one that changes more
+than :data:`MAX_SHARE` of the records (a solve is cheaper): the Planner then
+solves as before and starts the engine again from that plan.
 """
 
 from __future__ import annotations
@@ -45,6 +46,29 @@ from ..solvers._base import evaluate
 from ..solvers._duals import cost_spread, slot_node_keys
 from ..solvers.live import LiveAssignment
 from .solving import _instance
+
+MAX_SHARE = 0.07
+"""Share of the records a re-plan may change and still be repaired by the engine.
+
+An update or re-plan that changes more (records that arrive, change or leave,
+over the records there before; and more than :data:`MIN_LIMIT`) is solved
+afresh, which is then cheaper. Measured at tier L (150,000 records,
+``benchmarks/REALTIME.md``) with 5% of the needs replaced (10,000 records
+changed, 6.7%): as events 7.6 s (clustered city) and 11.6 s (uniform city),
+through the rebuilt graph and the engine 7.9 s and 11.2 s, solved afresh (and the
+engine started again from that plan) 9.7 s and 11.0 s; with 8% of the needs
+(10.7%), through the engine 11.4 s and 16.1 s, far above a solve.
+:class:`~._events.Events` takes up to the same share, as events.
+"""
+
+MIN_LIMIT = 64
+"""Records a re-plan may change and still be repaired, however small the community."""
+
+
+def too_many(changed: int, size: int) -> bool:
+    """Whether *changed* records of *size* are more than the engine repairs (:data:`MAX_SHARE`)."""
+    return changed > max(MIN_LIMIT, MAX_SHARE * size)
+
 
 __all__ = ["Engine", "replan", "start"]
 
@@ -108,6 +132,11 @@ def replan(
         return None
     live = eng.live
     vol_same, need_same = delta.volunteer_same, delta.need_same
+    left = g0.n_volunteers + g0.n_needs - int(np.sum(delta.volunteer_from >= 0))
+    left -= int(np.sum(delta.need_from >= 0))
+    changed = int(np.sum(~vol_same)) + int(np.sum(~need_same)) + left
+    if too_many(changed, g0.n_volunteers + g0.n_needs):
+        return None
     # 1. the churn term (and nothing else) moves on the pairs kept
     kept = np.flatnonzero(delta.edge_from >= 0)
     arc = np.full(graph.n_edges, -1, np.int64)

@@ -272,9 +272,19 @@ class DynamicFlow:
 
     def _note(self, k: int) -> None:
         n = int(self._logn[0])
+        if n == len(self._log):
+            self._log_room()
         if n < len(self._log):
             self._log[n] = k
         self._logn[0] = n + 1
+
+    def _log_room(self) -> None:
+        """Double the log when it is half full (nothing lost yet), so a long batch keeps it whole."""
+        n = int(self._logn[0])
+        if len(self._log) // 2 <= n <= len(self._log):
+            log = np.zeros(2 * len(self._log), np.int64)
+            log[:n] = self._log[:n]
+            self._log = log
 
     def take_log(self) -> IntArray | None:
         """The arc pairs (``a >> 1``) whose flow changed since the last call, and empty the log.
@@ -282,8 +292,9 @@ class DynamicFlow:
         Every change of flow by :meth:`repair`, :meth:`push` (and the methods
         that push) and :meth:`remove_arc` is logged (a pair may come more than
         once, and a removed pair's number may be in use again). None when more
-        changed than the log holds: the caller must then look at every arc (the
-        log is made larger for next time).
+        changed than the log holds (one search that changed more than half of
+        its room): the caller must then look at every arc (the log is made
+        larger for next time). The log doubles as it fills.
         """
         n = int(self._logn[0])
         self._logn[0] = 0
@@ -384,6 +395,7 @@ class DynamicFlow:
         if not len(todo):
             return RepairStats(0, 0, 0)
         self._ensure_scratch()
+        self._log_room()
         stamp, searches, settled, status = repair(
             todo, self.first, self.nxt, self.frm, self.to, self.cost_, self.res, self.pi,
             self.excess, self._dist, self._seen, self._done, self._parent, self._heap,
