@@ -5,10 +5,12 @@
 :class:`matcher.Planner` of the city (made untimed: it solves the first plan and
 loads it into the warm-start engine) and sends it events as they come, each
 through :meth:`Planner.update`, which returns the current ``Result`` with its
-certificate. Six kinds of event, *events* of each, interleaved: a need arrives
+certificate. Ten kinds of event, *events* of each, interleaved: a need arrives
 (a copy of a random need of the city, new id), a need changes (its priority), a
 need is cancelled, a volunteer joins (a copy of a random volunteer), a
-volunteer changes (its capacity), a volunteer leaves.
+volunteer changes (its capacity), a volunteer leaves, a pair is pinned (a
+random need to one of its candidates it is not matched to), the pin is
+released, a pair is forbidden (a random match of the plan), it is allowed again.
 
 The time of an event is the wall time of ``update()``; beside it, the stages the
 result reports (``build_graph``: the pairs of the changed record; ``solve``: the
@@ -20,7 +22,7 @@ by :func:`matcher.verify` (an independent re-derivation from the records), and
 the last plan against a solve from scratch (same optimum).
 
 Then, per city: *sustained*, the wall time of 300 more events sent back to
-back (the six kinds in turn, no checks between them) divided by 300, which
+back (the ten kinds in turn, no checks between them) divided by 300, which
 counts everything an event leaves behind, the interpreter's garbage
 collection included; and 1% and 5% of the needs replaced (cancelled, and
 as many new ones arriving) in one ``update()``, against ``matcher.solve`` of
@@ -58,12 +60,19 @@ KINDS = (
     "volunteer joins",
     "volunteer changes",
     "volunteer leaves",
+    "pair pinned",
+    "pin released",
+    "pair forbidden",
+    "pair allowed",
 )
+_held: dict[str, tuple[str, str]] = {}  # the pair pinned / forbidden by the last such event
 
 
 def _event(planner: matcher.Planner, kind: str, rng: np.random.Generator, k: int) -> dict:
     """The update() arguments of one event of *kind* on the planner's community now."""
     p = planner.problem
+    if kind.startswith("p"):
+        return _pair_event(planner, kind, rng)
     if kind.startswith("need"):
         n = p.needs[int(rng.integers(len(p.needs)))]
         if kind == "need arrives":
@@ -77,6 +86,37 @@ def _event(planner: matcher.Planner, kind: str, rng: np.random.Generator, k: int
     if kind == "volunteer changes":
         return {"volunteers": [replace(v, capacity=v.capacity % 3 + 1)]}
     return {"remove_volunteers": [v.id]}
+
+
+def _pair_event(planner: matcher.Planner, kind: str, rng: np.random.Generator) -> dict:
+    """Pin a need to one of its candidates out of the plan, or forbid a pair of the plan;
+    the next event of the pair kinds releases or allows it again."""
+    if kind == "pin released":
+        return {"unpin": [_held.pop("pin")]}
+    if kind == "pair allowed":
+        return {"allow": [_held.pop("forbid")]}
+    matches = planner.result.matches
+    if kind == "pair forbidden":
+        m = matches[int(rng.integers(len(matches)))]
+        _held["forbid"] = (m.need_id, m.volunteer_id)
+        return {"forbid": [_held["forbid"]]}
+    chosen = {(m.need_id, m.volunteer_id) for m in matches}
+    while True:  # a need with a candidate it is not matched to: pinned to it
+        n = planner.problem.needs[int(rng.integers(len(planner.problem.needs)))]
+        others = [v for v in _candidates(planner, n.id) if (n.id, v) not in chosen]
+        if others:
+            _held["pin"] = (n.id, others[int(rng.integers(len(others)))])
+            return {"pin": [_held["pin"]]}
+
+
+def _candidates(planner: matcher.Planner, need_id: str) -> list[str]:
+    """The volunteers a need may be matched to: its pairs in the planner's engine."""
+    ev = planner._events
+    assert ev is not None, "the planner takes updates as events"
+    f = ev.live.flow
+    node = int(ev.n_node[ev.n_row[need_id]])
+    tails = [int(f.to[a]) for a in f.arcs_of(node) if a & 1 and int(f.to[a]) != 0]
+    return sorted(ev.v_ids[r] for r in ev._volunteer_rows_of(tails).tolist())
 
 
 def _proven(planner: matcher.Planner) -> None:

@@ -21,10 +21,10 @@ from test_planner import minimised
 from test_properties import assert_valid
 
 import matcher
-from matcher import Need, Planner, Problem, Volunteer, solve, verify
+from matcher import Need, Planner, Policy, Problem, Volunteer, solve, verify
 from matcher.errors import InputError, SolverError
 from matcher.graph import build
-from matcher.model.problem import upserted
+from matcher.model.problem import pairs_now, upserted, with_pairs
 from matcher.planning import _events, _live
 from matcher.result import Churn, Provenance, assemble
 from matcher.synthetic.families import make
@@ -32,7 +32,9 @@ from matcher.synthetic.families import make
 
 @st.composite
 def updates(draw: Any, problem: Problem) -> dict[str, Any]:
-    """One ``update()`` a platform could send: records leave, change and arrive."""
+    """One ``update()`` a platform could send: records leave, change and arrive, or pairs change."""
+    if draw(st.integers(0, 3)) == 3:
+        return draw(pair_changes(problem))
     needs, vols = list(problem.needs), list(problem.volunteers)
     small = 0.01 if problem.policy.geometry == "geo" else 0.5
     out: dict[str, Any] = {}
@@ -87,6 +89,95 @@ def updates(draw: Any, problem: Problem) -> dict[str, Any]:
     return out
 
 
+@st.composite
+def pair_changes(draw: Any, problem: Problem) -> dict[str, Any]:
+    """Pairs pinned, released, forbidden or allowed (the records as they are)."""
+    out: dict[str, Any] = {"needs": [], "volunteers": []}
+    pinned, forbidden = list(problem.pinned), list(problem.forbidden)
+    if pinned and draw(st.booleans()):
+        out["unpin"] = draw(st.lists(st.sampled_from(pinned), max_size=2, unique=True))
+    if forbidden and draw(st.booleans()):
+        out["allow"] = draw(st.lists(st.sampled_from(forbidden), max_size=2, unique=True))
+    g = build(problem).graph
+    edges = [
+        (g.need_ids[j], g.volunteer_ids[v])
+        for j, v in zip(g.need.tolist(), g.volunteer.tolist(), strict=True)
+    ]
+    still = set(pinned) - set(out.get("unpin", ()))
+    taken = {x for p in still for x in p}
+    free = [e for e in edges if e[0] not in taken and e[1] not in taken and e not in forbidden]
+    if free and draw(st.booleans()):  # a pair pinned (it may not fit: refused)
+        out["pin"] = [draw(st.sampled_from(free))]
+    some = {(n.id, v.id) for n in problem.needs[:3] for v in problem.volunteers[:3]}
+    can = sorted((set(edges) | some) - still - set(forbidden) - set(out.get("pin", ())))
+    if can and draw(st.booleans()):  # pairs of the plan, or any pairs, forbidden
+        out["forbid"] = draw(st.lists(st.sampled_from(can), max_size=2, unique=True))
+    if draw(st.integers(0, 5)) == 5:  # a change the problem refuses (or, rarely, takes)
+        crowded = [e for e in edges if e[1] in taken and e not in still]  # capacity, slots
+        bad = draw(
+            st.sampled_from(sorted(some) + crowded + [("no such need", problem.volunteers[0].id)])
+        )
+        out.setdefault(draw(st.sampled_from(["pin", "forbid"])), []).append(bad)
+    return out
+
+
+def test_pins_past_a_capacity_a_demand_or_a_slot_are_left_to_the_full_check() -> None:
+    vols = [
+        Volunteer("ana", ["driving"], (0.0, 0.0), capacity=1),
+        Volunteer("bo", ["driving"], (0.0, 0.0), capacity=3),
+    ]
+    needs = [Need(f"n{k}", "medical", ["driving"], (0.0, 0.0), slot="mon-am") for k in range(3)]
+    needs.append(Need("n3", "medical", ["driving"], (0.0, 0.0), slot="tue-am"))
+    by_id = {r.id: r for r in (*vols, *needs)}
+    one, free = Policy(one_need_per_slot=True), Policy(one_need_per_slot=False)
+    for policy, pins, fits in [
+        (free, [("n0", "ana"), ("n1", "ana")], False),  # capacity 1
+        (free, [("n0", "bo"), ("n1", "bo")], True),
+        (one, [("n0", "bo"), ("n1", "bo")], False),  # one need per slot
+        (one, [("n0", "bo"), ("n3", "bo")], True),
+        (free, [("n0", "bo"), ("n0", "ana")], False),  # demand 1
+    ]:
+        base = Problem(vols, needs, policy, pinned=pins[:1])
+        fast = with_pairs(base, (tuple(pins), ()), by_id.get, by_id.get)
+        if fits:
+            assert fast == Problem(vols, needs, policy, pinned=pins)
+        else:
+            assert fast is None
+            with pytest.raises(InputError):
+                Problem(vols, needs, policy, pinned=pins)
+
+
+@settings(max_examples=budget(0.3), deadline=None)
+@given(data=st.data(), problem=medium_problems())
+def test_pairs_checked_by_difference_are_the_problems_pairs(data: Any, problem: Problem) -> None:
+    """``with_pairs`` gives Problem(...) of the same parts, or None where it has a problem."""
+    args = data.draw(pair_changes(problem))
+    problems: list[Any] = []
+    now = pairs_now(
+        problem, tuple(args.get(k, ()) for k in ("pin", "unpin", "forbid", "allow")), problems
+    )
+    assert (
+        not problems
+        and now is not None
+        or not any(args.get(k) for k in ("pin", "forbid", "unpin", "allow"))
+    )
+    if now is None:
+        return
+    needs = {n.id: n for n in problem.needs}
+    vols = {v.id: v for v in problem.volunteers}
+    fast = with_pairs(problem, now, needs.get, vols.get)
+    try:
+        want = Problem(
+            problem.volunteers, problem.needs, problem.policy, now[0], now[1], problem.history
+        )
+    except InputError:
+        assert fast is None
+        event("refused")
+        return
+    event(f"by difference: {fast is not None}")
+    assert fast is None or (fast == want and fast.pinned == want.pinned)
+
+
 def assert_as_assembled(planner: Planner, result: matcher.Result, before: tuple) -> None:
     """*result* is, field for field, what assembling its plan afresh gives."""
     problem = planner.problem
@@ -112,12 +203,13 @@ def assert_as_assembled(planner: Planner, result: matcher.Result, before: tuple)
 
 def expected_problem(p: Problem, args: dict[str, Any]) -> Problem:
     """The problem ``update(**args)`` should plan, made the slow way."""
+    unpin, allow = set(args.get("unpin", ())), set(args.get("allow", ()))
     return Problem(
         list(upserted(p.volunteers, args["volunteers"], set(args.get("remove_volunteers", ())))),
         list(upserted(p.needs, args["needs"], set(args.get("remove_needs", ())))),
         p.policy,
-        pinned=p.pinned,
-        forbidden=p.forbidden,
+        pinned=[x for x in p.pinned if x not in unpin] + list(args.get("pin", ())),
+        forbidden=[x for x in p.forbidden if x not in allow] + list(args.get("forbid", ())),
         history=p.history,
     )
 
@@ -126,9 +218,9 @@ def expected_problem(p: Problem, args: dict[str, Any]) -> Problem:
 @given(
     data=st.data(),
     problem=st.one_of(
-        medium_problems(max_forbidden=0, policy=policies(unmatched_cost=False)),
+        medium_problems(policy=policies(unmatched_cost=False)),  # pinned and forbidden pairs
         medium_problems(max_pinned=0, max_forbidden=0, policy=policies(unmatched_cost=False)),
-        medium_problems(),  # forbidden pairs and a finite unmatched cost: declined
+        medium_problems(),  # a finite unmatched cost: declined
     ),
 )
 def test_each_event_is_the_result_assembled_afresh_verified_and_optimal(
@@ -150,6 +242,8 @@ def test_each_event_is_the_result_assembled_afresh_verified_and_optimal(
         result = planner.update(**args)
         kept = planner._state.now is not None  # by the events kept, not through the graph
         paths.append("events" if kept else planner.last_path)
+        if any(args.get(k) for k in ("pin", "unpin", "forbid", "allow")):
+            event(f"pairs changed: {paths[-1]}")
         assert planner.problem == want_problem
         assert planner.problem.needs == want_problem.needs  # the same order
         assert planner.problem.volunteers == want_problem.volunteers
@@ -321,7 +415,7 @@ def test_a_change_of_many_records_is_solved_afresh() -> None:
 
 
 def test_what_events_decline_is_planned_the_way_it_was() -> None:
-    """A new skill name, a churn cost, forbidden pairs: re-planned through the graph."""
+    """A new skill name, a churn cost: re-planned through the graph."""
     base = _small()
     n = base.needs[0]
     planner = Planner(base)
@@ -334,6 +428,42 @@ def test_what_events_decline_is_planned_the_way_it_was() -> None:
     assert churned._events is None
     result = churned.update(needs=[replace(n, id="y")])
     assert churned.last_path == "engine" and verify(churned.problem, result) == []
+
+
+def test_pairs_pinned_forbidden_released_are_repaired_and_events_go_on() -> None:
+    """A re-plan that pins, forbids or releases pairs: by the engine, then events again."""
+    planner = Planner(_small())
+    p = planner.problem
+    chosen = [(m.need_id, m.volunteer_id) for m in planner.result.matches]
+    g = build(p).graph
+    other = next(
+        (g.need_ids[j], g.volunteer_ids[v])
+        for j, v in zip(g.need.tolist(), g.volunteer.tolist(), strict=True)
+        if (g.need_ids[j], g.volunteer_ids[v]) not in chosen
+    )
+    steps = [
+        ((), (chosen[0],)),  # forbid a pair of the plan
+        ((other,), (chosen[0],)),  # pin a pair not in it
+        ((), (chosen[0], chosen[1])),  # release the pin, forbid one more
+        ((), ()),  # allow them all again
+    ]
+    last = planner.result
+    for k, (pinned, forbidden) in enumerate(steps):
+        now = Problem(p.volunteers, p.needs, p.policy, pinned=pinned, forbidden=forbidden)
+        result = planner.replan(now)
+        assert planner.last_path == "engine", (pinned, forbidden)
+        assert minimised(now, result) == minimised(now, solve(now, previous=last))
+        assert_valid(now, result)
+        assert set(pinned) <= {(m.need_id, m.volunteer_id) for m in result.matches}
+        assert not set(forbidden) & {(m.need_id, m.volunteer_id) for m in result.matches}
+        before = tuple((m.need_id, m.volunteer_id) for m in result.matches)
+        n = p.needs[-1]
+        result = planner.update(needs=[replace(n, id=f"{n.id}+{k}")])
+        assert planner._state.now is not None  # as events, the pairs as they are
+        assert_as_assembled(planner, result, before)
+        assert_valid(planner.problem, result)
+        last = result
+        p = planner.problem
 
 
 def test_results_kept_by_planners_stay_whole_as_events_go_on() -> None:

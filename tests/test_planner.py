@@ -107,11 +107,43 @@ def evolved(draw: Any, problem: Problem) -> Problem:
     policy = problem.policy
     if draw(st.integers(0, 9)) == 7:  # another policy: built from scratch
         policy = replace(policy, load_penalty=policy.load_penalty + 0.1)
+    pinned, forbidden = list(alive(problem.pinned)), list(alive(problem.forbidden))
+    if draw(st.integers(0, 3)) == 3:  # pairs pinned, forbidden or released
+        pinned, forbidden = draw(_pairs_changed(problem, pinned, forbidden, gone_n, gone_v))
     try:
-        return Problem(new_vols, new_needs, policy, alive(problem.pinned), alive(problem.forbidden))
+        return Problem(new_vols, new_needs, policy, tuple(pinned), tuple(forbidden))
     except InputError:  # a pinned pair no longer fits
         assume(False)
         raise
+
+
+@st.composite
+def _pairs_changed(
+    draw: Any,
+    problem: Problem,
+    pinned: list[tuple[str, str]],
+    forbidden: list[tuple[str, str]],
+    gone_n: set[str],
+    gone_v: set[str],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Pinned and forbidden pairs of records that stay: some released, some new."""
+    pinned = [p for p in pinned if draw(st.booleans())]
+    forbidden = [p for p in forbidden if draw(st.booleans())]
+    g = build(problem).graph
+    edges = [
+        (g.need_ids[j], g.volunteer_ids[v])
+        for j, v in zip(g.need.tolist(), g.volunteer.tolist(), strict=True)
+        if g.need_ids[j] not in gone_n and g.volunteer_ids[v] not in gone_v
+    ]
+    if edges:
+        taken = {x for p in pinned for x in p}
+        free = [e for e in edges if e[0] not in taken and e[1] not in taken and e not in forbidden]
+        if free and draw(st.booleans()):  # a pair pinned (it may no longer fit: refused)
+            pinned.append(draw(st.sampled_from(free)))
+        for e in draw(st.lists(st.sampled_from(edges), max_size=2)):  # pairs forbidden
+            if e not in pinned and e not in forbidden:
+                forbidden.append(e)
+    return pinned, forbidden
 
 
 def assert_same_graph(a: Graph, b: Graph) -> None:
@@ -160,6 +192,8 @@ def test_rebuild_gives_the_graph_of_a_build(data: Any, problem: Problem) -> None
     assert np.array_equal(g.cost[reused], g0.cost[src])
     assert [g.need_ids[j] for j in g.need[reused]] == [g0.need_ids[j] for j in g0.need[src]]
     same_need = {n.id for n in problem.needs if n in after.needs} if delta.incremental else set()
+    for now, was in ((after.pinned, problem.pinned), (after.forbidden, problem.forbidden)):
+        same_need -= {n for n, _ in set(now) ^ set(was)}  # searched again
     assert {g.need_ids[j] for j in np.flatnonzero(delta.need_same)} == same_need
 
 

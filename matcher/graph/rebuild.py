@@ -88,8 +88,9 @@ def rebuild(base: Built, problem: Problem) -> tuple[Built, Delta]:
     Equal to :func:`build` (*problem*) array for array: records are compared
     by id and value; the edges between unchanged records are kept with their
     costs, and only pairs with a new or changed record are searched and
-    costed. Falls back to :func:`build` when the policy, the pinned,
-    forbidden or history pairs, or the name tables change.
+    costed. A need named by a pinned or forbidden pair that came or went is
+    searched again, as if it had changed. Falls back to :func:`build` when
+    the policy, the history pairs, or the name tables change.
     """
     out = _rebuild(base, problem)
     if out is not None:
@@ -173,15 +174,17 @@ class _Merged:
 def _rebuild(base: Built, problem: Problem) -> tuple[Built, Delta] | None:
     """The incremental rebuild, or None when only a build from scratch will do."""
     old = base.problem
-    if (
-        problem.policy != old.policy
-        or problem.pinned != old.pinned
-        or problem.forbidden != old.forbidden
-        or problem.history != old.history
-    ):
+    if problem.policy != old.policy or problem.history != old.history:
         return None
     same_v, fresh_v = _diff(base.volunteers, base.volunteer_of, problem.volunteers)
     same_n, fresh_n = _diff(base.needs, base.need_of, problem.needs)
+    if problem.pinned != old.pinned or problem.forbidden != old.forbidden:
+        # a need named by a pair pinned, released, forbidden or allowed: searched again
+        named = {n for n, _ in set(problem.pinned) ^ set(old.pinned)}
+        named |= {n for n, _ in set(problem.forbidden) ^ set(old.forbidden)}
+        again = [i for i in map(base.need_of.get, sorted(named)) if i is not None and same_n[i]]
+        same_n[again] = False
+        fresh_n = sorted([*fresh_n, *base.needs[again].tolist()], key=lambda r: r.id)
     kv, kn = np.flatnonzero(same_v), np.flatnonzero(same_n)
     if not _names_hold(base.diag.encoding, fresh_v, fresh_n, kv, kn):
         return None
@@ -248,7 +251,7 @@ def _merge_records(
     fields.update(
         {k: _rows(getattr(enc0, k), kn, getattr(sub, k), at_kn, at_fn) for k in _NEED_ROWS}
     )
-    if problem.forbidden:  # the same pairs, with the records renumbered
+    if problem.forbidden or len(enc0.forbidden_keys):  # the pairs now, records renumbered
         fields["forbidden_keys"] = rules.forbidden_keys(vid, nid, problem.forbidden)
     enc = replace(enc0, **fields)
     return _Merged(

@@ -386,14 +386,17 @@ def problem_with(
     base: Problem,
     gone: tuple[set[str], set[str]],
     fresh: tuple[Sequence[Any], Sequence[Any]],
+    pairs: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None,
 ) -> Problem:
     """*base* with records removed and new or changed ones added, checked the full way.
 
     As :func:`with_records`, but every problem is found and reported
     (:class:`~matcher.InputError`); the records kept were checked under this
     very policy, so only the new ones are checked again (ids, pairs and pinned
-    rules across all, as always).
+    rules across all, as always). *pairs*: the pinned and the forbidden pairs
+    now (default: *base*'s).
     """
+    pinned, forbidden = (base.pinned, base.forbidden) if pairs is None else pairs
     new_vols = list(upserted(base.volunteers, fresh[0], gone[0]))
     new_needs = list(upserted(base.needs, fresh[1], gone[1]))
     token = _CHECKED.set(frozenset(map(id, chain(base.volunteers, base.needs))))
@@ -402,8 +405,8 @@ def problem_with(
             new_vols,
             new_needs,
             base.policy,
-            pinned=base.pinned,
-            forbidden=base.forbidden,
+            pinned=pinned,
+            forbidden=forbidden,
             history=base.history,
         )
     finally:
@@ -432,3 +435,133 @@ def ids_to_remove(
         if isinstance(x, str):
             out.add(x)
     return out
+
+
+def pairs_after(
+    field: str,
+    old: Sequence[tuple[str, str]],
+    take: Iterable[Any],
+    add: Iterable[Any],
+    problems: list[InputProblem],
+) -> tuple[Any, ...]:
+    """*old* pairs without those of *take* (each must be one of them), then those of *add*.
+
+    *field* names the ``update()`` argument *take* came from in a problem
+    (``"unpin"``: pairs of the pinned; ``"allow"``: of the forbidden); the
+    pairs of *add* are checked with the problem made of them.
+    """
+    have = set(old)
+    kind = "pinned" if field == "unpin" else "forbidden"
+    out: set[tuple[str, str]] = set()
+    for pair in take:
+        good = _good_pairs([pair])
+        if not good or good[0] not in have:
+            expected = f"{kind} pairs of the community, as (need_id, volunteer_id)"
+            problems.append(
+                InputProblem("update", field, expected, short_repr(pair), kind="option")
+            )
+        elif good[0] in out:
+            problems.append(
+                InputProblem("update", field, "each pair once", short_repr(pair), kind="option")
+            )
+        else:
+            out.add(good[0])
+    return (*(p for p in old if p not in out), *add)
+
+
+def pairs_now(
+    base: Problem, changes: tuple[Iterable[Any], ...], problems: list[InputProblem]
+) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """The pinned and forbidden pairs after an update's (pin, unpin, forbid, allow); None if none.
+
+    Problems with *unpin* and *allow* are added to *problems* (:func:`pairs_after`).
+    """
+    pin, unpin, forbid, allow = (list(x) for x in changes)
+    if not (pin or unpin or forbid or allow):
+        return None
+    return (
+        pairs_after("unpin", base.pinned, unpin, pin, problems),
+        pairs_after("allow", base.forbidden, allow, forbid, problems),
+    )
+
+
+def with_pairs(
+    base: Problem,
+    pairs: tuple[tuple[Any, ...], tuple[Any, ...]],
+    need_of: Callable[[str], Any],
+    volunteer_of: Callable[[str], Any],
+) -> Problem | None:
+    """*base* with the pinned and forbidden pairs *pairs* (its records as they are), by difference.
+
+    Only the pairs that came are checked -- well formed, naming records there
+    (*need_of* / *volunteer_of*: the record of an id, or None), listed once,
+    not both pinned and forbidden, and a new pinned pair feasible and within
+    its volunteer's capacity, its need's demand and the slot rule. The result
+    equals ``Problem(...)`` of the same parts; None when a check fails: the
+    caller then makes the problem the full way, which reports every problem.
+    """
+    pinned, forbidden = (tuple(x) for x in pairs)
+    added_p = _added(base.pinned, pinned)
+    added_f = _added(base.forbidden, forbidden)
+    if added_p is None or added_f is None:
+        return None
+    for pair in (*added_p, *added_f):
+        if need_of(pair[0]) is None or volunteer_of(pair[1]) is None:
+            return None
+    now_p, now_f = set(pinned), set(forbidden)
+    if any(p in now_f for p in added_p) or any(p in now_p for p in added_f):
+        return None
+    if added_p and not _pins_fit(base.policy, pinned, added_p, forbidden, need_of, volunteer_of):
+        return None
+    problem = object.__new__(Problem)
+    for name, value in (
+        ("volunteers", base.volunteers),
+        ("needs", base.needs),
+        ("policy", base.policy),
+        ("pinned", pinned),
+        ("forbidden", forbidden),
+        ("history", base.history),
+    ):
+        object.__setattr__(problem, name, value)
+    return problem
+
+
+def _added(old: Sequence[Any], now: tuple[Any, ...]) -> list[tuple[str, str]] | None:
+    """The pairs of *now* past those kept of *old* (*now* keeps them first, in order).
+
+    None if one is malformed or comes twice.
+    """
+    kept = set(old) & set(_good_pairs(now))
+    new = list(now[len(kept) :])
+    good = _good_pairs(new)
+    if len(good) != len(new) or len(set(good)) != len(good) or set(good) & kept:
+        return None
+    return good
+
+
+def _pins_fit(
+    policy: Policy,
+    pinned: tuple[tuple[str, str], ...],
+    added: list[tuple[str, str]],
+    forbidden: tuple[tuple[str, str], ...],
+    need_of: Callable[[str], Any],
+    volunteer_of: Callable[[str], Any],
+) -> bool:
+    """Whether the pinned pairs *added* pass the rules and, with all *pinned*, the limits."""
+    vols = [volunteer_of(v) for _, v in added]
+    needs = [need_of(n) for n, _ in added]
+    rule = rules.first_broken_rules(vols, needs, policy, forbidden)
+    if any(r is not None for r, _ in rule):
+        return False
+    vs, ns = {v for _, v in added}, {n for n, _ in added}
+    per_v = Counter(v for _, v in pinned if v in vs)
+    per_n = Counter(n for n, _ in pinned if n in ns)
+    if any(k > volunteer_of(v).capacity for v, k in per_v.items()):
+        return False
+    if any(k > need_of(n).demand for n, k in per_n.items()):
+        return False
+    if policy.one_need_per_slot:
+        slots = [(v, need_of(n).slot) for n, v in pinned if v in vs]
+        taken = [x for x in slots if x[1] is not None]
+        return len(set(taken)) == len(taken)
+    return True

@@ -30,8 +30,7 @@ difference:
 
 The Planner uses it for :meth:`~matcher.Planner.update` when the engine
 holds the plan and the event is one it can take: no new skill, slot,
-community or category name, the slot rule not switching on, no forbidden
-pairs, no churn cost, the coverage-first objective, no teams or
+community or category name, the slot rule not switching on, no churn cost, the coverage-first objective, no teams or
 participation, no more than :data:`._live.MAX_SHARE` of the records changed.
 Anything else, or a coverage weight that the costs have outgrown, goes the
 way of :mod:`._live` after :meth:`Events.materialise` (the graph of the
@@ -60,10 +59,10 @@ from ..model import Problem
 from ..result import GraphSolution, Match, Result, Status
 from ..result.metrics import exact_sum
 from ..result.plan import UNKNOWN
-from ..solvers._duals import need_spread, volunteer_spread
 from ..solvers.live import _NEED, _SLOT, SOURCE
 from . import _live
 from ._kept import _PART_NAMES, Order, ResultParts, _room
+from ._pairs import change_pairs
 
 __all__ = ["Events"]
 
@@ -82,12 +81,10 @@ class Events(ResultParts):
     @classmethod
     def start(cls, built: Built, result: Result, engine: _live.Engine) -> Events | None:
         """The events state of *result*, the plan of *built* held by *engine*; None if not taken."""
-        p = built.problem
         g = built.graph
         if (
             engine.big_m is None  # the user's unserved cost: "not_worth" reasons
             or engine.churn
-            or p.forbidden
             or g.need_group is not None
             or g.participation
             or result.status != Status.OPTIMAL
@@ -152,6 +149,11 @@ class Events(ResultParts):
         self.slot_names = tuple(enc.slot_names)
         self.fingerprints: dict[int, Any] | None = None
         self.order_v, self.order_n = Order(p.volunteers), Order(p.needs)
+        # forbidden pairs name records that stay as long as the pairs do (an update that
+        # changes one goes through the graph): only needs short for the first time see them
+        self.banned: dict[str, set[str]] = {}
+        for n, v in p.forbidden:
+            self.banned.setdefault(n, set()).add(v)
         self.spent = False
 
     def _start_sums(self, built: Built, result: Result, sol_edge: IntArray) -> None:
@@ -199,11 +201,15 @@ class Events(ResultParts):
             row[0] += int(self.load[r] > 0)
             row[1] += 1
 
-    def _need_terms(self, rows: IntArray) -> IntArray:
-        return need_spread(self.demand[rows], self.n_deg[rows], self.n_hi[rows], self.n_lo[rows])
+    def need_record(self, x: str) -> Any:
+        """The need of id *x* there now, or None."""
+        r = self.n_row.get(x)
+        return None if r is None else self.rows.needs[r]
 
-    def _vol_terms(self, rows: IntArray) -> IntArray:
-        return volunteer_spread(self.capacity[rows], self.v_deg[rows], self.load_step)
+    def volunteer_record(self, x: str) -> Any:
+        """The volunteer of id *x* there now, or None."""
+        r = self.v_row.get(x)
+        return None if r is None else self.rows.volunteers[r]
 
     # ------------------------------------------------------------------ events
 
@@ -218,8 +224,13 @@ class Events(ResultParts):
         changed = len(fresh_v) + len(fresh_n) + gone
         if _live.too_many(changed, len(self.v_row) + len(self.n_row)):
             return False
-        if problem.policy != self.problem.policy or problem.forbidden:
+        if problem.policy != self.problem.policy:
             return False
+        if changed and (
+            problem.pinned is not self.problem.pinned
+            or problem.forbidden is not self.problem.forbidden
+        ):
+            return False  # pairs and records changed at once: through the graph
         if not self.rows.fits(fresh_v, fresh_n):
             return False
         if problem.policy.one_need_per_slot and not self.engine.slots:
@@ -289,7 +300,9 @@ class Events(ResultParts):
             )  # fmt: skip
             search += time.perf_counter() - s
             self._need_joins(need, r, rp, parts, cost)
-        # 5. the pairs whose flow changed
+        # 5. pairs pinned, released, forbidden or allowed (records unchanged)
+        change_pairs(self, problem)
+        # 6. the pairs whose flow changed
         self._follow_flow()
         engine_s = time.perf_counter() - t0 - search
         if self.spread >= self.big_m:
@@ -310,12 +323,6 @@ class Events(ResultParts):
         return replace(result, timings=timings)
 
     # -- records leaving
-
-    def _drop_plan_arcs(self, arcs: list[int]) -> None:
-        for k in arcs:
-            m = self.plan.pop(k, None)
-            if m is not None:
-                self._unmatch(k, m)
 
     def _need_leaves(self, r: int) -> None:
         live, f = self.live, self.live.flow
@@ -392,23 +399,6 @@ class Events(ResultParts):
     def _grow_nodes(self, node: int) -> None:
         if node >= len(self.node_row):
             self.node_row = _room(self.node_row, node + 1, -1)
-
-    def _grow_arcs(self) -> None:
-        size = len(self.live.flow.live_arc)
-        if size > len(self.p_cost):
-            self.p_cost = _room(self.p_cost, size)
-            self.p_dist = _room(self.p_dist, size)
-            self.p_parts = _room(self.p_parts, size)
-
-    def _store_pairs(
-        self, arcs: list[int], parts: dict[str, Any], cost: IntArray, dist: Any
-    ) -> None:
-        self._grow_arcs()
-        k = np.asarray(arcs, np.int64) >> 1
-        self.p_cost[k] = cost
-        self.p_dist[k] = dist
-        for i, name in enumerate(_PART_NAMES):
-            self.p_parts[k, i] = parts[name]
 
     def _grow_rows(self) -> None:
         nv, nn = self.rows.n_volunteer_rows, self.rows.n_need_rows

@@ -26,6 +26,7 @@ from ..result.assemble import RULE_REASONS, first_empty_filter, in_units
 from ..result.lazy import LazyTuple
 from ..result.metrics import metrics_of, shares_of
 from ..result.plan import UNKNOWN
+from ..solvers._duals import need_spread, volunteer_spread
 from ..solvers.live import _NEED, _SLOT, _VOL, SOURCE, LiveAssignment
 
 __all__ = ["Order", "ResultParts"]
@@ -103,6 +104,7 @@ class ResultParts:
     added: list[tuple[str, str]]
     v_ids: list[str]
     n_ids: list[str]
+    banned: dict[str, set[str]]
     slot_names: tuple[str, ...]
     v_row: dict[str, int]
     fingerprints: dict[int, Any] | None
@@ -121,6 +123,16 @@ class ResultParts:
     p_dist: NDArray[np.float64]
     p_parts: NDArray[np.float64]
     plan: dict[int, Match]
+    problem: Problem
+    v_node: IntArray
+    n_node: IntArray
+    n_row: dict[str, int]
+    n_deg: IntArray
+    v_deg: IntArray
+    n_hi: IntArray
+    n_lo: IntArray
+    capacity: IntArray
+    spread: int
 
     def _table(self, code: IntArray, k: int) -> NDArray[np.int64]:
         """Per code (the last: unknown), [served, demand, records] of the needs."""
@@ -142,6 +154,37 @@ class ResultParts:
             table[i, 0] += sign * int(self.served[r])
             table[i, 1] += sign * int(self.demand[r])
             table[i, 2] += sign
+
+    # -- pairs and degrees
+
+    def _need_terms(self, rows: IntArray) -> IntArray:
+        return need_spread(self.demand[rows], self.n_deg[rows], self.n_hi[rows], self.n_lo[rows])
+
+    def _vol_terms(self, rows: IntArray) -> IntArray:
+        return volunteer_spread(self.capacity[rows], self.v_deg[rows], self.load_step)
+
+    def _drop_plan_arcs(self, arcs: list[int]) -> None:
+        for k in arcs:
+            m = self.plan.pop(k, None)
+            if m is not None:
+                self._unmatch(k, m)
+
+    def _grow_arcs(self) -> None:
+        size = len(self.live.flow.live_arc)
+        if size > len(self.p_cost):
+            self.p_cost = _room(self.p_cost, size)
+            self.p_dist = _room(self.p_dist, size)
+            self.p_parts = _room(self.p_parts, size)
+
+    def _store_pairs(
+        self, arcs: list[int], parts: dict[str, Any], cost: IntArray, dist: Any
+    ) -> None:
+        self._grow_arcs()
+        k = np.asarray(arcs, np.int64) >> 1
+        self.p_cost[k] = cost
+        self.p_dist[k] = dist
+        for i, name in enumerate(_PART_NAMES):
+            self.p_parts[k, i] = parts[name]
 
     # -- the unmatched needs
 
@@ -226,6 +269,10 @@ class ResultParts:
         for r in fresh.tolist():  # short for the first time: counted against every volunteer
             rp = record_pairs(self.rows.encoding, np.array([r]), self.rows.volunteers_near(r))
             self.counts[r] = rp.passed[0]  # rule 1 (column 0): by group, when read
+            banned = self.banned.get(self.n_ids[r])
+            if banned:  # rule 5 fails for a forbidden pair (the search does not know them)
+                vols = self.rows.volunteers
+                self.counts[r, 4] -= sum(vols[v].id in banned for v in rp.volunteer.tolist())
             self.known[r] = True
         needs, keys = self.rows.needs, self.ukeys
         for r, s in zip(rows.tolist(), short.tolist(), strict=True):

@@ -1,8 +1,9 @@
 """A Planner's re-plan as events on the warm-start engine (:mod:`matcher.solvers.live`).
 
 The engine holds the last plan and its certificate on the certificate network.
-A re-plan whose graph was rebuilt incrementally (same policy, pinned, forbidden
-and history pairs, name tables) becomes a row of events:
+A re-plan whose graph was rebuilt incrementally (same policy, history pairs and
+name tables; a need named by a pinned or forbidden pair that came or went counts
+as changed) becomes a row of events:
 
 1. the churn term moves to the last plan's pairs (costs of pairs in the plan go
    down, of the others up: the proof holds, nothing to repair);

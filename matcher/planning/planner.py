@@ -45,7 +45,7 @@ from ..errors import InputError, InputProblem, PlannerBusy, SolverError, short_r
 from ..graph import Built, Graph, build, rebuild
 from ..graph.rebuild import Delta
 from ..model import Need, Problem, Volunteer
-from ..model.problem import ids_to_remove, problem_with, with_records
+from ..model.problem import ids_to_remove, pairs_now, problem_with, with_pairs, with_records
 from ..result import GraphSolution, Provenance, Result, assemble
 from ..solvers import WARM_METHODS, Instance, Warm
 from . import _live
@@ -121,8 +121,8 @@ class Planner:
     last_path : str
         How the last plan was made: ``"engine"`` (the warm-start engine's
         events) or ``"solve"`` (a solve: the first plan, and any re-plan the
-        engine declines -- a new policy or pinned, forbidden or history pairs,
-        which rebuild the graph from scratch; a coverage weight no longer
+        engine declines -- a new policy or history pairs, which rebuild the
+        graph from scratch; a coverage weight no longer
         above the cost spread; the slot rule switching on or off).
 
     Notes
@@ -130,9 +130,10 @@ class Planner:
     A re-plan returns a plan exactly as good as ``solve(problem, method,
     previous=planner.result, churn_cost=churn_cost)``'s (the same one with
     ``engine=False``, timings aside). It is fast when the policy and the
-    pinned, forbidden and history pairs stay the same and no skill, slot,
-    community or category name comes or goes: then only the pairs of new or
-    changed records are built, and the engine repairs the plan around them.
+    history pairs stay the same and no skill, slot, community or category
+    name comes or goes: then only the pairs of new or changed records (and
+    of the needs named by a pinned or forbidden pair that came or went) are
+    built, and the engine repairs the plan around them.
     Otherwise it still gives an optimal result, built or solved from scratch.
     See ``benchmarks/REPLAN.md`` and ``benchmarks/REALTIME.md`` for what it
     saves.
@@ -142,9 +143,10 @@ class Planner:
     the engine, ``benchmarks/ENGINE.md``). Making a planner loads its first
     plan into the engine (1-3 s at tier L, ``benchmarks/ENGINE.md``).
 
-    :meth:`update` takes records that arrive, change or leave as events on
-    the kept plan (:mod:`matcher.planning._events`), with no graph rebuilt:
-    about 5-8 ms an event at tier L (``benchmarks/REALTIME.md``). It
+    :meth:`update` takes records that arrive, change or leave, and pairs
+    pinned, released, forbidden or allowed, as events on the kept plan
+    (:mod:`matcher.planning._events`), with no graph rebuilt: a few
+    milliseconds an event at tier L (``benchmarks/REALTIME.md``). It
     declines, and the update is re-planned through the graph, when a record
     brings a skill, slot, community or category name no record had, the
     slot rule would switch on, or with forbidden pairs, a churn cost, a
@@ -197,16 +199,9 @@ class Planner:
         **options: Any,
     ) -> None:
         if not isinstance(problem, Problem):
+            got = short_repr(problem)
             raise InputError(
-                [
-                    InputProblem(
-                        "Planner",
-                        "problem",
-                        "a matcher.Problem",
-                        short_repr(problem),
-                        kind="option",
-                    )
-                ]
+                [InputProblem("Planner", "problem", "a matcher.Problem", got, kind="option")]
             )
         # checked now, for every re-plan will use it (a re-plan always has a previous plan)
         units = _churn_units(churn_cost, previous, problem.policy.resolution, needs_previous=False)
@@ -487,8 +482,12 @@ class Planner:
         volunteers: Iterable[Volunteer] = (),
         remove_needs: Iterable[str] = (),
         remove_volunteers: Iterable[str] = (),
+        pin: Iterable[tuple[str, str]] = (),
+        unpin: Iterable[tuple[str, str]] = (),
+        forbid: Iterable[tuple[str, str]] = (),
+        allow: Iterable[tuple[str, str]] = (),
     ) -> Result:
-        """Re-plan after records arrive, change or leave.
+        """Re-plan after records arrive, change or leave, or pairs are pinned or forbidden.
 
         Parameters
         ----------
@@ -496,6 +495,11 @@ class Planner:
             New records, or new versions of records (same id) that changed.
         remove_needs, remove_volunteers : iterable of str
             Ids of records that left.
+        pin, forbid : iterable of (need_id, volunteer_id)
+            Pairs to add to the problem's ``pinned`` / ``forbidden`` (last,
+            in order).
+        unpin, allow : iterable of (need_id, volunteer_id)
+            Pairs of the problem's ``pinned`` / ``forbidden`` to take off.
 
         Returns
         -------
@@ -507,15 +511,17 @@ class Planner:
         Raises
         ------
         InputError
-            If an id to remove is not in the community, or comes twice, or
-            the changed community is not a valid problem (every problem at
-            once); the planner is then left as it was.
+            If an id to remove is not in the community, a pair to unpin or
+            allow not pinned or forbidden, either comes twice, or the changed
+            community is not a valid problem (every problem at once); the
+            planner is then left as it was.
         PlannerBusy
             If another update of this planner is running (see Threads in
             :class:`Planner`); nothing is changed.
         """
         with self._writer("update"):
-            return self._update(needs, volunteers, remove_needs, remove_volunteers)
+            pairs = (pin, unpin, forbid, allow)
+            return self._update(needs, volunteers, remove_needs, remove_volunteers, pairs)
 
     def _update(
         self,
@@ -523,6 +529,7 @@ class Planner:
         volunteers: Iterable[Volunteer],
         remove_needs: Iterable[str],
         remove_volunteers: Iterable[str],
+        pairs: tuple[Iterable[Any], ...],
     ) -> Result:
         """:meth:`update`, by the writer."""
         state, events = self._state, self._events
@@ -537,11 +544,16 @@ class Planner:
             need_of, volunteer_of = p.need_index, p.volunteer_index
         gone_n = ids_to_remove("remove_needs", remove_needs, need_of, problems)
         gone_v = ids_to_remove("remove_volunteers", remove_volunteers, volunteer_of, problems)
+        now = pairs_now(p, pairs, problems)  # None: no pair changes
         if problems:
             raise InputError(problems)
         # Checked by difference (the new records, their ids, the pairs they touch) ...
         where = None if events is None else (events.order_v.position, events.order_n.position)
-        problem = with_records(p, (gone_v, gone_n), (volunteers, needs), where)
+        problem = None
+        if now is None:
+            problem = with_records(p, (gone_v, gone_n), (volunteers, needs), where)
+        elif events is not None and not (volunteers or needs or gone_v or gone_n):
+            problem = with_pairs(p, now, events.need_record, events.volunteer_record)
         if (
             problem is not None
             and events is not None
@@ -549,7 +561,7 @@ class Planner:
         ):
             return self._event(events, problem, gone_v, gone_n, volunteers, needs)
         if problem is None:  # ... or the full way, which reports every problem
-            problem = problem_with(p, (gone_v, gone_n), (volunteers, needs))
+            problem = problem_with(p, (gone_v, gone_n), (volunteers, needs), now)
         return self._replan(problem)
 
     def _event(
