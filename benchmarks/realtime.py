@@ -34,6 +34,7 @@ collector settings (no ``gc.freeze``).
 from __future__ import annotations
 
 import argparse
+import bisect
 import gc
 import json
 import os
@@ -100,13 +101,19 @@ def _pair_event(planner: matcher.Planner, kind: str, rng: np.random.Generator) -
         m = matches[int(rng.integers(len(matches)))]
         _held["forbid"] = (m.need_id, m.volunteer_id)
         return {"forbid": [_held["forbid"]]}
-    chosen = {(m.need_id, m.volunteer_id) for m in matches}
     while True:  # a need with a candidate it is not matched to: pinned to it
         n = planner.problem.needs[int(rng.integers(len(planner.problem.needs)))]
-        others = [v for v in _candidates(planner, n.id) if (n.id, v) not in chosen]
+        others = [v for v in _candidates(planner, n.id) if not _matched(planner, (n.id, v))]
         if others:
             _held["pin"] = (n.id, others[int(rng.integers(len(others)))])
             return {"pin": [_held["pin"]]}
+
+
+def _matched(planner: matcher.Planner, pair: tuple[str, str]) -> bool:
+    """Whether *pair* is in the plan (the events' sorted pairs: no pass over the matches)."""
+    keys = planner._events.mkeys if planner._events is not None else []
+    at = bisect.bisect_left(keys, pair)
+    return at < len(keys) and keys[at] == pair
 
 
 def _candidates(planner: matcher.Planner, need_id: str) -> list[str]:
