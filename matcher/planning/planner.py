@@ -145,16 +145,15 @@ class Planner:
 
     :meth:`update` takes records that arrive, change or leave, and pairs
     pinned, released, forbidden or allowed, as events on the kept plan
-    (:mod:`matcher.planning._events`), with no graph rebuilt: a few
-    milliseconds an event at tier L (``benchmarks/REALTIME.md``). It
+    (:mod:`matcher.planning._events`), with no graph rebuilt: 5-10 ms an
+    event at tier L, at the median (``benchmarks/REALTIME.md``). It
     declines, and the update is re-planned through the graph, when a record
     brings a skill, slot, community or category name no record had, the
-    slot rule would switch on, or with forbidden pairs, a churn cost, a
-    finite ``unmatched_cost``, teams, floors or participation. An update or
-    re-plan that changes more than 7% of the records at once is solved
-    afresh, which is then cheaper than repairing
-    (:data:`matcher.planning._live.MAX_SHARE`). The result of
-    an event makes its unmatched entries, the churn's previous pairs, the
+    slot rule would switch on, records and pairs change at once, or with a
+    churn cost, a finite ``unmatched_cost``, teams, floors or participation.
+    An update or re-plan that changes more than 7% of the records at once is
+    solved afresh, which is then cheaper than repairing
+    (:data:`matcher.planning._live.MAX_SHARE`). The result of an event makes its unmatched entries, the churn's previous pairs, the
     certificate's maps and the provenance's fingerprint when first read
     (:class:`~matcher.result.lazy.LazyTuple`); Python's cyclic garbage
     collector is paused, process-wide, while an event runs.
