@@ -153,7 +153,8 @@ class Planner:
     churn cost, a finite ``unmatched_cost``, teams, floors or participation.
     An update or re-plan that changes more than 7% of the records at once is
     solved afresh, which is then cheaper than repairing
-    (:data:`matcher.planning._live.MAX_SHARE`). The result of an event makes its unmatched entries, the churn's previous pairs, the
+    (:data:`matcher.planning._live.MAX_SHARE`). The result of an event
+    makes its unmatched entries, the churn's previous pairs, the
     certificate's maps and the provenance's fingerprint when first read
     (:class:`~matcher.result.lazy.LazyTuple`); Python's cyclic garbage
     collector is paused, process-wide, while an event runs.
