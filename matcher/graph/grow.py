@@ -56,7 +56,8 @@ class GrowingEncoding:
     Notes
     -----
     Pairs named in ``forbidden`` are not kept (:attr:`encoding` has none): a
-    caller with forbidden pairs must not search with it.
+    caller with forbidden pairs takes them out of what :func:`record_pairs`
+    finds (the Planner's events do: a forbidden pair fails rule 5).
     """
 
     def __init__(
