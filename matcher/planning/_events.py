@@ -28,10 +28,15 @@ difference:
   the provenance's fingerprint, hashed when first read
   (:meth:`Fingerprint.deferred`).
 
+Pairs pinned, released, forbidden or allowed are events too
+(:func:`._pairs.change_pairs`), in an update that changes no record.
+
 The Planner uses it for :meth:`~matcher.Planner.update` when the engine
 holds the plan and the event is one it can take: no new skill, slot,
-community or category name, the slot rule not switching on, no churn cost, the coverage-first objective, no teams or
-participation, no more than :data:`._live.MAX_SHARE` of the records changed.
+community or category name, the slot rule not switching on, no churn cost,
+the coverage-first objective, no teams or participation, no more than
+:data:`._live.MAX_SHARE` of the records changed, records and pairs not
+changed at once.
 Anything else, or a coverage weight that the costs have outgrown, goes the
 way of :mod:`._live` after :meth:`Events.materialise` (the graph of the
 current community, and the engine mapped onto it).
