@@ -21,12 +21,19 @@ from strategies import budget, medium_problems
 
 from matcher import Problem
 from matcher._frozen import FrozenMap, LazyFrozenMap
-from matcher.graph import build
+from matcher.graph import Built, build
 from matcher.graph.grow import AxisIndex, GrowingEncoding, record_pairs
 from matcher.model.fingerprint import Fingerprint, fingerprint
 from matcher.model.problem import upserted
 from matcher.planning._kept import Order
 from matcher.result.metrics import exact_sum, gini_of_counts
+
+
+def _growing(problem: Problem) -> tuple[Built, GrowingEncoding]:
+    """The build of *problem*, and a growing encoding of its records."""
+    built = build(problem)
+    enc, vols, needs = built.diag.encoding, built.volunteers.tolist(), built.needs.tolist()
+    return built, GrowingEncoding(enc, vols, needs, problem.policy)
 
 
 def _edges(problem: Problem) -> set[tuple[str, str, float]]:
@@ -76,10 +83,7 @@ def test_a_growing_encoding_finds_the_pairs_of_the_records_it_holds(
     problem: Problem, data: Any
 ) -> None:
     """Rows added and retired: the pairs are those of a build of the records alive."""
-    built = build(problem)
-    rows = GrowingEncoding(
-        built.diag.encoding, built.volunteers.tolist(), built.needs.tolist(), problem.policy
-    )
+    built, rows = _growing(problem)
     # medium problems have at least 4 volunteers and 4 needs
     gone_v = data.draw(st.sets(st.integers(0, len(problem.volunteers) - 1), max_size=3))
     gone_n = data.draw(st.sets(st.integers(0, len(problem.needs) - 1), max_size=3))
@@ -144,10 +148,7 @@ def _near_is_everyone_in_reach(rows: GrowingEncoding) -> None:
 @given(problem=medium_problems(max_forbidden=0))
 def test_rule_one_by_group_follows_volunteers_and_new_groups(problem: Problem) -> None:
     """A need asking for skills in a way no need did makes a group, counted at once."""
-    built = build(problem)
-    rows = GrowingEncoding(
-        built.diag.encoding, built.volunteers.tolist(), built.needs.tolist(), problem.policy
-    )
+    rows = _growing(problem)[1]
     rows.remove_volunteer(0)
     skills = sorted({s for v in problem.volunteers for s in v.skills})
     asks = [{s: level} for s in skills[:2] for level in (1, 2, 3)] + [dict.fromkeys(skills, 1)]
@@ -180,10 +181,7 @@ def test_an_axis_index_finds_what_a_scan_finds(
 @settings(max_examples=budget(0.05), deadline=None)
 @given(problem=medium_problems(max_forbidden=0))
 def test_new_names_do_not_fit(problem: Problem) -> None:
-    built = build(problem)
-    rows = GrowingEncoding(
-        built.diag.encoding, built.volunteers.tolist(), built.needs.tolist(), problem.policy
-    )
+    rows = _growing(problem)[1]
     n = problem.needs[0]
     assert rows.fits([], [n])
     assert not rows.fits([], [replace(n, skills={"a_skill_no_one_has": 1})])

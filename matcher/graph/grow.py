@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from ..model import rules
 from ..model.rules import EARTH_RADIUS_KM, Encoding
+from .build import _edge_costs
 from .core import BoolArray, FloatArray, IntArray
 from .rebuild import _NEED_ROWS, _VOLUNTEER_ROWS
 
@@ -87,9 +88,7 @@ class GrowingEncoding:
         self.need_alive = _with_room(np.ones(enc.n_needs, bool))
         self._enc: Encoding | None = None
         # rule 1 by group: how many volunteers there meet each group's requirement
-        self.skill_count = np.array(
-            [np.all(enc.vol_level >= r, axis=1).sum() for r in self.class_req], np.int64
-        )
+        self.skill_count = np.array([_meeting(enc.vol_level, r) for r in self.class_req], np.int64)
         # the rows of each side by their first coordinate, and the farthest reach
         self._need_axis = AxisIndex(enc.need_xy[:, 0])
         self._volunteer_axis = AxisIndex(enc.vol_xy[:, 0])
@@ -125,8 +124,7 @@ class GrowingEncoding:
             k = self._class_of[level.tobytes()] = len(self.class_req)
             self.class_req = np.vstack([self.class_req, level[None, :]])
             live = self._arrays["vol_level"][: self.n_volunteer_rows][self.live_volunteers()]
-            count = int(np.all(live >= level, axis=1).sum())
-            self.skill_count = np.append(self.skill_count, count)
+            self.skill_count = np.append(self.skill_count, _meeting(live, level))
         self._need_class = _grown(self._need_class, row + 1)
         self._need_class[row] = k
         self.need_alive = self._append(_NEED_ROWS, sub, record, self.needs, self.need_alive)
@@ -188,6 +186,17 @@ class GrowingEncoding:
     def classes(self) -> tuple[IntArray, NDArray[np.int8]]:
         """The skill requirement group of each need row, and each group's requirement."""
         return self._need_class[: self.n_need_rows], self.class_req
+
+    def costs(self, problem: Any, found: RecordPairs) -> tuple[dict[str, FloatArray], IntArray]:
+        """The cost parts and integer costs of the pairs *found* among these rows.
+
+        The graph's own costing (:func:`~matcher.graph.build.build`'s), under
+        *problem*'s policy and history.
+        """
+        return _edge_costs(
+            problem, self.volunteers, self.needs, self.encoding,
+            found.volunteer, found.need, found.distance_km,
+        )  # fmt: skip
 
     def live_volunteers(self) -> IntArray:
         """The rows of the volunteers there, in row order."""
@@ -267,6 +276,10 @@ class AxisIndex:
         return np.sort(rows)
 
 
+_MARGIN = 1e-9
+"""Relative and absolute slack of the distance bound (far above rounding): see :func:`_distances`."""
+
+
 def _width(limit: float, geometry: str) -> float:
     """A half-width in the first coordinate that holds every point within *limit* km.
 
@@ -274,10 +287,15 @@ def _width(limit: float, geometry: str) -> float:
     little more for the rounding of this one), so a band of this width holds
     every pair that bound keeps.
     """
-    bound = (limit + 1e-9) / (1 - 1e-9)
+    bound = (limit + _MARGIN) / (1 - _MARGIN)  # the largest floor _distances lets through
     if geometry != "plane":
         bound = np.degrees(bound / EARTH_RADIUS_KM)
     return float(bound * (1 + 1e-6) + 1e-9)
+
+
+def _meeting(levels: NDArray[np.int8], req: NDArray[np.int8]) -> int:
+    """How many of the volunteers of skill *levels* meet the requirement *req* (rule 1)."""
+    return int(np.all(levels >= req, axis=1).sum())
 
 
 def _with_room(a: NDArray[Any]) -> NDArray[Any]:
@@ -306,7 +324,7 @@ def _distances(enc: Encoding, v: IntArray, n: IntArray) -> FloatArray:
     floor = np.abs(b - a)
     if enc.geometry != "plane":
         floor = np.radians(floor) * EARTH_RADIUS_KM
-    near = floor * (1 - 1e-9) - 1e-9 <= enc.vol_limit[v]
+    near = floor * (1 - _MARGIN) - _MARGIN <= enc.vol_limit[v]
     out = np.full(len(v), np.inf)
     out[near] = rules.distance_km(enc, v[near], n[near])
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from itertools import chain
 from typing import Any
@@ -254,34 +254,60 @@ def _check_pinned_rules(p: Problem, out: list[InputProblem]) -> None:
     """Pinned pairs must be feasible and fit capacities, demands and slots."""
     vols = {v.id: v for v in p.volunteers}
     needs = {n.id: n for n in p.needs}
-    pairs = list(p.pinned)
-    broken = rules.first_broken_rules(
-        [vols[v] for _, v in pairs],
-        [needs[n] for n, _ in pairs],
+    # malformed forbidden pairs are reported by _check_pairs
+    _check_pins(
         p.policy,
-        _good_pairs(p.forbidden),  # malformed pairs are reported by _check_pairs
+        p.pinned,
+        p.pinned,
+        needs.__getitem__,
+        vols.__getitem__,
+        _good_pairs(p.forbidden),
+        out,
+    )
+
+
+def _check_pins(
+    policy: Policy,
+    pinned: Sequence[tuple[str, str]],
+    new: Sequence[tuple[str, str]],
+    need_of: Callable[[str], Any],
+    volunteer_of: Callable[[str], Any],
+    forbidden: Sequence[tuple[str, str]],
+    out: list[InputProblem],
+) -> None:
+    """Pinned pairs *new* must be feasible, and fit capacities, demands and slots.
+
+    The volunteers and needs *new* names are counted with all of *pinned*:
+    the full check passes every pinned pair as *new*, an update the ones it adds.
+    """
+    pairs = list(new)
+    broken = rules.first_broken_rules(
+        [volunteer_of(v) for _, v in pairs], [need_of(n) for n, _ in pairs], policy, forbidden
     )
     for pair, (rule, detail) in zip(pairs, broken, strict=True):
         if rule is not None:
             _Checker("pinned", f"pinned pair {pair!r}", None, out).said(
                 "pair", f"feasible; it breaks rule {rule} ({rules.RULE_NAMES[rule]})", detail
             )
-    per_volunteer = Counter(v for _, v in pairs)
+    named_v, named_n = {v for _, v in pairs}, {n for n, _ in pairs}
+    per_volunteer = Counter(v for _, v in pinned if v in named_v)
     for vid, k in sorted(per_volunteer.items()):
-        if k > vols[vid].capacity:
+        if k > volunteer_of(vid).capacity:
             _Checker("pinned", f"volunteer {vid!r}", None, out).bad(
-                "pinned", f"at most capacity={vols[vid].capacity} pinned needs", f"{k}"
+                "pinned", f"at most capacity={volunteer_of(vid).capacity} pinned needs", f"{k}"
             )
-    per_need = Counter(n for n, _ in pairs)
+    per_need = Counter(n for n, _ in pinned if n in named_n)
     for nid, k in sorted(per_need.items()):
-        if k > needs[nid].demand:
+        if k > need_of(nid).demand:
             _Checker("pinned", f"need {nid!r}", None, out).bad(
-                "pinned", f"at most demand={needs[nid].demand} pinned volunteers", f"{k}"
+                "pinned", f"at most demand={need_of(nid).demand} pinned volunteers", f"{k}"
             )
-    if p.policy.one_need_per_slot:
+    if policy.one_need_per_slot:
         by_slot: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for nid, vid in pairs:
-            slot = needs[nid].slot
+        for nid, vid in pinned:
+            if vid not in named_v:
+                continue
+            slot = need_of(nid).slot
             if slot is not None:
                 by_slot[(vid, slot)].append(nid)
         for (vid, slot), nids in sorted(by_slot.items()):
@@ -369,17 +395,7 @@ def with_records(
     for pairs in (base.pinned, base.forbidden):
         if any(n in n_drop or v in v_drop for n, v in pairs):
             return None
-    problem = object.__new__(Problem)
-    for name, value in (
-        ("volunteers", vols),
-        ("needs", needs),
-        ("policy", base.policy),
-        ("pinned", base.pinned),
-        ("forbidden", base.forbidden),
-        ("history", base.history),
-    ):
-        object.__setattr__(problem, name, value)
-    return problem
+    return _checked_copy(base, volunteers=vols, needs=needs)
 
 
 def problem_with(
@@ -511,18 +527,19 @@ def with_pairs(
     now_p, now_f = set(pinned), set(forbidden)
     if any(p in now_f for p in added_p) or any(p in now_p for p in added_f):
         return None
-    if added_p and not _pins_fit(base.policy, pinned, added_p, forbidden, need_of, volunteer_of):
-        return None
+    if added_p:
+        out: list[InputProblem] = []
+        _check_pins(base.policy, pinned, added_p, need_of, volunteer_of, forbidden, out)
+        if out:
+            return None
+    return _checked_copy(base, pinned=pinned, forbidden=forbidden)
+
+
+def _checked_copy(base: Problem, **parts: Any) -> Problem:
+    """*base* with *parts* in place of its own, already checked by difference (not again)."""
     problem = object.__new__(Problem)
-    for name, value in (
-        ("volunteers", base.volunteers),
-        ("needs", base.needs),
-        ("policy", base.policy),
-        ("pinned", pinned),
-        ("forbidden", forbidden),
-        ("history", base.history),
-    ):
-        object.__setattr__(problem, name, value)
+    for f in fields(Problem):
+        object.__setattr__(problem, f.name, parts.get(f.name, getattr(base, f.name)))
     return problem
 
 
@@ -537,31 +554,3 @@ def _added(old: Sequence[Any], now: tuple[Any, ...]) -> list[tuple[str, str]] | 
     if len(good) != len(new) or len(set(good)) != len(good) or set(good) & kept:
         return None
     return good
-
-
-def _pins_fit(
-    policy: Policy,
-    pinned: tuple[tuple[str, str], ...],
-    added: list[tuple[str, str]],
-    forbidden: tuple[tuple[str, str], ...],
-    need_of: Callable[[str], Any],
-    volunteer_of: Callable[[str], Any],
-) -> bool:
-    """Whether the pinned pairs *added* pass the rules and, with all *pinned*, the limits."""
-    vols = [volunteer_of(v) for _, v in added]
-    needs = [need_of(n) for n, _ in added]
-    rule = rules.first_broken_rules(vols, needs, policy, forbidden)
-    if any(r is not None for r, _ in rule):
-        return False
-    vs, ns = {v for _, v in added}, {n for n, _ in added}
-    per_v = Counter(v for _, v in pinned if v in vs)
-    per_n = Counter(n for n, _ in pinned if n in ns)
-    if any(k > volunteer_of(v).capacity for v, k in per_v.items()):
-        return False
-    if any(k > need_of(n).demand for n, k in per_n.items()):
-        return False
-    if policy.one_need_per_slot:
-        slots = [(v, need_of(n).slot) for n, v in pinned if v in vs]
-        taken = [x for x in slots if x[1] is not None]
-        return len(set(taken)) == len(taken)
-    return True

@@ -58,7 +58,6 @@ from numpy.typing import NDArray
 
 from ..errors import SolverError
 from ..graph import Built, rebuild
-from ..graph.build import _edge_costs
 from ..graph.grow import GrowingEncoding, RecordPairs, record_pairs
 from ..model import Problem
 from ..result import GraphSolution, Match, Result, Status
@@ -288,10 +287,7 @@ class Events(ResultParts):
             r = rows.add_volunteer(vol)
             needs = rows.needs_near(r)
             rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
-            parts, cost = _edge_costs(
-                problem, rows.volunteers, rows.needs, rows.encoding,
-                rp.volunteer, rp.need, rp.distance_km,
-            )  # fmt: skip
+            parts, cost = rows.costs(problem, rp)
             search += time.perf_counter() - s
             self._volunteer_joins(vol, r, needs, rp, parts, cost)
         # 4. needs join, with their pairs to the volunteers in reach
@@ -299,10 +295,7 @@ class Events(ResultParts):
             s = time.perf_counter()
             r = rows.add_need(need)
             rp = record_pairs(rows.encoding, np.array([r]), rows.volunteers_near(r))
-            parts, cost = _edge_costs(
-                problem, rows.volunteers, rows.needs, rows.encoding,
-                rp.volunteer, rp.need, rp.distance_km,
-            )  # fmt: skip
+            parts, cost = rows.costs(problem, rp)
             search += time.perf_counter() - s
             self._need_joins(need, r, rp, parts, cost)
         # 5. pairs pinned, released, forbidden or allowed (records unchanged)

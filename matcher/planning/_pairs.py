@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph.build import _edge_costs
 from ..graph.grow import record_pairs
 from ..model import Problem
 from ._kept import ResultParts
@@ -71,9 +70,7 @@ def _allow(ev: ResultParts, problem: Problem, n: str, v: str) -> None:
     rp = record_pairs(rows.encoding, np.array([r]), np.array([s]))
     if not len(rp.volunteer):  # another rule fails it: still no pair
         return
-    parts, cost = _edge_costs(
-        problem, rows.volunteers, rows.needs, rows.encoding, rp.volunteer, rp.need, rp.distance_km
-    )
+    parts, cost = rows.costs(problem, rp)
     vn, nn = _nodes(ev, n, v)
     ev.live.add_pair(vn, nn, int(cost[0]))
     ev._store_pairs([ev.live._pair_arc(vn, nn)], parts, cost, rp.distance_km)
