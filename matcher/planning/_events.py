@@ -269,37 +269,38 @@ class Events(ResultParts):
         self.added: list[tuple[str, str]] = []
         self.touched_needs: set[int] = set()  # served or demand changed
         search = 0.0
-        # 1. needs that leave or changed leave
-        for x in sorted(gone_n | {n.id for n in fresh_n if n.id in self.n_row}):
-            self._need_leaves(self.n_row.pop(x))
-        # 2. volunteers that leave or changed leave (taking their part of the counts)
-        leaving = sorted(gone_v | {v.id for v in fresh_v if v.id in self.v_row})
-        for x in leaving:
-            s = time.perf_counter()
-            r = self.v_row.pop(x)
-            needs = rows.needs_near(r)
-            rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
-            search += time.perf_counter() - s
-            self._volunteer_leaves(r, needs, rp)
-        # 3. volunteers join, with their pairs to the needs in reach
-        for vol in fresh_v:
-            s = time.perf_counter()
-            r = rows.add_volunteer(vol)
-            needs = rows.needs_near(r)
-            rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
-            parts, cost = rows.costs(problem, rp)
-            search += time.perf_counter() - s
-            self._volunteer_joins(vol, r, needs, rp, parts, cost)
-        # 4. needs join, with their pairs to the volunteers in reach
-        for need in fresh_n:
-            s = time.perf_counter()
-            r = rows.add_need(need)
-            rp = record_pairs(rows.encoding, np.array([r]), rows.volunteers_near(r))
-            parts, cost = rows.costs(problem, rp)
-            search += time.perf_counter() - s
-            self._need_joins(need, r, rp, parts, cost)
-        # 5. pairs pinned, released, forbidden or allowed (records unchanged)
-        change_pairs(self, problem)
+        with self.live.batch():  # one repair for the whole update
+            # 1. needs that leave or changed leave
+            for x in sorted(gone_n | {n.id for n in fresh_n if n.id in self.n_row}):
+                self._need_leaves(self.n_row.pop(x))
+            # 2. volunteers that leave or changed leave (taking their part of the counts)
+            leaving = sorted(gone_v | {v.id for v in fresh_v if v.id in self.v_row})
+            for x in leaving:
+                s = time.perf_counter()
+                r = self.v_row.pop(x)
+                needs = rows.needs_near(r)
+                rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
+                search += time.perf_counter() - s
+                self._volunteer_leaves(r, needs, rp)
+            # 3. volunteers join, with their pairs to the needs in reach
+            for vol in fresh_v:
+                s = time.perf_counter()
+                r = rows.add_volunteer(vol)
+                needs = rows.needs_near(r)
+                rp = record_pairs(rows.encoding, needs, np.array([r]), rows.classes)
+                parts, cost = rows.costs(problem, rp)
+                search += time.perf_counter() - s
+                self._volunteer_joins(vol, r, needs, rp, parts, cost)
+            # 4. needs join, with their pairs to the volunteers in reach
+            for need in fresh_n:
+                s = time.perf_counter()
+                r = rows.add_need(need)
+                rp = record_pairs(rows.encoding, np.array([r]), rows.volunteers_near(r))
+                parts, cost = rows.costs(problem, rp)
+                search += time.perf_counter() - s
+                self._need_joins(need, r, rp, parts, cost)
+            # 5. pairs pinned, released, forbidden or allowed (records unchanged)
+            change_pairs(self, problem)
         # 6. the pairs whose flow changed
         self._follow_flow()
         engine_s = time.perf_counter() - t0 - search

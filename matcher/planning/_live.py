@@ -150,20 +150,21 @@ def replan(
     stay_n[delta.need_from[need_same]] = True
     stay_v = np.zeros(g0.n_volunteers, bool)
     stay_v[delta.volunteer_from[vol_same]] = True
-    for node in eng.need_node[~stay_n].tolist():
-        live.remove_need(node)
-    for node in eng.vol_node[~stay_v].tolist():
-        live.remove_volunteer(node)
-    vol_node = np.full(graph.n_volunteers, -1, np.int64)
-    vol_node[vol_same] = eng.vol_node[delta.volunteer_from[vol_same]]
-    need_node = np.full(graph.n_needs, -1, np.int64)
-    need_node[need_same] = eng.need_node[delta.need_from[need_same]]
-    # 3. volunteers join (pairs to the needs there), then needs (pairs to everyone)
-    _join_volunteers(live, work, vol_same, need_same, vol_node, need_node, arc)
-    _join_needs(live, work, need_same, vol_node, need_node, arc, eng.big_m)
-    pinned = np.asarray(graph.pinned)
-    for e in np.flatnonzero(pinned & (delta.edge_from < 0)).tolist():
-        live.pin(int(vol_node[work.volunteer[e]]), int(need_node[work.need[e]]))
+    with live.batch():  # repaired once, together
+        for node in eng.need_node[~stay_n].tolist():
+            live.remove_need(node)
+        for node in eng.vol_node[~stay_v].tolist():
+            live.remove_volunteer(node)
+        vol_node = np.full(graph.n_volunteers, -1, np.int64)
+        vol_node[vol_same] = eng.vol_node[delta.volunteer_from[vol_same]]
+        need_node = np.full(graph.n_needs, -1, np.int64)
+        need_node[need_same] = eng.need_node[delta.need_from[need_same]]
+        # 3. volunteers join (pairs to the needs there), then needs (pairs to everyone)
+        _join_volunteers(live, work, vol_same, need_same, vol_node, need_node, arc)
+        _join_needs(live, work, need_same, vol_node, need_node, arc, eng.big_m)
+        pinned = np.asarray(graph.pinned)
+        for e in np.flatnonzero(pinned & (delta.edge_from < 0)).tolist():
+            live.pin(int(vol_node[work.volunteer[e]]), int(need_node[work.need[e]]))
     chosen = np.flatnonzero(live.pair_flow(arc) > 0)
     took = time.perf_counter() - t0
     solution = _solution(graph, inst, chosen, _potentials(live, work, vol_node, need_node, eng))
