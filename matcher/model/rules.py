@@ -122,8 +122,26 @@ def names_of(volunteers: Sequence[Any], needs: Sequence[Any]) -> Names:
     )
 
 
+_INDEXES: dict[int, tuple[tuple[str, ...], dict[str, int]]] = {}
+
+
+def _index(names: tuple[str, ...]) -> dict[str, int]:
+    """``{name: code}`` of a name table, kept for the table object.
+
+    Events encode one record at a time against the same tables: a city's
+    thousands of names are indexed once, not once a record.
+    """
+    hit = _INDEXES.get(id(names))
+    if hit is None or hit[0] is not names:
+        if len(_INDEXES) >= 64:
+            _INDEXES.clear()
+        hit = (names, {name: i for i, name in enumerate(names)})
+        _INDEXES[id(names)] = hit
+    return hit[1]
+
+
 def _codes(values: Sequence[str | None], names: tuple[str, ...]) -> IntArray:
-    index = {name: i for i, name in enumerate(names)}
+    index = _index(names)
     return np.fromiter(
         (index.get(x, -1) if x is not None else -1 for x in values), np.int64, len(values)
     )
@@ -162,7 +180,7 @@ def encode(
     )
     vol_limit = np.minimum(own, gmax)
 
-    sk = {s: i for i, s in enumerate(skill_names)}
+    sk = _index(skill_names)
     vol_level = np.zeros((nv, len(skill_names)), np.int8)
     for i, v in enumerate(volunteers):
         for s, lvl in v.skills.items():
@@ -172,7 +190,7 @@ def encode(
         for s, lvl in n.skills.items():
             need_level[i, sk[s]] = lvl
 
-    sl = {s: i for i, s in enumerate(slot_names)}
+    sl = _index(slot_names)
     vol_any_slot = np.fromiter((v.slots is None for v in volunteers), bool, nv)
     vol_free = np.zeros((nv, len(slot_names)), bool)
     for i, v in enumerate(volunteers):
@@ -181,7 +199,7 @@ def encode(
                 if s in sl:
                     vol_free[i, sl[s]] = True
 
-    ct = {c: i for i, c in enumerate(category_names)}
+    ct = _index(category_names)
     vol_pref = np.zeros((nv, len(category_names)), bool)
     for i, v in enumerate(volunteers):
         for c in v.categories:
