@@ -25,7 +25,7 @@ from matcher import Need, Planner, Policy, Problem, Volunteer, solve, verify
 from matcher.errors import InputError, SolverError, UnsupportedProblem
 from matcher.graph import build
 from matcher.model.problem import pairs_now, upserted, with_pairs
-from matcher.planning import _events, _live
+from matcher.planning import _events, _kept, _live
 from matcher.result import Churn, Provenance, assemble
 from matcher.synthetic.families import make
 
@@ -293,6 +293,38 @@ def test_a_city_through_300_events_stays_what_a_fresh_assembly_says(family: str)
             assert verify(planner.problem, last) == []
             cold = solve(planner.problem)
             assert minimised(planner.problem, last) == minimised(planner.problem, cold)
+
+
+@pytest.mark.parametrize("in_place", [0, _kept.IN_PLACE])
+def test_many_records_in_one_update_are_what_a_fresh_assembly_says(
+    in_place: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """5% of the needs replaced and volunteers changed in each update, repaired together."""
+    monkeypatch.setattr(_kept, "IN_PLACE", in_place)  # 0: the match lists merged
+    planner = Planner(make("clustered_same", "S", 0))
+    rng = np.random.default_rng(7)
+    last = planner.result
+    for i in range(5):
+        p = planner.problem
+        k = len(p.needs) // 20
+        gone = [p.needs[j].id for j in rng.choice(len(p.needs), k, replace=False).tolist()]
+        new = rng.choice(len(p.needs), k, replace=False).tolist()
+        fresh = [replace(p.needs[j], id=f"{p.needs[j].id}+b{i}") for j in new]
+        vols = [p.volunteers[j] for j in rng.choice(len(p.volunteers), 4, replace=False).tolist()]
+        before = tuple((m.need_id, m.volunteer_id) for m in last.matches)
+        last = planner.update(
+            needs=fresh,
+            remove_needs=gone,
+            volunteers=[replace(v, capacity=v.capacity % 3 + 1) for v in vols[:3]],
+            remove_volunteers=[vols[3].id],
+        )
+        assert planner.last_path == "engine"
+        now = [(m.need_id, m.volunteer_id) for m in last.matches]
+        assert Churn.between(before, now).dropped > 0  # matches moved
+        assert_as_assembled(planner, last, before)
+        assert verify(planner.problem, last) == []
+        cold = solve(planner.problem)
+        assert minimised(planner.problem, last) == minimised(planner.problem, cold)
 
 
 def test_a_city_of_tier_m_through_2000_events_of_the_planner() -> None:

@@ -142,6 +142,7 @@ class Events(ResultParts):
             raise SolverError("the engine's plan is not the result's")
         self.mkeys = [(m.need_id, m.volunteer_id) for m in result.matches]
         self.mlist = list(result.matches)
+        self.m_add, self.m_drop = {}, set()
         self.ukeys = [u.need_id for u in result.unmatched]
         self.urows = np.array([self.n_row[x] for x in self.ukeys], np.int64)
         self.served = np.bincount(g.need[sol_edge], minlength=nn).astype(np.int64)
@@ -326,9 +327,10 @@ class Events(ResultParts):
     def _need_leaves(self, r: int) -> None:
         live, f = self.live, self.live.flow
         node = int(self.n_node[r])
-        pair_arcs = [a ^ 1 for a in f.arcs_of(node) if a & 1 and f.frm[a ^ 1] != SOURCE]
-        self._drop_plan_arcs([a >> 1 for a in pair_arcs])
-        vols = self._volunteer_rows_of([int(f.frm[a]) for a in pair_arcs])
+        into = f.arcs_of(node)  # odd: the reverses of the arcs into it
+        pair_arcs = into[f.to[into] != SOURCE] ^ 1
+        self._drop_plan_arcs((pair_arcs >> 1).tolist())
+        vols = self._volunteer_rows_of(f.frm[pair_arcs])
         live.remove_need(node)
         # the spread: this need's term, and one pair less for each of its volunteers
         self.spread -= int(self._need_terms(np.array([r]))[0])
@@ -350,9 +352,9 @@ class Events(ResultParts):
         self._drop_unmatched(rec.id)
         self._forget(rec)
 
-    def _volunteer_rows_of(self, tails: list[int]) -> IntArray:
+    def _volunteer_rows_of(self, tails: IntArray | list[int]) -> IntArray:
         live = self.live
-        nodes = np.array(tails, np.int64)
+        nodes = np.asarray(tails, np.int64)
         if len(nodes):
             nodes = np.where(live.kind[nodes] == _SLOT, live.owner[nodes], nodes)
         return self.node_row[nodes]
@@ -360,13 +362,11 @@ class Events(ResultParts):
     def _volunteer_leaves(self, r: int, needs: IntArray, rp: RecordPairs) -> None:
         live, f = self.live, self.live.flow
         node = int(self.v_node[r])
-        tails = [node] + [
-            int(f.to[a]) for a in f.arcs_of(node) if not a & 1 and live.kind[f.to[a]] == _SLOT
-        ]
-        pair_arcs = [
-            a for t in tails for a in f.arcs_of(t) if not a & 1 and live.kind[f.to[a]] == _NEED
-        ]
-        self._drop_plan_arcs([a >> 1 for a in pair_arcs])
+        mine = f.arcs_of(node)
+        tails = [node] + f.to[mine[((mine & 1) == 0) & (live.kind[f.to[mine]] == _SLOT)]].tolist()
+        arcs = np.concatenate([f.arcs_of(t) for t in tails])
+        pair_arcs = arcs[((arcs & 1) == 0) & (live.kind[f.to[arcs]] == _NEED)]
+        self._drop_plan_arcs((pair_arcs >> 1).tolist())
         live.remove_volunteer(node)
         # its part of the candidate counts, and its pairs of the spread
         # (rule 1 is counted by requirement group: GrowingEncoding.skill_count)
@@ -497,6 +497,7 @@ class Events(ResultParts):
             elif not on and had is not None:
                 del self.plan[kk]
                 self._unmatch(kk, had)
+        self._sync_matches()
 
     # ------------------------------------------------------------------ back to a graph
 

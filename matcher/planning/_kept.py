@@ -44,6 +44,10 @@ def _room(a: NDArray[Any], size: int, fill: Any = 0) -> NDArray[Any]:
     return out
 
 
+IN_PLACE = 256
+"""Matches made and dropped in an update up to which the sorted lists are edited in place."""
+
+
 class Order:
     """Where each record is in the problem's tuple, kept as records come and go.
 
@@ -97,6 +101,8 @@ class ResultParts:
     comm_names: tuple[str, ...]
     mkeys: list[tuple[str, str]]
     mlist: list[Match]
+    m_add: dict[tuple[str, str], Match]  # made since the lists were last brought up to date
+    m_drop: set[tuple[str, str]]  # dropped since then (not among m_add)
     ukeys: list[str]
     urows: IntArray  # the need row of each of ukeys
     touched_needs: set[int]
@@ -212,20 +218,38 @@ class ResultParts:
         )
         self.plan[k] = m
         key = (m.need_id, m.volunteer_id)
-        at = bisect.bisect_left(self.mkeys, key)
-        self.mkeys.insert(at, key)
-        self.mlist.insert(at, m)
+        self.m_add[key] = m
         self.added.append(key)
         self._moved(v, j, int(self.p_cost[k]), float(self.p_dist[k]), +1)
 
     def _unmatch(self, k: int, m: Match) -> None:
         v, j = self._ends(k)
         key = (m.need_id, m.volunteer_id)
-        at = bisect.bisect_left(self.mkeys, key)
-        del self.mkeys[at]
-        del self.mlist[at]
+        if self.m_add.pop(key, None) is None:
+            self.m_drop.add(key)
         self.removed.append(key)
         self._moved(v, j, int(self.p_cost[k]), float(self.p_dist[k]), -1)
+
+    def _sync_matches(self) -> None:
+        """Bring the sorted match lists up to date with the matches made and dropped."""
+        add, drop = self.m_add, self.m_drop
+        if len(add) + len(drop) <= IN_PLACE:  # a few: in place
+            for key in drop:
+                at = bisect.bisect_left(self.mkeys, key)
+                del self.mkeys[at]
+                del self.mlist[at]
+            for key, m in add.items():
+                at = bisect.bisect_left(self.mkeys, key)
+                self.mkeys.insert(at, key)
+                self.mlist.insert(at, m)
+        else:  # many: one pass and a merge of two sorted runs
+            both = [(k, m) for k, m in zip(self.mkeys, self.mlist, strict=True) if k not in drop]
+            both += sorted(add.items(), key=_first)
+            both.sort(key=_first)
+            self.mkeys = [k for k, _ in both]
+            self.mlist = [m for _, m in both]
+        add.clear()
+        drop.clear()
 
     def _moved(self, v: int, j: int, cost: int, dist: float, sign: int) -> None:
         """A unit of need *j* now served (+1) or not (-1) by volunteer *v*: the sums follow."""
@@ -442,3 +466,7 @@ def _version() -> str:
     from .._version import __version__
 
     return __version__
+
+
+def _first(item: tuple[tuple[str, str], Match]) -> tuple[str, str]:
+    return item[0]

@@ -27,7 +27,7 @@ import time
 import numpy as np
 from numba import njit
 
-__all__ = ["compile_seconds", "link_all", "repair"]
+__all__ = ["compile_seconds", "link_all", "node_arcs", "remove_pairs", "repair"]
 
 _NONE = -1
 
@@ -209,6 +209,55 @@ def link_all(first, nxt, prv, frm, arcs):  # pragma: no cover - compiled
         first[u] = a
 
 
+@njit(cache=True, nogil=True)
+def node_arcs(u, first, nxt):  # pragma: no cover - compiled
+    """The arcs in *u*'s list, in order."""
+    n = 0
+    a = first[u]
+    while a != _NONE:
+        n += 1
+        a = nxt[a]
+    out = np.empty(n, np.int64)
+    a = first[u]
+    for i in range(n):
+        out[i] = a
+        a = nxt[a]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def remove_pairs(
+    pairs, first, nxt, prv, frm, to, res, held, room, excess, live_arc, log, logn,
+):  # pragma: no cover - compiled
+    """Remove the arc pairs *pairs* (distinct, alive).
+
+    The flow of each comes back as excess at its tail and deficit at its head;
+    each is unlinked from both lists and logged (as in :func:`repair`).
+    """
+    for i in range(pairs.shape[0]):
+        k = pairs[i]
+        a = 2 * k
+        flow = res[a + 1] + held[k]
+        held[k] = 0
+        room[k] = 0
+        excess[frm[a]] += flow
+        excess[to[a]] -= flow
+        for b in (a, a + 1):
+            p, n = prv[b], nxt[b]
+            if p != _NONE:
+                nxt[p] = n
+            else:
+                first[frm[b]] = n
+            if n != _NONE:
+                prv[n] = p
+        res[a] = 0
+        res[a + 1] = 0
+        live_arc[k] = False
+        if logn[0] < log.shape[0]:
+            log[logn[0]] = k
+        logn[0] += 1
+
+
 # fmt: on
 
 
@@ -219,4 +268,7 @@ def compile_seconds() -> float:
     n = np.full(2, _NONE, np.int64)
     repair(np.zeros(0, np.int64), n, n, z, z, z, z, z, z, z, z, z, z, z, z, z, 0, z, z[:1].copy())
     link_all(n.copy(), n.copy(), n.copy(), z, np.zeros(0, np.int64))
+    node_arcs(0, n, n)
+    e = np.zeros(0, np.int64)
+    remove_pairs(e, n, n, n, z, z, z, z, z, z, np.zeros(1, np.bool_), z, z[:1].copy())
     return time.perf_counter() - began

@@ -197,78 +197,68 @@ class DynamicFlow:
         """Node *u* supplies *amount* more (a negative amount: it absorbs more)."""
         self.excess[u] += amount
 
-    def arcs_of(self, u: int) -> list[int]:
-        """The arcs leaving *u* (odd numbers: reverses of arcs entering it)."""
-        out = []
-        a = int(self.first[u])
-        while a != _NONE:
-            out.append(a)
-            a = int(self.nxt[a])
-        return out
+    def arcs_of(self, u: int) -> IntArray:
+        """The arcs leaving *u* (odd numbers: reverses of arcs entering it), last added first."""
+        from ._kernels import node_arcs
+
+        return node_arcs(int(u), self.first, self.nxt)
 
     # ------------------------------------------------------------------ arcs
 
     def add_arc(self, u: int, w: int, capacity: int, cost: int) -> int:
         """A new arc ``u -> w`` carrying no flow; its (even) number."""
-        if self._free_arcs:
-            k = self._free_arcs.pop()
-        else:
-            k = self._m
-            self._m += 1
-            self._grow_arcs(self._m)
-        a = 2 * k
-        self.frm[a], self.to[a], self.cost_[a], self.res[a] = u, w, cost, capacity
-        self.frm[a + 1], self.to[a + 1], self.cost_[a + 1], self.res[a + 1] = w, u, -cost, 0
-        self._link(a, u)
-        self._link(a + 1, w)
-        self.live_arc[k] = True
-        return a
+        return int(self.add_arcs([u], [w], [capacity], [cost])[0])
 
     def add_arcs(
-        self, tail: IntArray, head: IntArray, capacity: IntArray, cost: IntArray
+        self,
+        tail: IntArray | Sequence[int],
+        head: IntArray | Sequence[int],
+        capacity: IntArray | Sequence[int],
+        cost: IntArray | Sequence[int],
     ) -> IntArray:
-        """Many new arcs at the end at once (numbers not re-used); their even numbers."""
+        """Many new arcs ``tail[i] -> head[i]`` at once; their even numbers.
+
+        Numbered and linked exactly as :meth:`add_arc` called for each in turn
+        would (freed numbers first, the last freed first).
+        """
+        tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
         k = len(tail)
+        reuse = min(k, len(self._free_arcs))
+        pairs = np.empty(k, np.int64)
+        if reuse:
+            pairs[:reuse] = self._free_arcs[: -reuse - 1 : -1]
+            del self._free_arcs[-reuse:]
         lo = self._m
-        self._m += k
+        self._m += k - reuse
         self._grow_arcs(self._m)
-        a = 2 * np.arange(lo, self._m, dtype=np.int64)
+        pairs[reuse:] = np.arange(lo, self._m, dtype=np.int64)
+        a = 2 * pairs
+        cost = np.asarray(cost, np.int64)
         self.frm[a], self.to[a], self.cost_[a], self.res[a] = tail, head, cost, capacity
         self.frm[a + 1], self.to[a + 1], self.cost_[a + 1], self.res[a + 1] = head, tail, -cost, 0
-        self.live_arc[lo : self._m] = True
-        _link_all(self.first, self.nxt, self.prv, self.frm, np.r_[a, a + 1])
+        self.live_arc[pairs] = True
+        _link_all(self.first, self.nxt, self.prv, self.frm, np.column_stack([a, a + 1]).ravel())
         return a
-
-    def _link(self, a: int, u: int) -> None:
-        head = int(self.first[u])
-        self.nxt[a] = head
-        self.prv[a] = _NONE
-        if head != _NONE:
-            self.prv[head] = a
-        self.first[u] = a
-
-    def _unlink(self, a: int) -> None:
-        p, n = int(self.prv[a]), int(self.nxt[a])
-        if p != _NONE:
-            self.nxt[p] = n
-        else:
-            self.first[self.frm[a]] = n
-        if n != _NONE:
-            self.prv[n] = p
 
     def remove_arc(self, a: int) -> None:
         """Remove arc *a* (even); its flow comes back as excess at its tail, deficit at its head."""
-        self._note(int(a) >> 1)
-        a = int(a) & ~1
-        f = self.flow(a)
-        self.held[a >> 1] = self.room[a >> 1] = 0
-        self.excess[self.frm[a]] += f
-        self.excess[self.to[a]] -= f
-        self._unlink(a)
-        self._unlink(a + 1)
-        self.res[a] = self.res[a + 1] = 0
-        self.live_arc[a >> 1] = False
-        self._free_arcs.append(a >> 1)
+        self.remove_arcs([a])
+
+    def remove_arcs(self, arcs: IntArray | Sequence[int]) -> None:
+        """Remove distinct arcs at once, as :meth:`remove_arc` called for each in turn would."""
+        from ._kernels import remove_pairs
+
+        k = np.asarray(arcs, np.int64) >> 1
+        n = int(self._logn[0])
+        if n + len(k) > len(self._log) >= n:  # room in the log for all of them
+            log = np.zeros(max(2 * len(self._log), n + len(k)), np.int64)
+            log[:n] = self._log[:n]
+            self._log = log
+        remove_pairs(
+            k, self.first, self.nxt, self.prv, self.frm, self.to, self.res, self.held,
+            self.room, self.excess, self.live_arc, self._log, self._logn,
+        )  # fmt: skip
+        self._free_arcs.extend(k.tolist())
 
     def _note(self, k: int) -> None:
         n = int(self._logn[0])

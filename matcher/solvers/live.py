@@ -189,15 +189,14 @@ class LiveAssignment:
         j = f.add_node()
         self._grow(j + 1)
         self.kind[j], self.slot_of[j] = _NEED, slot if self.slots else -1
-        bound = int(f.pi[SOURCE]) + int(unserved_cost)
-        f.add_arc(SOURCE, j, int(demand), int(unserved_cost))
-        made = []
-        for v, cost in pairs:
-            tail = self._tail(int(v), int(self.slot_of[j]))
-            made.append(f.add_arc(tail, j, 1, int(cost)))
-            bound = min(bound, int(f.pi[tail]) + int(cost))
-        self.last_arcs = made
-        f.pi[j] = bound
+        pairs = list(pairs)
+        tails = [SOURCE] + [self._tail(int(v), int(self.slot_of[j])) for v, _ in pairs]
+        costs = np.array([int(unserved_cost)] + [int(c) for _, c in pairs], np.int64)
+        room = np.ones(len(tails), np.int64)  # a pair: one unit; unserved: the demand
+        room[0] = int(demand)
+        arcs = f.add_arcs(tails, np.full(len(tails), j, np.int64), room, costs)
+        self.last_arcs = arcs[1:].tolist()
+        f.pi[j] = int(np.min(f.pi[tails] + costs))  # the least its arcs allow
         f.add_supply(j, -int(demand))
         f.add_supply(SOURCE, int(demand))
         self._repair([j])
@@ -218,20 +217,25 @@ class LiveAssignment:
             tail = self._tail(v, int(self.slot_of[int(j)]))
             by_tail.setdefault(tail, []).append((int(j), int(cost), k))
         low = None
-        made: dict[int, int] = {}
         for tail, arcs in by_tail.items():
             need = max(int(f.pi[j]) - c for j, c, _ in arcs)
             if tail != v:
                 f.pi[tail] = need
             low = need if low is None else max(low, need)
-            for j, c, k in arcs:
-                made[k] = f.add_arc(tail, j, 1, c)
-        self.last_arcs = [made[k] for k in range(len(made))]
+        made = [(tail, j, c, k) for tail, arcs in by_tail.items() for j, c, k in arcs]
+        pair_arcs = f.add_arcs(
+            [m[0] for m in made], [m[1] for m in made], np.ones(len(made), np.int64),
+            [m[2] for m in made],
+        )  # fmt: skip
+        self.last_arcs = [0] * len(made)
+        for (*_, k), a in zip(made, pair_arcs.tolist(), strict=True):
+            self.last_arcs[k] = a
         costs = self._unit_costs(int(capacity))
         first_load = int(costs[0]) if len(costs) else 0
         f.pi[v] = low if low is not None else int(f.pi[SOURCE]) + first_load
-        loads = [f.add_arc(SOURCE, v, 1, int(c)) for c in costs]
-        touched = f.saturate_broken(loads)
+        n = len(costs)
+        loads = f.add_arcs(np.zeros(n, np.int64), np.full(n, v), np.ones(n, np.int64), costs)
+        touched = f.saturate_broken(loads.tolist())
         self._repair([v] if touched else [])
         return v
 
@@ -263,11 +267,9 @@ class LiveAssignment:
     def remove_need(self, j: int) -> None:
         """Need *j* leaves (its demand with it)."""
         f = self.flow
-        touched = []
-        for a in f.arcs_of(j):  # odd: the reverses of the arcs into j
-            tail = int(f.to[a])
-            f.remove_arc(a ^ 1)
-            touched.append(tail)
+        into = f.arcs_of(j)  # odd: the reverses of the arcs into j
+        touched = f.to[into].tolist()
+        f.remove_arcs(into ^ 1)
         f.add_supply(SOURCE, int(f.excess[j]))  # the demand j no longer absorbs
         f.excess[j] = 0
         f.remove_node(j)
@@ -322,23 +324,22 @@ class LiveAssignment:
     def remove_volunteer(self, v: int) -> None:
         """Volunteer *v* leaves."""
         f = self.flow
-        touched = []
-        for a in f.arcs_of(v):
-            w = int(f.to[a])
-            if a & 1:  # the reverse of a load arc into v
-                f.remove_arc(a ^ 1)
-            elif self.kind[w] == _SLOT:
-                for b in f.arcs_of(w):
-                    if not b & 1:
-                        touched.append(int(f.to[b]))
-                        f.remove_arc(b)
-                f.remove_arc(a)
-                f.excess[w] = 0
-                f.remove_node(w)
-                del self.slot_node[(v, int(self.slot_of[w]))]
-            else:
-                touched.append(w)
-                f.remove_arc(a)
+        arcs = f.arcs_of(v)  # its pair and slot arcs, and the reverses of its load arcs
+        heads = f.to[arcs]
+        out = (arcs & 1) == 0
+        slots = heads[out & (self.kind[heads] == _SLOT)].tolist()
+        touched = heads[out & (self.kind[heads] != _SLOT)].tolist()
+        gone = [arcs & ~1]
+        for w in slots:  # a slot node's pair arcs (its other arc is v's)
+            mine = f.arcs_of(w)
+            mine = mine[(mine & 1) == 0]
+            touched += f.to[mine].tolist()
+            gone.append(mine)
+        f.remove_arcs(np.concatenate(gone))
+        for w in slots:
+            f.excess[w] = 0
+            f.remove_node(w)
+            del self.slot_node[(v, int(self.slot_of[w]))]
         f.excess[v] = 0
         f.remove_node(v)
         self._repair(touched)
