@@ -24,9 +24,11 @@ import matcher
 from matcher import Need, Planner, Policy, Problem, Volunteer, solve, verify
 from matcher.errors import InputError, SolverError, UnsupportedProblem
 from matcher.graph import build
+from matcher.graph.grow import GrowingEncoding
 from matcher.model.problem import pairs_now, upserted, with_pairs
-from matcher.planning import _events, _kept, _live
+from matcher.planning import _kept, _live
 from matcher.result import Churn, Provenance, assemble
+from matcher.solvers._duals import cost_spread
 from matcher.synthetic.families import make
 
 
@@ -246,6 +248,9 @@ def test_each_event_is_the_result_assembled_afresh_verified_and_optimal(
         assert planner.problem.volunteers == want_problem.volunteers
         if kept:
             assert_as_assembled(planner, result, before)
+            # the bound on costs the events keep by difference holds the graph's own
+            _, work = _live._work(build(planner.problem).graph, None)
+            assert planner._events.spread >= cost_spread(work)
         method = data.draw(st.sampled_from(["flow", "network_simplex", "hungarian", "milp"]))
         try:  # a cold solve by an exact method drawn (each shares the objective)
             want = solve(planner.problem, method, previous=last)
@@ -386,7 +391,7 @@ def test_an_event_that_fails_part_way_leaves_the_planner_as_it_was(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise SolverError("injected")
 
-    monkeypatch.setattr(_events, "record_pairs", broken)
+    monkeypatch.setattr(GrowingEncoding, "pairs_of_needs", broken)  # the arrival's search
     with pytest.raises(SolverError, match="injected"):
         planner.update(needs=[replace(n, id="late")])
     assert planner.result is first and planner.problem is problem
@@ -497,6 +502,18 @@ def test_pairs_pinned_forbidden_released_are_repaired_and_events_go_on() -> None
         assert_valid(planner.problem, result)
         last = result
         p = planner.problem
+
+
+def test_pairs_given_as_lists_are_taken_by_every_pair_argument() -> None:
+    """JSON gives pairs as lists: update() takes them for pin, unpin, forbid and allow alike."""
+    planner = Planner(_small())
+    a, b = ([m.need_id, m.volunteer_id] for m in planner.result.matches[:2])
+    planner.update(forbid=[a], pin=[b])
+    assert planner.problem.forbidden == (tuple(a),) and planner.problem.pinned == (tuple(b),)
+    planner.update(allow=[a], unpin=[b])
+    assert planner.problem.forbidden == () and planner.problem.pinned == ()
+    with pytest.raises(InputError, match="unpin"):
+        planner.update(unpin=[["nobody", b[1]]])
 
 
 def test_results_kept_by_planners_stay_whole_as_events_go_on() -> None:

@@ -21,7 +21,7 @@ from strategies import budget, medium_problems
 
 from matcher import Problem
 from matcher._frozen import FrozenMap, LazyFrozenMap
-from matcher.graph import Built, build
+from matcher.graph import Built, build, grow
 from matcher.graph.grow import AxisIndex, GrowingEncoding, record_pairs
 from matcher.model.fingerprint import Fingerprint, fingerprint
 from matcher.model.problem import upserted
@@ -142,6 +142,21 @@ def _near_is_everyone_in_reach(rows: GrowingEncoding) -> None:
         assert all(np.array_equal(x, y) for x, y in zip(a[:3], b[:3], strict=True))
         assert a.passed[0, 1:].tolist() == b.passed[0, 1:].tolist()
         assert rows.skill_count[group[j]] == a.passed[0, 0]
+    _many_needs_at_once_are_one_at_a_time(rows, needs)
+
+
+def _many_needs_at_once_are_one_at_a_time(rows: GrowingEncoding, needs: np.ndarray) -> None:
+    """pairs_of_needs gives, need for need, record_pairs against the band (in passes of 3 too)."""
+    for size in (grow._BATCH, 3):
+        old, grow._BATCH = grow._BATCH, size
+        try:
+            many = rows.pairs_of_needs(needs.tolist())
+        finally:
+            grow._BATCH = old
+        assert len(many) == len(needs)
+        for j, got in zip(needs.tolist(), many, strict=True):
+            one = record_pairs(rows.encoding, np.array([j]), rows.volunteers_near(j))
+            assert all(np.array_equal(x, y) for x, y in zip(one, got, strict=True))
 
 
 @settings(max_examples=budget(0.2), deadline=None)

@@ -227,6 +227,31 @@ class GrowingEncoding:
         near = self._volunteer_axis.within(x, _width(self.reach, self.policy.geometry))
         return near[self.volunteer_alive[near]]
 
+    def pairs_of_needs(self, rows: Sequence[int]) -> list[RecordPairs]:
+        """What :func:`record_pairs` finds for each need row against the volunteers near it.
+
+        Equal, need for need, to ``record_pairs(enc, [r], volunteers_near(r))``;
+        rules 2 to 5 run once over the pairs of many needs (those of an
+        update that brings many), :data:`_BATCH` needs at a time.
+        """
+        enc = self.encoding
+        out: list[RecordPairs] = []
+        at = np.zeros(1, np.int64)
+        for lo in range(0, len(rows), _BATCH):
+            part = [int(r) for r in rows[lo : lo + _BATCH]]
+            found = [_skilled(enc, r, self.volunteers_near(r)) for r in part]
+            sizes = [len(f) for f in found]
+            v = np.concatenate([np.zeros(0, np.int64), *found])
+            n = np.repeat(np.array(part, np.int64), sizes)
+            slot = np.repeat(np.arange(len(part), dtype=np.int64), sizes)
+            v, n, dist, slot, passed = _rules_after_skills(enc, v, n, slot, len(part))
+            cut = np.searchsorted(slot, np.arange(len(part) + 1)).tolist()
+            out += [
+                RecordPairs(v[a:b], n[a:b], dist[a:b], at, passed[k : k + 1])
+                for k, (a, b) in enumerate(zip(cut[:-1], cut[1:], strict=True))
+            ]
+        return out
+
 
 class AxisIndex:
     """Rows sorted by one coordinate, for the rows within a distance of a value.
@@ -278,6 +303,9 @@ class AxisIndex:
 
 _MARGIN = 1e-9
 """Relative and absolute slack of the distance bound (far above rounding): see :func:`_distances`."""
+
+_BATCH = 1024
+"""Needs whose pairs :meth:`GrowingEncoding.pairs_of_needs` checks in one pass (memory)."""
 
 
 def _width(limit: float, geometry: str) -> float:
@@ -388,10 +416,7 @@ def record_pairs(
             row = np.flatnonzero(np.all(req <= level, axis=1)[group[needs]])
         v = np.full(len(row), volunteers[0], np.int64)
     elif len(needs) == 1:  # one need: only the skills it asks for
-        req = enc.need_level[needs[0]]
-        cols = np.flatnonzero(req)
-        ok = np.all(enc.vol_level[:, cols][volunteers] >= req[cols], axis=1)
-        v = volunteers[ok]
+        v = _skilled(enc, int(needs[0]), volunteers)
         row = np.zeros(len(v), np.int64)
     else:
         v = np.tile(volunteers, len(needs))
@@ -406,8 +431,27 @@ def record_pairs(
     else:
         at = np.unique(row)
         slot = np.searchsorted(at, row)
-    passed = np.zeros((len(at), 5), np.int64)
-    passed[:, 0] = np.bincount(slot, minlength=len(at))
+    v, n, dist, _, passed = _rules_after_skills(enc, v, n, slot, len(at))
+    return RecordPairs(v, n, dist, at, passed)
+
+
+def _skilled(enc: Encoding, need: int, volunteers: IntArray) -> IntArray:
+    """The *volunteers* with the skills need *need* asks for (rule 1), in order."""
+    req = enc.need_level[need]
+    cols = np.flatnonzero(req)
+    return volunteers[np.all(enc.vol_level[:, cols][volunteers] >= req[cols], axis=1)]
+
+
+def _rules_after_skills(
+    enc: Encoding, v: IntArray, n: IntArray, slot: IntArray, count: int
+) -> tuple[IntArray, IntArray, FloatArray, IntArray, IntArray]:
+    """Rules 2 to 5 for pairs that pass rule 1, counted by *slot* (``0 .. count - 1``).
+
+    The pairs passing all five (volunteers, needs, distances and slots, in
+    order), and for each slot how many passed each rule in turn.
+    """
+    passed = np.zeros((count, 5), np.int64)
+    passed[:, 0] = np.bincount(slot, minlength=count)
     # the other rules only for the pairs in reach: the rest stop at rule 2
     dist = _distances(enc, v, n)
     near = np.flatnonzero(dist <= enc.vol_limit[v])
@@ -416,5 +460,5 @@ def record_pairs(
     keep: BoolArray = np.ones(len(v), bool)
     for k, mask in enumerate((masks.distance, masks.slot, masks.community, masks.available)):
         keep &= mask
-        passed[:, k + 1] = np.bincount(slot[keep], minlength=len(at))
-    return RecordPairs(v[keep], n[keep], dist[keep], at, passed)
+        passed[:, k + 1] = np.bincount(slot[keep], minlength=count)
+    return v[keep], n[keep], dist[keep], slot[keep], passed

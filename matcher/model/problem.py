@@ -470,7 +470,7 @@ def pairs_after(
     kind = "pinned" if field == "unpin" else "forbidden"
     out: set[tuple[str, str]] = set()
     for pair in take:
-        good = _good_pairs([pair])
+        good = _good_pairs([_canon_pair(pair)])  # a list of two ids too, as Problem takes
         if not good or good[0] not in have:
             expected = f"{kind} pairs of the community, as (need_id, volunteer_id)"
             problems.append(

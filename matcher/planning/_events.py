@@ -292,11 +292,13 @@ class Events(ResultParts):
                 parts, cost = rows.costs(problem, rp)
                 search += time.perf_counter() - s
                 self._volunteer_joins(vol, r, needs, rp, parts, cost)
-            # 4. needs join, with their pairs to the volunteers in reach
-            for need in fresh_n:
+            # 4. needs join, with their pairs to the volunteers in reach (found together)
+            s = time.perf_counter()
+            joining = [rows.add_need(need) for need in fresh_n]
+            found = rows.pairs_of_needs(joining)
+            search += time.perf_counter() - s
+            for need, r, rp in zip(fresh_n, joining, found, strict=True):
                 s = time.perf_counter()
-                r = rows.add_need(need)
-                rp = record_pairs(rows.encoding, np.array([r]), rows.volunteers_near(r))
                 parts, cost = rows.costs(problem, rp)
                 search += time.perf_counter() - s
                 self._need_joins(need, r, rp, parts, cost)

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from .._frozen import FrozenMap, LazyFrozenMap
 from ..graph import COST_PARTS
-from ..graph.grow import GrowingEncoding, record_pairs
+from ..graph.grow import GrowingEncoding
 from ..model import Problem
 from ..model.fingerprint import Fingerprint
 from ..result import Certificate, Churn, Match, Objective, Provenance, Result, Status, Unmatched
@@ -290,8 +290,9 @@ class ResultParts:
         rows = rows[alive[rows]]
         short = served[rows] < demand[rows]
         fresh = rows[short & ~self.known[rows]]
-        for r in fresh.tolist():  # short for the first time: counted against every volunteer
-            rp = record_pairs(self.rows.encoding, np.array([r]), self.rows.volunteers_near(r))
+        # short for the first time: counted against every volunteer near
+        found = self.rows.pairs_of_needs(fresh.tolist())
+        for r, rp in zip(fresh.tolist(), found, strict=True):
             self.counts[r] = rp.passed[0]  # rule 1 (column 0): by group, when read
             banned = self.banned.get(self.n_ids[r])
             if banned:  # rule 5 fails for a forbidden pair (the search does not know them)
