@@ -439,8 +439,10 @@ def test_a_replan_after_events_goes_through_the_graph_of_the_community_now() -> 
 def test_a_change_of_many_records_is_solved_afresh() -> None:
     planner = Planner(_small())
     p = planner.problem
-    many = [replace(n, id=f"{n.id}+m") for n in p.needs[: _live.MIN_LIMIT + 1]]
-    assert _live.too_many(len(many), len(p.volunteers) + len(p.needs))
+    size = len(p.volunteers) + len(p.needs)
+    k = max(_live.MIN_LIMIT, int(_live.MAX_SHARE * size)) + 1  # one past what is repaired
+    many = [replace(n, id=f"{n.id}+m") for n in p.needs[:k]]
+    assert _live.too_many(len(many), size) and not _live.too_many(k - 1, size)
     last = planner.result
     result = planner.update(needs=many)
     assert planner._state.now is None and planner.last_path == "solve"  # not by the engine

@@ -48,17 +48,18 @@ from ..solvers._duals import cost_spread, slot_node_keys
 from ..solvers.live import LiveAssignment
 from .solving import _instance
 
-MAX_SHARE = 0.07
+MAX_SHARE = 0.15
 """Share of the records a re-plan may change and still be repaired by the engine.
 
 An update or re-plan that changes more (records that arrive, change or leave,
 over the records there before; and more than :data:`MIN_LIMIT`) is solved
-afresh, which is then cheaper. Measured at tier L (150,000 records,
-``benchmarks/REALTIME.md``) with 5% of the needs replaced (10,000 records
-changed, 6.7%): as events 7.6 s (clustered city) and 11.6 s (uniform city),
-through the rebuilt graph and the engine 7.9 s and 11.2 s, solved afresh (and the
-engine started again from that plan) 9.7 s and 11.0 s; with 8% of the needs
-(10.7%), through the engine 11.4 s and 16.1 s, far above a solve.
+afresh, which is then cheaper. Measured at tier L (150,000 records; the
+changes of one update repaired together, :meth:`LiveAssignment.batch
+<matcher.solvers.live.LiveAssignment.batch>`), needs replaced through
+``Planner.update`` as events: 10% of the needs (20,000 records changed,
+13.3%) 7.7 s on the clustered city and 9.2 s on the uniform one, against
+9.8 s and 12.8 s solved afresh (the engine started again from that plan);
+15% of the needs (20%): 10.9 s and 12.3 s, level with a solve.
 :class:`~._events.Events` takes up to the same share, as events.
 """
 

@@ -151,7 +151,7 @@ class Planner:
     brings a skill, slot, community or category name no record had, the
     slot rule would switch on, records and pairs change at once, or with a
     churn cost, a finite ``unmatched_cost``, teams, floors or participation.
-    An update or re-plan that changes more than 7% of the records at once is
+    An update or re-plan that changes more than 15% of the records at once is
     solved afresh, which is then cheaper than repairing
     (:data:`matcher.planning._live.MAX_SHARE`). The result of an event
     makes its unmatched entries, the churn's previous pairs, the
@@ -204,7 +204,7 @@ class Planner:
                 [InputProblem("Planner", "problem", "a matcher.Problem", got, kind="option")]
             )
         # checked now, for every re-plan will use it (a re-plan always has a previous plan)
-        units = _churn_units(churn_cost, previous, problem.policy.resolution, needs_previous=False)
+        _churn_units(churn_cost, previous, problem.policy.resolution, needs_previous=False)
         self._method = method
         self._churn_cost = churn_cost
         self._executor = executor
@@ -213,33 +213,10 @@ class Planner:
         # digests of the records, by id of the live record: a re-plan hashes only
         # new records for the result's provenance (matcher.model.fingerprint)
         self._fingerprints: dict[int, Any] = {}
-        t0 = time.perf_counter()
-        built = build(problem)
-        result, solution = _solve_built(
-            built,
-            t0,
-            method,
-            previous=previous,
-            churn_cost=churn_cost if previous is not None else None,
-            churn_units=units if previous is not None else 0,
-            executor=executor,
-            certify=certify,
-            options=options,
-            fingerprints=self._fingerprints,
-        )
-        # The churn term is not known for a first plan made from a previous one with a
-        # churn cost: the first re-plan then checks the whole network.
-        pairs = [(m.need_id, m.volunteer_id) for m in result.matches]
-        self._state = _State(
-            built, solution, result, pairs, None, previous is None or not churn_cost
-        )
         self._use_engine = bool(engine) and certify and method in WARM_METHODS
         self._engine: _live.Engine | None = None
         self._events: Events | None = None
-        if self._use_engine and self._state.bonus_known:
-            self._engine = _live.start(built.graph, solution, None)
-            self._start_events()
-        self.last_path = "solve"
+        self._solve_from(problem, previous)
         self._lock = threading.Lock()  # held by the one writer (update, replan)
 
     def _start_events(self) -> None:
@@ -417,17 +394,23 @@ class Planner:
         self._state = _State(built, solution, state.result, pairs, None, True)
         self._engine = engine
 
-    def _solve_from(self, problem: Problem, previous: Result) -> Result:
-        """Plan *problem* from scratch with *previous* as the last plan (as ``solve(previous=)``)."""
+    def _solve_from(self, problem: Problem, previous: Result | None) -> Result:
+        """Plan *problem* from scratch with *previous* as the last plan (as ``solve(previous=)``).
+
+        The churn term is not known for a plan made from a previous one with a
+        churn cost: the next re-plan then checks the whole network.
+        """
         t0 = time.perf_counter()
-        units = _churn_units(self._churn_cost, previous, problem.policy.resolution)
+        first = previous is None
+        churn = None if first else self._churn_cost
+        units = 0 if first else _churn_units(churn, previous, problem.policy.resolution)
         built = build(problem)
         result, solution = _solve_built(
             built,
             t0,
             self._method,
             previous=previous,
-            churn_cost=self._churn_cost,
+            churn_cost=churn,
             churn_units=units,
             executor=self._executor,
             certify=self._certify,
@@ -435,7 +418,7 @@ class Planner:
             fingerprints=self._fingerprints,
         )
         pairs = [(m.need_id, m.volunteer_id) for m in result.matches]
-        known = not self._churn_cost
+        known = not churn
         self._state = _State(built, solution, result, pairs, None, known)
         self._engine = None
         if self._use_engine and known:
