@@ -216,6 +216,7 @@ class Planner:
         self._use_engine = bool(engine) and certify and method in WARM_METHODS
         self._engine: _live.Engine | None = None
         self._events: Events | None = None
+        self._state: _State
         self._solve_from(problem, previous)
         self._lock = threading.Lock()  # held by the one writer (update, replan)
 
