@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import matcher.planning._events as events_module
 import matcher.planning.planner as planner_module
 from matcher import (
     MatcherError,
@@ -27,6 +26,7 @@ from matcher import (
     solve,
     verify,
 )
+from matcher.graph.grow import GrowingEncoding
 from matcher.synthetic import demo
 from matcher.synthetic.families import make
 
@@ -113,7 +113,7 @@ def test_planner_updates_from_threads_with_a_lock_of_their_own_are_all_applied()
 def stalled(monkeypatch):
     """A planner whose next update stops in the middle until let go.
 
-    After the rebuild of its graph, or after the search of a new record's pairs
+    After the rebuild of its graph, or after the search of a new need's pairs
     when the update is taken as events (matcher/planning/_events.py): either
     way with the engine half changed.
     """
@@ -132,7 +132,8 @@ def stalled(monkeypatch):
         return slow
 
     monkeypatch.setattr(planner_module, "rebuild", stalling(planner_module.rebuild))
-    monkeypatch.setattr(events_module, "record_pairs", stalling(events_module.record_pairs))
+    search = stalling(GrowingEncoding.pairs_of_needs)  # a need's pairs, taken as an event
+    monkeypatch.setattr(GrowingEncoding, "pairs_of_needs", search)
     return planner, inside, go
 
 
