@@ -62,6 +62,12 @@ class World:
         pinned = np.array([e in self.pinned for e in edges], bool)
         return inst, pinned, vs, ns, edges
 
+    def drop(self, node: int, end: int) -> None:
+        """Forget a volunteer (*end* 0) or a need (*end* 1), its pairs and pins."""
+        del (self.volunteers if end == 0 else self.needs)[node]
+        self.pairs = {e: c for e, c in self.pairs.items() if e[end] != node}
+        self.pinned = {e for e in self.pinned if e[end] != node}
+
     def pin_fits(self, v: int, j: int) -> bool:
         mine = [e for e in self.pinned if e[0] == v]
         theirs = [e for e in self.pinned if e[1] == j]
@@ -143,15 +149,11 @@ def _event(live: LiveAssignment, world: World, data) -> None:
     elif event == "drop_need":
         j = data.draw(st.sampled_from(needs))
         live.remove_need(j)
-        del world.needs[j]
-        world.pairs = {e: c for e, c in world.pairs.items() if e[1] != j}
-        world.pinned = {e for e in world.pinned if e[1] != j}
+        world.drop(j, 1)
     elif event == "drop_volunteer":
         v = data.draw(st.sampled_from(vols))
         live.remove_volunteer(v)
-        del world.volunteers[v]
-        world.pairs = {e: c for e, c in world.pairs.items() if e[0] != v}
-        world.pinned = {e for e in world.pinned if e[0] != v}
+        world.drop(v, 0)
     elif event == "open":
         v, j = data.draw(st.sampled_from(vols)), data.draw(st.sampled_from(needs))
         if (v, j) not in world.pairs:

@@ -362,12 +362,9 @@ class Events(ResultParts):
         return self.node_row[nodes]
 
     def _volunteer_leaves(self, r: int, needs: IntArray, rp: RecordPairs) -> None:
-        live, f = self.live, self.live.flow
+        live = self.live
         node = int(self.v_node[r])
-        mine = f.arcs_of(node)
-        tails = [node] + f.to[mine[((mine & 1) == 0) & (live.kind[f.to[mine]] == _SLOT)]].tolist()
-        arcs = np.concatenate([f.arcs_of(t) for t in tails])
-        pair_arcs = arcs[((arcs & 1) == 0) & (live.kind[f.to[arcs]] == _NEED)]
+        _, pair_arcs = live.volunteer_pairs(node)
         self._drop_plan_arcs((pair_arcs >> 1).tolist())
         live.remove_volunteer(node)
         # its part of the candidate counts, and its pairs of the spread

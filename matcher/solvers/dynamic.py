@@ -249,11 +249,7 @@ class DynamicFlow:
         from ._kernels import remove_pairs
 
         k = np.asarray(arcs, np.int64) >> 1
-        n = int(self._logn[0])
-        if n + len(k) > len(self._log) >= n:  # room in the log for all of them
-            log = np.zeros(max(2 * len(self._log), n + len(k)), np.int64)
-            log[:n] = self._log[:n]
-            self._log = log
+        self._log_room(len(k))
         remove_pairs(
             k, self.first, self.nxt, self.prv, self.frm, self.to, self.res, self.held,
             self.room, self.excess, self.live_arc, self._log, self._logn,
@@ -268,11 +264,14 @@ class DynamicFlow:
             self._log[n] = k
         self._logn[0] = n + 1
 
-    def _log_room(self) -> None:
-        """Double the log when it is half full (nothing lost yet), so a long batch keeps it whole."""
+    def _log_room(self, coming: int = 0) -> None:
+        """Grow the log when *coming* more entries would fill half of it (nothing lost yet).
+
+        It doubles (or more, to hold them twice over), so a long batch keeps it whole.
+        """
         n = int(self._logn[0])
-        if len(self._log) // 2 <= n <= len(self._log):
-            log = np.zeros(2 * len(self._log), np.int64)
+        if len(self._log) // 2 <= n + coming and n <= len(self._log):
+            log = np.zeros(max(2 * len(self._log), 2 * (n + coming)), np.int64)
             log[:n] = self._log[:n]
             self._log = log
 

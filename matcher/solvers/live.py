@@ -320,28 +320,32 @@ class LiveAssignment:
             f.pi[x] = value if low is None else max(value, low)
         return []
 
+    def volunteer_pairs(self, v: int) -> tuple[list[int], IntArray]:
+        """Volunteer *v*'s (volunteer, slot) nodes, and its pair arcs (even), through them too."""
+        f = self.flow
+        mine = f.arcs_of(v)
+        heads = f.to[mine]
+        out = (mine & 1) == 0
+        slots = heads[out & (self.kind[heads] == _SLOT)].tolist()
+        pairs = [mine[out & (self.kind[heads] == _NEED)]]
+        for w in slots:
+            theirs = f.arcs_of(w)
+            pairs.append(theirs[(theirs & 1) == 0])
+        return slots, np.concatenate(pairs)
+
     def remove_volunteer(self, v: int) -> None:
         """Volunteer *v* leaves."""
         f = self.flow
-        arcs = f.arcs_of(v)  # its pair and slot arcs, and the reverses of its load arcs
-        heads = f.to[arcs]
-        out = (arcs & 1) == 0
-        slots = heads[out & (self.kind[heads] == _SLOT)].tolist()
-        touched = heads[out & (self.kind[heads] != _SLOT)].tolist()
-        gone = [arcs & ~1]
-        for w in slots:  # a slot node's pair arcs (its other arc is v's)
-            mine = f.arcs_of(w)
-            mine = mine[(mine & 1) == 0]
-            touched += f.to[mine].tolist()
-            gone.append(mine)
-        f.remove_arcs(np.concatenate(gone))
+        slots, pairs = self.volunteer_pairs(v)
+        own = f.arcs_of(v) & ~1  # its load, slot and pair arcs
+        f.remove_arcs(np.concatenate([own, pairs[f.frm[pairs] != v]]))
         for w in slots:
             f.excess[w] = 0
             f.remove_node(w)
             del self.slot_node[(v, int(self.slot_of[w]))]
         f.excess[v] = 0
         f.remove_node(v)
-        self._repair(touched)
+        self._repair(f.to[pairs].tolist())
 
     def _pair_arc(self, v: int, j: int) -> int:
         tail = self.slot_node.get((v, int(self.slot_of[j])), v) if self.slots else v
