@@ -1,6 +1,7 @@
 """The warm-start engine (matcher.solvers.live / dynamic) against cold solves.
 
-Chains of random events (one at a time, and in batches repaired together) -- needs and volunteers arriving and leaving, pairs
+Chains of random events (one at a time, and in batches repaired together) --
+needs and volunteers arriving and leaving (needs alone or several together), pairs
 opening, closing, changing cost, pinned and released -- are applied to a
 :class:`LiveAssignment` one at a time. After every event its plan must be a plan
 of the instance as it now is (capacities, demands, slots, pinned pairs), cost
@@ -146,10 +147,14 @@ def _event(live: LiveAssignment, world: World, data) -> None:
         v = live.add_volunteer(cap, pairs)
         world.volunteers[v] = cap
         world.pairs.update({(v, j): c for j, c in pairs})
-    elif event == "drop_need":
-        j = data.draw(st.sampled_from(needs))
-        live.remove_need(j)
-        world.drop(j, 1)
+    elif event == "drop_need":  # one need, or several leaving together
+        js = data.draw(st.lists(st.sampled_from(needs), min_size=1, max_size=3, unique=True))
+        if len(js) == 1:
+            live.remove_need(js[0])
+        else:
+            live.remove_needs(js)
+        for j in js:
+            world.drop(j, 1)
     elif event == "drop_volunteer":
         v = data.draw(st.sampled_from(vols))
         live.remove_volunteer(v)

@@ -143,6 +143,7 @@ class Events(ResultParts):
         self.mkeys = [(m.need_id, m.volunteer_id) for m in result.matches]
         self.mlist = list(result.matches)
         self.m_add, self.m_drop = {}, set()
+        self._moves: list[int] = []  # pair arcs made (2k) and dropped (2k + 1), not summed yet
         self.ukeys = [u.need_id for u in result.unmatched]
         self.urows = np.array([self.n_row[x] for x in self.ukeys], np.int64)
         self.served = np.bincount(g.need[sol_edge], minlength=nn).astype(np.int64)
@@ -272,8 +273,8 @@ class Events(ResultParts):
         search = 0.0
         with self.live.batch():  # one repair for the whole update
             # 1. needs that leave or changed leave
-            for x in sorted(gone_n | {n.id for n in fresh_n if n.id in self.n_row}):
-                self._need_leaves(self.n_row.pop(x))
+            leaving_n = sorted(gone_n | {n.id for n in fresh_n if n.id in self.n_row})
+            self._needs_leave(np.array([self.n_row.pop(x) for x in leaving_n], np.int64))
             # 2. volunteers that leave or changed leave (taking their part of the counts)
             leaving = sorted(gone_v | {v.id for v in fresh_v if v.id in self.v_row})
             for x in leaving:
@@ -326,33 +327,37 @@ class Events(ResultParts):
 
     # -- records leaving
 
-    def _need_leaves(self, r: int) -> None:
+    def _needs_leave(self, rows: IntArray) -> None:
+        """Need *rows* leave together: their matches, their arcs, their part of every sum."""
+        if not len(rows):
+            return
         live, f = self.live, self.live.flow
-        node = int(self.n_node[r])
-        into = f.arcs_of(node)  # odd: the reverses of the arcs into it
+        into, _ = f.arcs_of_nodes(self.n_node[rows])  # odd: the reverses of the arcs into them
         pair_arcs = into[f.to[into] != SOURCE] ^ 1
         self._drop_plan_arcs((pair_arcs >> 1).tolist())
         vols = self._volunteer_rows_of(f.frm[pair_arcs])
-        live.remove_need(node)
-        # the spread: this need's term, and one pair less for each of its volunteers
-        self.spread -= int(self._need_terms(np.array([r]))[0])
+        live.remove_needs(self.n_node[rows])
+        # the spread: their terms, and one pair less for each of their volunteers
+        self.spread -= int(self._need_terms(rows).sum())
         if len(vols):
-            before = int(self._vol_terms(vols).sum())
+            each = np.unique(vols)
+            before = int(self._vol_terms(each).sum())
             np.subtract.at(self.v_deg, vols, 1)
-            self.spread += int(self._vol_terms(vols).sum()) - before
+            self.spread += int(self._vol_terms(each).sum()) - before
         # the metrics' sums
-        d, p = int(self.demand[r]), int(self.priority[r])
-        self.units_demanded -= d
-        self.priority_demanded -= d * p
-        self._tables(r, -1)
-        self.demand[r] = 0
-        self.n_deg[r] = 0
-        self.n_hi[r] = self.n_lo[r] = 0
-        self.known[r] = False
-        rec = self.rows.needs[r]
-        self.rows.remove_need(r)
-        self._drop_unmatched(rec.id)
-        self._forget(rec)
+        d, p = self.demand[rows], self.priority[rows]
+        self.units_demanded -= int(d.sum())
+        self.priority_demanded -= int((d * p).sum())
+        self._tables(rows, -1)
+        self.demand[rows] = 0
+        self.n_deg[rows] = 0
+        self.n_hi[rows] = self.n_lo[rows] = 0
+        self.known[rows] = False
+        records = [self.rows.needs[r] for r in rows.tolist()]
+        for r, rec in zip(rows.tolist(), records, strict=True):
+            self.rows.remove_need(r)
+            self._forget(rec)
+        self._drop_unmatched([rec.id for rec in records])
 
     def _volunteer_rows_of(self, tails: IntArray | list[int]) -> IntArray:
         live = self.live
@@ -473,7 +478,7 @@ class Events(ResultParts):
         d, p = int(need.demand), int(need.priority)
         self.units_demanded += d
         self.priority_demanded += d * p
-        self._tables(r, +1)
+        self._tables(np.array([r]), +1)
         self.touched_needs.add(r)
 
     # -- the plan
@@ -496,6 +501,7 @@ class Events(ResultParts):
             elif not on and had is not None:
                 del self.plan[kk]
                 self._unmatch(kk, had)
+        self._settle_moves()
         self._sync_matches()
 
     # ------------------------------------------------------------------ back to a graph

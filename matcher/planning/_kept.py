@@ -103,6 +103,7 @@ class ResultParts:
     mlist: list[Match]
     m_add: dict[tuple[str, str], Match]  # made since the lists were last brought up to date
     m_drop: set[tuple[str, str]]  # dropped since then (not among m_add)
+    _moves: list[int]  # pair arcs made (2k) and dropped (2k + 1) since the sums were settled
     ukeys: list[str]
     urows: IntArray  # the need row of each of ukeys
     touched_needs: set[int]
@@ -149,17 +150,17 @@ class ResultParts:
         np.add.at(out[:, 2], idx, 1)
         return out
 
-    def _tables(self, r: int, sign: int) -> None:
-        """Add (+1) or take (-1) need row *r* to the category and community sums."""
+    def _tables(self, rows: IntArray, sign: int) -> None:
+        """Add (+1) or take (-1) need *rows* to the category and community sums."""
         enc = self.rows.encoding
-        for table, code, k in (
-            (self.cat, int(enc.need_cat[r]), len(self.cat_names)),
-            (self.comm, int(enc.need_comm[r]), len(self.comm_names)),
+        for table, codes, k in (
+            (self.cat, enc.need_cat[rows], len(self.cat_names)),
+            (self.comm, enc.need_comm[rows], len(self.comm_names)),
         ):
-            i = code if code >= 0 else k
-            table[i, 0] += sign * int(self.served[r])
-            table[i, 1] += sign * int(self.demand[r])
-            table[i, 2] += sign
+            at = np.where(codes >= 0, codes, k)
+            np.add.at(table[:, 0], at, sign * self.served[rows])
+            np.add.at(table[:, 1], at, sign * self.demand[rows])
+            np.add.at(table[:, 2], at, sign)
 
     # -- pairs and degrees
 
@@ -174,6 +175,7 @@ class ResultParts:
             m = self.plan.pop(k, None)
             if m is not None:
                 self._unmatch(k, m)
+        self._settle_moves()
 
     def _grow_arcs(self) -> None:
         size = len(self.live.flow.live_arc)
@@ -205,6 +207,7 @@ class ResultParts:
         return int(self.node_row[tail]), int(self.node_row[head])
 
     def _match(self, k: int) -> None:
+        """Pair arc *k* is in the plan now (the sums follow at :meth:`_settle_moves`)."""
         v, j = self._ends(k)
         vol, need = self.rows.volunteers[v], self.rows.needs[j]
         m = Match(
@@ -220,15 +223,15 @@ class ResultParts:
         key = (m.need_id, m.volunteer_id)
         self.m_add[key] = m
         self.added.append(key)
-        self._moved(v, j, int(self.p_cost[k]), float(self.p_dist[k]), +1)
+        self._moves.append(2 * k)  # even: made
 
     def _unmatch(self, k: int, m: Match) -> None:
-        v, j = self._ends(k)
+        """Pair arc *k* (match *m*) left the plan (the sums follow at :meth:`_settle_moves`)."""
         key = (m.need_id, m.volunteer_id)
         if self.m_add.pop(key, None) is None:
             self.m_drop.add(key)
         self.removed.append(key)
-        self._moved(v, j, int(self.p_cost[k]), float(self.p_dist[k]), -1)
+        self._moves.append(2 * k + 1)  # odd: dropped
 
     def _sync_matches(self) -> None:
         """Bring the sorted match lists up to date with the matches made and dropped."""
@@ -251,30 +254,47 @@ class ResultParts:
         add.clear()
         drop.clear()
 
-    def _moved(self, v: int, j: int, cost: int, dist: float, sign: int) -> None:
-        """A unit of need *j* now served (+1) or not (-1) by volunteer *v*: the sums follow."""
-        old = int(self.load[v])
-        new = old + sign
-        self.load[v] = new
-        self.load_pairs += (new * (new - 1) - old * (old - 1)) // 2
-        self.load_hist = _room(self.load_hist, new + 1)
-        self.load_hist[old] -= 1
-        self.load_hist[new] += 1
-        if (old == 0) != (new == 0):
-            self.units[self.rows.volunteers[v].unit or UNKNOWN][0] += sign
-        self.served[j] += sign
-        self.units_served += sign
-        self.served_priority += sign * int(self.priority[j])
-        self.pair_cost += sign * cost
-        num, den = dist.as_integer_ratio()
-        self.distance_sum += sign * num * ((1 << 1074) // den)
+    def _settle_moves(self) -> None:
+        """The sums after the units made and dropped since the last call (their arcs still there)."""
+        if not self._moves:
+            return
+        moves = np.array(self._moves, np.int64)
+        self._moves.clear()
+        k, sign = moves >> 1, 1 - 2 * (moves & 1)
+        live, f = self.live, self.live.flow
+        tails = f.frm[2 * k]
+        tails = np.where(live.kind[tails] == _SLOT, live.owner[tails], tails)
+        v, j = self.node_row[tails], self.node_row[f.to[2 * k]]
+        # the volunteers' loads: each volunteer moves from its load before to its load after
+        each = np.unique(v)
+        old = self.load[each].copy()
+        np.add.at(self.load, v, sign)
+        new = self.load[each]
+        self.load_pairs += int((new * (new - 1) // 2 - old * (old - 1) // 2).sum())
+        self.load_hist = _room(self.load_hist, int(new.max()) + 1)
+        np.subtract.at(self.load_hist, old, 1)
+        np.add.at(self.load_hist, new, 1)
+        vols = self.rows.volunteers
+        took_part = (new > 0).astype(np.int64) - (old > 0)  # +1 began, -1 stopped serving
+        began = took_part != 0
+        for r, d in zip(each[began].tolist(), took_part[began].tolist(), strict=True):
+            self.units[vols[r].unit or UNKNOWN][0] += d
+        # the needs served, and the plan's sums
+        np.add.at(self.served, j, sign)
+        self.units_served += int(sign.sum())
+        self.served_priority += int((sign * self.priority[j]).sum())
+        self.pair_cost += int((sign * self.p_cost[k]).sum())
+        scale = 1 << 1074  # distances summed exactly: each float is num / 2**e
+        for d, s in zip(self.p_dist[k].tolist(), sign.tolist(), strict=True):
+            num, den = d.as_integer_ratio()
+            self.distance_sum += s * num * (scale // den)
         enc = self.rows.encoding
-        for table, code, kk in (
-            (self.cat, int(enc.need_cat[j]), len(self.cat_names)),
-            (self.comm, int(enc.need_comm[j]), len(self.comm_names)),
+        for table, codes, kk in (
+            (self.cat, enc.need_cat[j], len(self.cat_names)),
+            (self.comm, enc.need_comm[j], len(self.comm_names)),
         ):
-            table[code if code >= 0 else kk, 0] += sign
-        self.touched_needs.add(j)
+            np.add.at(table[:, 0], np.where(codes >= 0, codes, kk), sign)
+        self.touched_needs.update(j.tolist())
 
     def _short_needs(self) -> None:
         """The list of short needs, after the needs whose service changed.
@@ -308,13 +328,22 @@ class ResultParts:
                 keys.insert(at, nid)
                 self.urows = np.insert(self.urows, at, r)
             elif there and not s:
-                self._drop_unmatched(nid)
+                self._drop_unmatched([nid])
 
-    def _drop_unmatched(self, nid: str) -> None:
-        at = bisect.bisect_left(self.ukeys, nid)
-        if at < len(self.ukeys) and self.ukeys[at] == nid:
-            del self.ukeys[at]
-            self.urows = np.delete(self.urows, at)
+    def _drop_unmatched(self, nids: list[str]) -> None:
+        """Take the needs *nids* off the list of unmatched needs (those on it)."""
+        keys = self.ukeys
+        ats = [bisect.bisect_left(keys, nid) for nid in nids]
+        ats = [at for at, nid in zip(ats, nids, strict=True) if at < len(keys) and keys[at] == nid]
+        if not ats:
+            return
+        if len(ats) > 32:  # one pass over the list, not a shift of its tail for each
+            drop = set(ats)
+            keys[:] = [k for i, k in enumerate(keys) if i not in drop]
+        else:
+            for at in sorted(ats, reverse=True):
+                del keys[at]
+        self.urows = np.delete(self.urows, ats)
 
     def _unmatched_now(self) -> LazyTuple[Unmatched]:
         """The unmatched needs now: their numbers copied, their entries made when read."""

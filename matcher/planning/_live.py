@@ -152,8 +152,7 @@ def replan(
     stay_v = np.zeros(g0.n_volunteers, bool)
     stay_v[delta.volunteer_from[vol_same]] = True
     with live.batch():  # repaired once, together
-        for node in eng.need_node[~stay_n].tolist():
-            live.remove_need(node)
+        live.remove_needs(eng.need_node[~stay_n])
         for node in eng.vol_node[~stay_v].tolist():
             live.remove_volunteer(node)
         vol_node = np.full(graph.n_volunteers, -1, np.int64)

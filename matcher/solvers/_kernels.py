@@ -27,7 +27,7 @@ import time
 import numpy as np
 from numba import njit
 
-__all__ = ["compile_seconds", "link_all", "node_arcs", "remove_pairs", "repair"]
+__all__ = ["compile_seconds", "link_all", "nodes_arcs", "remove_pairs", "repair"]
 
 _NONE = -1
 
@@ -210,19 +210,30 @@ def link_all(first, nxt, prv, frm, arcs):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def node_arcs(u, first, nxt):  # pragma: no cover - compiled
-    """The arcs in *u*'s list, in order."""
+def nodes_arcs(nodes, first, nxt):  # pragma: no cover - compiled
+    """The arcs in the lists of *nodes*, node after node, each list in order.
+
+    Returns ``(arcs, starts)``: node ``nodes[i]``'s arcs are
+    ``arcs[starts[i]:starts[i + 1]]``.
+    """
+    starts = np.empty(nodes.shape[0] + 1, np.int64)
     n = 0
-    a = first[u]
-    while a != _NONE:
-        n += 1
-        a = nxt[a]
+    for i in range(nodes.shape[0]):
+        starts[i] = n
+        a = first[nodes[i]]
+        while a != _NONE:
+            n += 1
+            a = nxt[a]
+    starts[nodes.shape[0]] = n
     out = np.empty(n, np.int64)
-    a = first[u]
-    for i in range(n):
-        out[i] = a
-        a = nxt[a]
-    return out
+    k = 0
+    for i in range(nodes.shape[0]):
+        a = first[nodes[i]]
+        while a != _NONE:
+            out[k] = a
+            k += 1
+            a = nxt[a]
+    return out, starts
 
 
 @njit(cache=True, nogil=True)
@@ -268,7 +279,7 @@ def compile_seconds() -> float:
     n = np.full(2, _NONE, np.int64)
     repair(np.zeros(0, np.int64), n, n, z, z, z, z, z, z, z, z, z, z, z, z, z, 0, z, z[:1].copy())
     link_all(n.copy(), n.copy(), n.copy(), z, np.zeros(0, np.int64))
-    node_arcs(0, n, n)
+    nodes_arcs(np.zeros(1, np.int64), n, n)
     e = np.zeros(0, np.int64)
     remove_pairs(e, n, n, n, z, z, z, z, z, z, np.zeros(1, np.bool_), z, z[:1].copy())
     return time.perf_counter() - began

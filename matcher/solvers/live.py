@@ -265,19 +265,26 @@ class LiveAssignment:
 
     def remove_need(self, j: int) -> None:
         """Need *j* leaves (its demand with it)."""
+        self.remove_needs([j])
+
+    def remove_needs(self, needs: IntArray | Sequence[int]) -> None:
+        """Distinct *needs* leave together (their demand with them), as one at a time would."""
         f = self.flow
-        into = f.arcs_of(j)  # odd: the reverses of the arcs into j
-        touched = f.to[into].tolist()
+        js = np.asarray(needs, np.int64)
+        into, _ = f.arcs_of_nodes(js)  # odd: the reverses of the arcs into them
+        touched = np.unique(f.to[into])
         f.remove_arcs(into ^ 1)
-        f.add_supply(SOURCE, int(f.excess[j]))  # the demand j no longer absorbs
-        f.excess[j] = 0
-        f.remove_node(j)
+        f.add_supply(SOURCE, int(f.excess[js].sum()))  # the demand they no longer absorb
+        f.remove_nodes(js)
         broken: list[int] = []
-        for tail in touched:
-            if tail != SOURCE and f.excess[tail] > 0:
-                broken += self._give_back(tail)
+        for tail in touched[touched != SOURCE].tolist():
+            while f.excess[tail] > 0:  # a volunteer's node may have lost several units
+                wanted = self._give_back(tail)
+                if wanted:  # searched with the rest
+                    broken += wanted
+                    break
         self._repair(broken)
-        self._drop_empty_slots(t for t in touched if self.kind[t] == _SLOT)
+        self._drop_empty_slots(touched[self.kind[touched] == _SLOT])
 
     def _give_back(self, u: int) -> list[int]:
         """Send back to the source the unit a volunteer (or slot) node *u* no longer passes on.
@@ -520,23 +527,29 @@ class LiveAssignment:
             self.slot_node[(v, slot)] = node
         return node
 
-    def _drop_empty_slots(self, nodes: Iterable[int]) -> None:
-        """Remove (volunteer, slot) nodes left without a pair.
+    def _drop_empty_slots(self, nodes: IntArray | Sequence[int]) -> None:
+        """Remove the (volunteer, slot) nodes of *nodes* left without a pair.
 
         No flow is left on them, except inside :meth:`batch` (not repaired yet):
         it goes back to the volunteer's balance, which is then repaired too.
         """
         f = self.flow
-        for w in set(nodes):
-            arcs = f.arcs_of(w)
-            if ((arcs & 1) == 0).any():  # a pair arc left
-                continue
-            f.remove_arcs(arcs ^ 1)  # the arc from its volunteer
-            f.remove_node(w)
-            v = int(self.owner[w])
-            del self.slot_node[(v, int(self.slot_of[w]))]
-            if f.excess[v]:  # the arc had flow: a repair inside batch() has not run yet
-                self._repair([v])
+        w = np.unique(np.asarray(nodes, np.int64))
+        arcs, starts = f.arcs_of_nodes(w)
+        pairs = np.r_[0, np.cumsum((arcs & 1) == 0)]  # pair arcs leave a slot node
+        empty = pairs[starts[1:]] == pairs[starts[:-1]]
+        if not empty.any():
+            return
+        # each empty node has one arc left: the reverse of the arc from its volunteer
+        gone = np.repeat(empty, np.diff(starts))
+        f.remove_arcs(arcs[gone] ^ 1)
+        f.remove_nodes(w[empty])
+        owners = self.owner[w[empty]]
+        for v, t in zip(owners.tolist(), self.slot_of[w[empty]].tolist(), strict=True):
+            del self.slot_node[(v, t)]
+        unbalanced = owners[f.excess[owners] != 0]  # the arc had flow: inside batch()
+        if len(unbalanced):
+            self._repair(np.unique(unbalanced).tolist())
 
     def _grow(self, n: int) -> None:
         if n <= len(self.kind):
