@@ -4,7 +4,8 @@
 the residual network, in arrays. Nodes and arcs are added and removed one at a
 time; each change keeps the flow within capacities and the proof valid on every
 arc with room, by moving any discrepancy into the *excess* of the nodes it
-touches (an arc whose reduced cost the change made negative is saturated). Then
+touches (an arc whose reduced cost the change made negative is saturated); the
+flow notes those nodes. Then
 :meth:`DynamicFlow.repair` sends every excess to a deficit along shortest paths
 on reduced costs -- Dijkstra with potentials, compiled -- searching from the
 imbalanced node's side (:mod:`._kernels`). When it returns, the flow is a
@@ -31,11 +32,12 @@ A source with 2 units, two sinks; the cheap arc fills first:
 >>> f.flow(cheap), f.flow(dear), f.cost()
 (1, 1, 4)
 
-The cheap road closes; a's unit now takes a road opened at cost 4:
+The cheap road closes; a's unit now takes a road opened at cost 4 (the
+nodes the closing unbalanced are known to the flow):
 
 >>> other = f.add_arc(s, a, 1, cost=4)
 >>> f.remove_arc(cheap)
->>> stats = f.repair([s, a])
+>>> stats = f.repair()
 >>> f.flow(other), f.cost(), len(f.violations()), stats.searches
 (1, 7, 0, 1)
 """
@@ -113,6 +115,7 @@ class DynamicFlow:
         self._free_arcs: list[int] = []
         self._scratch_size = 0  # nodes the search's scratch arrays are sized for
         self._stamp = 0
+        self._touched: list[int] = []  # nodes whose balance changed since the last repair
         # the arc pairs whose flow changed since take_log (repair, push, remove_arc)
         self._log = np.zeros(1024, np.int64)
         self._logn = np.zeros(1, np.int64)  # counts on past the end when entries are lost
@@ -202,6 +205,7 @@ class DynamicFlow:
     def add_supply(self, u: int, amount: int) -> None:
         """Node *u* supplies *amount* more (a negative amount: it absorbs more)."""
         self.excess[u] += amount
+        self._touched.append(int(u))
 
     def arcs_of(self, u: int) -> IntArray:
         """The arcs leaving *u* (odd numbers: reverses of arcs entering it), last added first."""
@@ -263,6 +267,9 @@ class DynamicFlow:
         from ._kernels import remove_pairs
 
         k = np.asarray(arcs, np.int64) >> 1
+        a = 2 * k
+        carried = (self.res[a + 1] + self.held[k]) != 0  # their flow: imbalance at both ends
+        self._touched += self.frm[a[carried]].tolist() + self.to[a[carried]].tolist()
         self._log_room(len(k))
         remove_pairs(
             k, self.first, self.nxt, self.prv, self.frm, self.to, self.res, self.held,
@@ -317,6 +324,7 @@ class DynamicFlow:
         self.res[a ^ 1] += amount
         self.excess[self.frm[a]] -= amount
         self.excess[self.to[a]] += amount
+        self._touched += [int(self.frm[a]), int(self.to[a])]
 
     def set_cost(self, a: int, cost: int) -> list[int]:
         """Change the cost of arc *a* (even); the nodes whose balance that touched.
@@ -363,8 +371,13 @@ class DynamicFlow:
 
     # ------------------------------------------------------------------ repair
 
-    def repair(self, nodes: Sequence[int] | IntArray, hub: int | None = None) -> RepairStats:
-        """Route the excess of *nodes* (every imbalanced node must be among them or be *hub*).
+    def repair(self, nodes: Sequence[int] | IntArray = (), hub: int | None = None) -> RepairStats:
+        """Route every excess to a deficit: the flow is then a min-cost flow, and proven.
+
+        The imbalanced nodes are found among those whose balance changed since
+        the last repair (:meth:`add_supply`, :meth:`push`, a removed arc that
+        carried flow), and *nodes* (more to look at, if the caller changed
+        :attr:`excess` itself).
 
         With *hub* (a node joined to most others, such as a source), every
         search ends at the hub rather than going through it: the deficits are
@@ -374,11 +387,17 @@ class DynamicFlow:
         ------
         SolverError
             If an excess has no path to a deficit (no feasible flow), or an
-            imbalance is left at the hub (a node with one was not listed).
+            imbalance is left at the hub (a balance changed behind the
+            methods' back, and the node was not in *nodes*).
         """
-        todo = np.unique(np.asarray(nodes, np.int64))
+        todo = np.unique(
+            np.concatenate([np.asarray(nodes, np.int64), np.asarray(self._touched, np.int64)])
+        )
+        todo = todo[self.alive[todo]]
         if hub is None:
-            return self._run(todo)
+            stats = self._run(todo)
+            self._touched.clear()
+            return stats
         todo = todo[todo != hub]
         deficits = todo[self.excess[todo] < 0]
         lent = -int(self.excess[deficits].sum())
@@ -390,6 +409,7 @@ class DynamicFlow:
         second = self._run(todo[self.excess[todo] > 0])
         if self.excess[hub] != 0:
             raise SolverError(f"an imbalance of {int(self.excess[hub])} is left at node {hub}")
+        self._touched.clear()
         return RepairStats(0, first.searches + second.searches, first.settled + second.settled)
 
     def _run(self, todo: IntArray) -> RepairStats:

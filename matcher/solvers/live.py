@@ -99,8 +99,7 @@ class LiveAssignment:
         self.last = RepairStats(0, 0, 0)
         self.last_arcs: list[int] = []  # the pair arcs the last add_need / add_volunteer made
         self.loaded_pairs = np.zeros(0, np.int64)  # the arc of each edge from_plan loaded
-        self._deferred = False  # inside batch(): repairs wait for its end ...
-        self._pending: list[int] = []  # ... of these nodes (every node an event unbalanced)
+        self._deferred = False  # inside batch(): repairs wait for its end
 
     # ------------------------------------------------------------------ loading
 
@@ -201,7 +200,7 @@ class LiveAssignment:
         f.pi[j] = int(np.min(f.pi[tails] + costs))  # the least its arcs allow
         f.add_supply(j, -int(demand))
         f.add_supply(SOURCE, int(demand))
-        self._repair([j])
+        self._repair()
         return j
 
     def add_volunteer(self, capacity: int, pairs: Iterable[tuple[int, int]]) -> int:
@@ -234,8 +233,8 @@ class LiveAssignment:
         f.pi[v] = low if low is not None else int(f.pi[SOURCE]) + first_load
         n = len(costs)
         loads = f.add_arcs(np.zeros(n, np.int64), np.full(n, v), np.ones(n, np.int64), costs)
-        touched = f.saturate_broken(loads.tolist())
-        self._repair([v] if touched else [])
+        f.saturate_broken(loads.tolist())
+        self._repair()
         return v
 
     def pair_flow(self, arcs: IntArray) -> IntArray:
@@ -276,25 +275,22 @@ class LiveAssignment:
         f.remove_arcs(into ^ 1)
         f.add_supply(SOURCE, int(f.excess[js].sum()))  # the demand they no longer absorb
         f.remove_nodes(js)
-        broken: list[int] = []
         for tail in touched[touched != SOURCE].tolist():
-            while f.excess[tail] > 0:  # a volunteer's node may have lost several units
-                wanted = self._give_back(tail)
-                if wanted:  # searched with the rest
-                    broken += wanted
-                    break
-        self._repair(broken)
+            # a volunteer's node may have lost several units; one it cannot give back is searched
+            while f.excess[tail] > 0 and self._give_back(tail):
+                pass
+        self._repair()
         self._drop_empty_slots(touched[self.kind[touched] == _SLOT])
 
-    def _give_back(self, u: int) -> list[int]:
+    def _give_back(self, u: int) -> bool:
         """Send back to the source the unit a volunteer (or slot) node *u* no longer passes on.
 
         The unit goes back the way it came (the slot arc, then the volunteer's
         dearest filled load arc), so the flow is balanced at once; then the
         potentials of the nodes it passed are moved within what their arcs
         allow: then nothing needs searching. If no such value exists (the freed
-        volunteer is wanted elsewhere), all is undone and ``[u]`` returned: its
-        excess is searched as any other.
+        volunteer is wanted elsewhere), all is undone and False returned: the
+        excess at *u* is searched as any other.
         """
         f = self.flow
         nodes, pushed = [u], []
@@ -322,10 +318,10 @@ class LiveAssignment:
                     f.push(a ^ 1, 1)
                 for y, p in zip(nodes, old, strict=True):
                     f.pi[y] = p
-                return [u]
+                return False
             value = int(f.pi[x]) if high is None else min(int(f.pi[x]), high)
             f.pi[x] = value if low is None else max(value, low)
-        return []
+        return True
 
     def volunteer_pairs(self, v: int) -> tuple[list[int], IntArray]:
         """Volunteer *v*'s (volunteer, slot) nodes, and its pair arcs (even), through them too."""
@@ -352,7 +348,7 @@ class LiveAssignment:
             del self.slot_node[(v, int(self.slot_of[w]))]
         f.excess[v] = 0
         f.remove_node(v)
-        self._repair(f.to[pairs].tolist())
+        self._repair()
 
     def _pair_arc(self, v: int, j: int) -> int:
         tail = self.slot_node.get((v, int(self.slot_of[j])), v) if self.slots else v
@@ -365,8 +361,8 @@ class LiveAssignment:
         """The pair (*v*, *j*) becomes possible at *cost*."""
         f = self.flow
         tail = self._tail(v, int(self.slot_of[j]))
-        a = f.add_arc(tail, j, 1, cost)
-        self._repair(f.saturate_broken([a]))
+        f.saturate_broken([f.add_arc(tail, j, 1, cost)])
+        self._repair()
 
     def remove_pair(self, v: int, j: int) -> None:
         """The pair (*v*, *j*) is no longer possible (forbidden, out of reach)."""
@@ -374,12 +370,13 @@ class LiveAssignment:
         a = self._pair_arc(v, j)
         tail = int(f.frm[a])
         f.remove_arc(a)
-        self._repair([tail, j])
+        self._repair()
         self._drop_empty_slots([tail] if self.kind[tail] == _SLOT else [])
 
     def set_pair_cost(self, v: int, j: int, cost: int) -> None:
         """The pair (*v*, *j*) now costs *cost*."""
-        self._repair(self.flow.set_cost(self._pair_arc(v, j), cost))
+        self.flow.set_cost(self._pair_arc(v, j), cost)
+        self._repair()
 
     def pin(self, v: int, j: int) -> None:
         """The pair (*v*, *j*) must be in the plan (it fits: checked by the caller)."""
@@ -388,11 +385,12 @@ class LiveAssignment:
         if f.flow(a) == 0:
             f.push(a, 1)
         f.freeze(a)
-        self._repair([int(f.frm[a]), j])
+        self._repair()
 
     def unpin(self, v: int, j: int) -> None:
         """The pair (*v*, *j*) need no longer be in the plan."""
-        self._repair(self.flow.thaw(self._pair_arc(v, j)))
+        self.flow.thaw(self._pair_arc(v, j))
+        self._repair()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -424,8 +422,7 @@ class LiveAssignment:
             yield
         finally:
             self._deferred = False
-            pending, self._pending = self._pending, []
-        self._repair(pending)
+        self._repair()
 
     # ------------------------------------------------------------------ reading
 
@@ -502,12 +499,10 @@ class LiveAssignment:
 
     # ------------------------------------------------------------------ inner
 
-    def _repair(self, nodes: Iterable[int]) -> None:
-        """Repair the imbalances of *nodes* (every node an event unbalanced), or note them."""
-        if self._deferred:
-            self._pending += nodes
-        else:
-            self.last = self.flow.repair(list(nodes), hub=SOURCE)
+    def _repair(self) -> None:
+        """Repair the imbalances the event left (the flow knows where), unless in batch()."""
+        if not self._deferred:
+            self.last = self.flow.repair(hub=SOURCE)
 
     def _unit_costs(self, capacity: int) -> IntArray:
         k = np.arange(max(capacity, 0), dtype=np.int64)
@@ -547,9 +542,8 @@ class LiveAssignment:
         owners = self.owner[w[empty]]
         for v, t in zip(owners.tolist(), self.slot_of[w[empty]].tolist(), strict=True):
             del self.slot_node[(v, t)]
-        unbalanced = owners[f.excess[owners] != 0]  # the arc had flow: inside batch()
-        if len(unbalanced):
-            self._repair(np.unique(unbalanced).tolist())
+        if f.excess[owners].any():  # the arc had flow: inside batch(), repaired at its end
+            self._repair()
 
     def _grow(self, n: int) -> None:
         if n <= len(self.kind):
