@@ -330,7 +330,7 @@ class DynamicFlow:
         """Change the cost of arc *a* (even); the nodes whose balance that touched.
 
         It or its reverse is filled if the new cost breaks the proof there
-        (:meth:`saturate_broken`); :meth:`repair` those nodes.
+        (:meth:`saturate_broken`); :meth:`repair` finds those nodes unasked.
         """
         a = int(a)
         self.cost_[a], self.cost_[a + 1] = cost, -cost

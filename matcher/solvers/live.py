@@ -342,12 +342,9 @@ class LiveAssignment:
         slots, pairs = self.volunteer_pairs(v)
         own = f.arcs_of(v) & ~1  # its load, slot and pair arcs
         f.remove_arcs(np.concatenate([own, pairs[f.frm[pairs] != v]]))
+        f.remove_nodes([*slots, v])  # their excess goes with them
         for w in slots:
-            f.excess[w] = 0
-            f.remove_node(w)
             del self.slot_node[(v, int(self.slot_of[w]))]
-        f.excess[v] = 0
-        f.remove_node(v)
         self._repair()
 
     def _pair_arc(self, v: int, j: int) -> int:
@@ -526,7 +523,8 @@ class LiveAssignment:
         """Remove the (volunteer, slot) nodes of *nodes* left without a pair.
 
         No flow is left on them, except inside :meth:`batch` (not repaired yet):
-        it goes back to the volunteer's balance, which is then repaired too.
+        it goes back to the volunteer's balance, which the batch's repair routes
+        (the flow notes the volunteer when the arc goes).
         """
         f = self.flow
         w = np.unique(np.asarray(nodes, np.int64))
@@ -542,8 +540,6 @@ class LiveAssignment:
         owners = self.owner[w[empty]]
         for v, t in zip(owners.tolist(), self.slot_of[w[empty]].tolist(), strict=True):
             del self.slot_node[(v, t)]
-        if f.excess[owners].any():  # the arc had flow: inside batch(), repaired at its end
-            self._repair()
 
     def _grow(self, n: int) -> None:
         if n <= len(self.kind):
